@@ -1,0 +1,62 @@
+"""vraagvolgend: agent-based simulation of how Dutch municipalities finance their social domain.
+
+A synthetic municipality of households, with problems in several life domains that stack and
+spread, living in neighbourhoods and tied together by a social network.
+
+Example:
+    >>> import vraagvolgend as vv
+    >>> result = vv.run(vv.Scenario.default().with_changes(n_households=500), months=12)
+    >>> list(result.households.columns)[:3]
+    ['household_id', 'household_type', 'n_persons']
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .domains import DOMAINS, HOUSEHOLD_TYPES, zrm_level
+from .households import Households, HouseholdView, build_households
+from .model import MunicipalityModel
+from .network import build_network, to_networkx
+from .parameters import ParameterError
+from .results import Result
+from .rng import Streams
+from .scenario import (
+    LifeEvent,
+    Neighbourhood,
+    Network,
+    Population,
+    Problems,
+    Scenario,
+    ScenarioError,
+    Support,
+)
+from .simulation import run
+
+try:
+    __version__ = version("vraagvolgend")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0+unknown"
+
+__all__ = [
+    "DOMAINS",
+    "HOUSEHOLD_TYPES",
+    "HouseholdView",
+    "Households",
+    "LifeEvent",
+    "MunicipalityModel",
+    "Neighbourhood",
+    "Network",
+    "ParameterError",
+    "Population",
+    "Problems",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "Streams",
+    "Support",
+    "__version__",
+    "build_households",
+    "build_network",
+    "run",
+    "to_networkx",
+    "zrm_level",
+]

@@ -1,0 +1,154 @@
+"""The Mesa model of one municipality: households as columns, one step per month.
+
+:class:`MunicipalityModel` is a ``mesa.Model`` (Mesa 3.5: ``rng=``, ``model.time``,
+``run_for``). Its households live in numpy arrays, so a month is a short sequence of vectorised
+processes; read :meth:`MunicipalityModel.step` from top to bottom to follow one month.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import mesa
+import numpy as np
+
+from .domains import DOMAINS, domain_index
+from .households import HouseholdView, build_households
+from .network import build_network
+from .problems import ProblemDynamics
+from .rng import SeedLike, Streams, as_seed_sequence
+from .scenario import Scenario
+from .support import InformalSupport, SupportFlow
+
+__all__ = ["MunicipalityModel"]
+
+ZRM2 = np.float32(0.6)  # severity from which a domain reads as ZRM level 2 or worse
+
+
+def _aggregate(model: MunicipalityModel, name: str):
+    return model.aggregates[name]
+
+
+class MunicipalityModel(mesa.Model):
+    """A synthetic municipality whose households' problems evolve month by month.
+
+    Building the model draws the population and the network and runs the scenario's burn-in,
+    so that month 1 starts near the steady state. ``model.time`` counts months after burn-in.
+
+    Args:
+        scenario: The municipality; ``None`` for :meth:`Scenario.default`.
+        policy: Formal care and its financing; ``None`` means no formal care at all.
+        rng: The run's seed (int or ``numpy.random.SeedSequence``). Every random draw comes
+            from a per-process stream derived from it.
+
+    Example:
+        >>> import vraagvolgend as vv
+        >>> m = vv.MunicipalityModel(vv.Scenario.default().with_changes(n_households=500), rng=3)
+        >>> m.run_for(12)
+        >>> int(m.time), len(m.datacollector.get_model_vars_dataframe())
+        (12, 12)
+    """
+
+    def __init__(self, scenario: Scenario | None = None, policy=None, *, rng: SeedLike = None):
+        scenario = Scenario.default() if scenario is None else scenario
+        if not isinstance(scenario, Scenario):
+            raise TypeError(f"scenario must be a vraagvolgend.Scenario, not {type(scenario)!r}")
+        if policy is not None:
+            raise ValueError(
+                "policy must be None (no formal care): formal care and financing regimes are "
+                "not part of this version"
+            )
+        seed_sequence = as_seed_sequence(rng)
+        super().__init__(rng=int(seed_sequence.generate_state(1)[0]))
+        self.params = scenario
+        self.policy = policy
+        self.streams = Streams(seed_sequence)
+
+        self.households = build_households(scenario, self.streams["population"])
+        self.network = build_network(self.households, scenario.network, self.streams["network"])
+        self.problems = ProblemDynamics(scenario, self.households, self.streams)
+        self.support = InformalSupport(
+            scenario.support, self.households, self.network, scenario.problems.threshold
+        )
+        self.severity = self.problems.initial_severity(self.streams["initial"])
+        self.strain = np.zeros(self.households.n, dtype=np.float32)
+        self.snapshots: dict[int, np.ndarray] = {}
+        n = self.households.n
+        none = np.full(n, len(self.problems.event_names))
+        self._month = (none, SupportFlow(np.zeros(n, np.float32), np.zeros(n, np.float32)), 0, 0)
+
+        for _ in range(scenario.burn_in_months):
+            self._advance_month()
+
+        self.aggregates: dict[str, float] = self._measure()
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_aggregate, name=name) for name in self.aggregates}
+        )
+
+    @property
+    def month(self) -> int:
+        """Months simulated after burn-in (``model.time`` as an int)."""
+        return int(self.time)
+
+    def household(self, household_id: int) -> HouseholdView:
+        """A read-only view of one household."""
+        return HouseholdView(self, household_id)
+
+    def step(self) -> None:
+        """One month."""
+        self._advance_month()
+        self._collect()
+        if (self.steps % 12) == 0:
+            self.snapshots[self.steps // 12] = self.severity.copy()
+
+    def _advance_month(self) -> None:
+        # Every process reads the state at the start of the month (a synchronous update).
+        start = self.severity
+
+        # 1. Life events strike several domains at once (applied at the end of the month).
+        event, increments = self.problems.life_events(start)
+
+        # 2. Informal support flows over the network to households with problems.
+        support = self.support.flow(start, self.strain)
+
+        # 3. Problems: onset (with spill-over and carer strain), recovery, escalation.
+        severity, onsets, recoveries = self.problems.advance(start, self.strain, support.coverage)
+        severity = self.problems.finish(severity, increments)
+
+        # 4. Givers' strain builds or fades.
+        self.strain = self.support.update_strain(self.strain, support.given)
+        self.severity = severity
+        self._month = (event, support, onsets, recoveries)
+
+    def _collect(self) -> None:
+        self.aggregates = self._measure()
+        self.datacollector.collect(self)
+
+    def _measure(self) -> dict[str, float]:
+        """The monthly aggregates (one row of the ``monthly`` table)."""
+        event, support, onsets, recoveries = self._month
+        s = self.severity
+        h = self.households
+        n_with_children = max(int(h.has_children.sum()), 1)
+        eligible = np.full(len(DOMAINS), h.n, dtype=float)
+        eligible[domain_index("parenting")] = n_with_children
+        active = s >= np.float32(self.params.problems.threshold)
+        n_active = active.sum(axis=0, dtype=np.int16)
+        stacked = np.bincount(np.minimum(n_active, 3), minlength=4)
+        mean_sev = s.sum(axis=1, dtype=np.float64) / eligible
+        zrm_le2 = (s >= ZRM2).sum(axis=1) / eligible
+        agg = {"month": self.month}
+        for i, d in enumerate(DOMAINS):
+            agg[f"mean_severity_{d}"] = float(mean_sev[i])
+            agg[f"share_zrm_le2_{d}"] = float(zrm_le2[i])
+        for k, label in enumerate(("0", "1", "2", "3plus")):
+            agg[f"households_{label}_problems"] = int(stacked[k])
+        agg["informal_support_given"] = float(support.given.sum(dtype=np.float64))
+        agg["households_supported"] = int((support.coverage > 0).sum())
+        agg["carers_under_strain"] = int((self.strain >= self.params.support.strain_level).sum())
+        agg["new_problems"] = onsets
+        agg["recoveries"] = recoveries
+        counts = np.bincount(event, minlength=len(self.problems.event_names) + 1)
+        for i, name in enumerate(self.problems.event_names):
+            agg[f"events_{name}"] = int(counts[i])
+        return agg

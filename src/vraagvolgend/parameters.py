@@ -1,0 +1,364 @@
+"""Declared, validated, immutable parameter sections (the machinery behind scenarios and policies).
+
+A section is a frozen dataclass whose fields are declared with :func:`param`. Each declaration
+carries the kind of value, the allowed range and the source of the default (a citation, or the
+word "assumption" and why). Validation happens once, in the constructor, so that an invalid value
+is rejected before any work is done, with an error that names the field, the value and what is
+allowed. Sections convert to and from plain dictionaries (and so TOML) and know their own
+provenance for reports.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+__all__ = ["ParameterError", "Section", "param", "to_toml_lines"]
+
+
+class ParameterError(ValueError):
+    """An invalid parameter value. ``field`` is the dotted path of the offending key."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+    def under(self, prefix: str) -> ParameterError:
+        """Return the same error with ``prefix`` put in front of the field path."""
+        return type(self)(f"{prefix}.{self.field}" if prefix else self.field, self.message)
+
+
+def param(
+    default: Any,
+    *,
+    kind: str,
+    source: str,
+    lo: float | None = None,
+    hi: float | None = None,
+    keys: tuple[str, ...] | None = None,
+    inner_keys: tuple[str, ...] | None = None,
+    section: type | None = None,
+    doc: str = "",
+) -> Any:
+    """Declare a parameter field.
+
+    Args:
+        default: Default value (mutable defaults are copied per instance).
+        kind: One of ``float``, ``int``, ``bool``, ``str``, ``floats`` (tuple of floats),
+            ``strs`` (tuple of strings from ``keys``), ``map`` (key → float), ``map2``
+            (key → key → float), ``section``, ``sections`` (tuple of sections) or
+            ``named`` (name → section).
+        source: Where the default comes from, or ``"assumption: ..."``.
+        lo: Smallest allowed number (inclusive).
+        hi: Largest allowed number (inclusive).
+        keys: Allowed keys of a map (outer keys of a ``map2``) or values of ``strs``.
+        inner_keys: Allowed inner keys of a ``map2``.
+        section: The section class for ``section``, ``sections`` and ``named``.
+        doc: One line on what the parameter means.
+    """
+    meta = {
+        "kind": kind,
+        "source": source,
+        "lo": lo,
+        "hi": hi,
+        "keys": keys,
+        "inner_keys": inner_keys,
+        "section": section,
+        "doc": doc,
+    }
+    if isinstance(default, dict | list | tuple) or kind in ("section", "sections", "named"):
+        return field(default_factory=lambda: _copy_default(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _copy_default(default: Any) -> Any:
+    if isinstance(default, dict):
+        return {k: _copy_default(v) for k, v in default.items()}
+    if isinstance(default, list):
+        return tuple(default)
+    if isinstance(default, type):  # a section class: build its default instance
+        return default()
+    return default
+
+
+def _range_text(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"between {lo} and {hi}"
+    if lo is not None:
+        return f"at least {lo}"
+    if hi is not None:
+        return f"at most {hi}"
+    return "any number"
+
+
+def _number(value: Any, path: str, lo: float | None, hi: float | None, integer: bool) -> Any:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        want = "an integer" if integer else "a number"
+        raise ParameterError(path, f"{value!r} is not {want} ({_range_text(lo, hi)})")
+    if integer:
+        if isinstance(value, float) and not value.is_integer():
+            raise ParameterError(path, f"{value!r} is not an integer ({_range_text(lo, hi)})")
+        value = int(value)
+    else:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ParameterError(path, f"{value!r} is not finite ({_range_text(lo, hi)})")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ParameterError(path, f"{value!r} is out of range: must be {_range_text(lo, hi)}")
+    return value
+
+
+def _unknown_key(path: str, key: str, allowed: tuple[str, ...] | list[str]) -> ParameterError:
+    close = difflib.get_close_matches(str(key), list(allowed), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}"
+    where = f"{path}.{key}" if path else str(key)
+    return ParameterError(where, f"unknown key{hint}")
+
+
+def _mapping(value: Any, path: str, keys: tuple[str, ...] | None) -> Mapping:
+    if not isinstance(value, Mapping):
+        raise ParameterError(path, f"{value!r} is not a table (key = value pairs)")
+    if keys is not None:
+        for k in value:
+            if k not in keys:
+                raise _unknown_key(path, k, keys)
+    return value
+
+
+def _coerce(meta: Mapping, value: Any, path: str) -> Any:
+    """Check one field's value against its declaration; return the stored (immutable) form."""
+    kind, lo, hi = meta["kind"], meta["lo"], meta["hi"]
+    if kind == "float":
+        return _number(value, path, lo, hi, integer=False)
+    if kind == "int":
+        return _number(value, path, lo, hi, integer=True)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ParameterError(path, f"{value!r} is not true or false")
+        return value
+    if kind == "str":
+        if not isinstance(value, str) or not value:
+            raise ParameterError(path, f"{value!r} is not a non-empty string")
+        return value
+    if kind == "floats":
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise ParameterError(path, f"{value!r} is not a list of numbers")
+        return tuple(_number(v, f"{path}[{i}]", lo, hi, False) for i, v in enumerate(value))
+    if kind == "strs":
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise ParameterError(path, f"{value!r} is not a list of names")
+        for v in value:
+            if v not in meta["keys"]:
+                raise _unknown_key(path, v, meta["keys"])
+        return tuple(value)
+    if kind == "map":
+        value = _mapping(value, path, meta["keys"])
+        return MappingProxyType(
+            {k: _number(v, f"{path}.{k}", lo, hi, False) for k, v in value.items()}
+        )
+    if kind == "map2":
+        value = _mapping(value, path, meta["keys"])
+        out = {}
+        for k, inner in value.items():
+            inner = _mapping(inner, f"{path}.{k}", meta["inner_keys"])
+            out[k] = MappingProxyType(
+                {j: _number(v, f"{path}.{k}.{j}", lo, hi, False) for j, v in inner.items()}
+            )
+        return MappingProxyType(out)
+    cls = meta["section"]
+    if kind == "section":
+        return _as_section(cls, value, path)
+    if kind == "sections":
+        if isinstance(value, Mapping) or not isinstance(value, list | tuple):
+            raise ParameterError(path, "is not a list of tables")
+        return tuple(_as_section(cls, v, f"{path}[{i}]") for i, v in enumerate(value))
+    if kind == "named":
+        value = _mapping(value, path, None)
+        return MappingProxyType({k: _as_section(cls, v, f"{path}.{k}") for k, v in value.items()})
+    raise TypeError(f"unknown parameter kind {kind!r}")  # a programming error, not user input
+
+
+def _as_section(cls: type[Section], value: Any, path: str) -> Section:
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, Mapping):
+        return cls.from_dict(value, path=path)
+    raise ParameterError(path, f"{value!r} is not a {cls.__name__} or a table")
+
+
+@dataclass(frozen=True)
+class Section:
+    """Base class of a validated parameter section.
+
+    Subclasses are frozen dataclasses whose fields are declared with :func:`param`; they may
+    override :meth:`_check` for rules that involve several fields.
+    """
+
+    _path: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = _coerce(f.metadata, getattr(self, f.name), self._field_path(f.name))
+            object.__setattr__(self, f.name, value)
+        self._check()
+
+    def _field_path(self, name: str) -> str:
+        return f"{self._path}.{name}" if self._path else name
+
+    def _check(self) -> None:
+        """Cross-field rules; raise :class:`ParameterError` naming the field."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping, *, path: str | None = None) -> Section:
+        """Build the section from a plain mapping (as read from TOML), validating every key.
+
+        Args:
+            data: Keys are field names; nested sections are nested mappings.
+            path: Dotted location of this section, used in error messages.
+        """
+        path = cls._path if path is None else path
+        if not isinstance(data, Mapping):
+            raise ParameterError(path or cls.__name__, f"{data!r} is not a table")
+        names = [f.name for f in fields(cls)]
+        for key in data:
+            if key not in names:
+                raise _unknown_key(path, key, names)
+        try:
+            return cls(**data)
+        except ParameterError as err:
+            if cls._path and err.field.startswith(cls._path) and path != cls._path:
+                raise type(err)(path + err.field[len(cls._path) :], err.message) from None
+            if not cls._path and path:
+                raise err.under(path) from None
+            raise
+
+    def to_dict(self) -> dict:
+        """Return the section as plain Python values (tuples become lists)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            out[f.name] = _plain(getattr(self, f.name))
+        return out
+
+    def with_changes(self, changes: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Section:
+        """Return a copy with some values changed; keys may be dotted paths into sub-sections.
+
+        Example:
+            >>> from vraagvolgend import Scenario
+            >>> s = Scenario.default().with_changes({"network.mean_degree": 6}, n_households=500)
+            >>> s.network.mean_degree, s.n_households
+            (6.0, 500)
+        """
+        data = self.to_dict()
+        for key, value in {**(changes or {}), **kwargs}.items():
+            parts = key.split(".")
+            target = data
+            for i, part in enumerate(parts[:-1]):
+                nxt = target.get(part) if isinstance(target, dict) else None
+                if not isinstance(nxt, dict):
+                    raise ParameterError(".".join(parts[: i + 1]), "is not a table of parameters")
+                target = nxt
+            if parts[-1] not in target and len(parts) == 1:
+                raise _unknown_key("", parts[-1], list(target))
+            target[parts[-1]] = _plain(value)
+        return type(self).from_dict(data, path=self._path)
+
+    def provenance(self, prefix: str | None = None) -> list[dict]:
+        """List every parameter with its value, allowed range and source (for reports)."""
+        prefix = self._path if prefix is None else prefix
+        rows = []
+        for f in fields(self):
+            meta, value = f.metadata, getattr(self, f.name)
+            path = f"{prefix}.{f.name}" if prefix else f.name
+            if meta["kind"] == "section":
+                rows += value.provenance(path)
+            elif meta["kind"] == "sections":
+                for i, item in enumerate(value):
+                    rows += item.provenance(f"{path}[{i}]")
+            elif meta["kind"] == "named":
+                for name, item in value.items():
+                    rows += item.provenance(f"{path}.{name}")
+            else:
+                allowed = (
+                    _range_text(meta["lo"], meta["hi"])
+                    if meta["kind"] in ("float", "int", "floats", "map", "map2")
+                    else meta["kind"]
+                )
+                rows.append(
+                    {
+                        "parameter": path,
+                        "value": json.dumps(_plain(value)),
+                        "allowed": allowed,
+                        "source": meta["source"],
+                        "meaning": meta["doc"],
+                    }
+                )
+        return rows
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Section):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+# --- TOML output --------------------------------------------------------------------------------
+# The standard library reads TOML (tomllib) but does not write it; the values here are a small
+# subset (numbers, booleans, strings, lists, nested tables), so a short writer suffices.
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as a TOML value")
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() else json.dumps(key)
+
+
+def to_toml_lines(section: Section, table: str = "", array: bool = False) -> list[str]:
+    """Write a section as TOML lines, each value preceded by its source as a comment."""
+    scalars, tables = [], []
+    for f in fields(section):
+        meta, value, key = f.metadata, getattr(section, f.name), _toml_key(f.name)
+        sub = f"{table}.{key}" if table else key
+        comment = f"# {meta['doc']} [{meta['source']}]" if meta["doc"] else f"# [{meta['source']}]"
+        if meta["kind"] == "section":
+            tables += ["", *to_toml_lines(value, sub)]
+        elif meta["kind"] == "sections":
+            for item in value:
+                tables += ["", *to_toml_lines(item, sub, array=True)]
+        elif meta["kind"] == "named":
+            for name, item in value.items():
+                tables += ["", *to_toml_lines(item, f"{sub}.{_toml_key(name)}")]
+        elif meta["kind"] == "map":
+            tables += ["", comment, f"[{sub}]"]
+            tables += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()]
+        elif meta["kind"] == "map2":
+            tables += ["", comment]
+            for k, inner in value.items():
+                tables.append(f"[{sub}.{_toml_key(k)}]")
+                tables += [f"{_toml_key(j)} = {_toml_value(v)}" for j, v in inner.items()]
+        else:
+            scalars += [comment, f"{key} = {_toml_value(_plain(value))}"]
+    header = []
+    if table:
+        header = [f"[[{table}]]" if array else f"[{table}]"]
+    return header + scalars + tables

@@ -1,0 +1,86 @@
+"""Informal support over the social network, and the strain it puts on carers.
+
+Each month, from the state at the start of the month:
+
+* A household's **need** is the summed severity of its active problems.
+* A household's **spare capacity** is its type's capacity, reduced by its own problems
+  (``1 − own total severity / load_scale``, floored at 0) and by its carer strain.
+* A giver **offers** its spare capacity in full when the need among its ties reaches
+  ``need_saturation``, proportionally less when there is less need around it, and splits the offer
+  over its ties in proportion to tie strength × need.
+* A receiver's **coverage** is the support it receives divided by its need (at most 1).
+  Coverage slows escalation and helps light problems recover (see :mod:`vraagvolgend.problems`).
+* **Carer strain** builds when a household gives more than ``strain_threshold`` in a month and
+  fades otherwise; strain raises the giver's own onset hazards and lowers its capacity.
+
+All of it is two sparse matrix-vector products per month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .domains import HOUSEHOLD_TYPES
+from .households import Households
+from .scenario import Support
+
+__all__ = ["InformalSupport", "SupportFlow"]
+
+F32 = np.float32
+
+
+@dataclass
+class SupportFlow:
+    """The result of one month of informal support."""
+
+    coverage: np.ndarray  # per receiver, 0–1
+    given: np.ndarray  # per giver, units of need
+
+
+class InformalSupport:
+    """Informal support over a network.
+
+    Args:
+        params: The scenario's support section.
+        households: The population.
+        network: Symmetric sparse matrix of tie strengths.
+        threshold: Severity from which a domain counts as an active problem.
+    """
+
+    def __init__(
+        self, params: Support, households: Households, network: sp.csr_array, threshold: float
+    ):
+        self.params = params
+        self.network = network
+        self.threshold = F32(threshold)
+        capacity = np.array([params.capacity[t] for t in HOUSEHOLD_TYPES], dtype=F32)
+        self.capacity = capacity[households.household_type]
+
+    def flow(self, severity: np.ndarray, strain: np.ndarray) -> SupportFlow:
+        """Compute this month's support from the state at the start of the month."""
+        n = severity.shape[1]
+        if not self.params.enabled:
+            zeros = np.zeros(n, dtype=F32)
+            return SupportFlow(coverage=zeros, given=zeros)
+        p = self.params
+        need = np.where(severity >= self.threshold, severity, 0).sum(axis=0, dtype=F32)
+        load = severity.sum(axis=0, dtype=F32)
+        spare = self.capacity * np.clip(1 - load / F32(p.load_scale), 0, 1) * (1 - strain)
+        need_around = self.network @ need
+        offer = spare * np.minimum(need_around / F32(p.need_saturation), 1)
+        per_unit_need = np.divide(
+            offer, need_around, out=np.zeros_like(offer), where=need_around > 0
+        )
+        coverage = np.minimum(self.network @ per_unit_need, 1).astype(F32, copy=False)
+        coverage[need == 0] = 0
+        return SupportFlow(coverage=coverage, given=offer.astype(F32, copy=False))
+
+    def update_strain(self, strain: np.ndarray, given: np.ndarray) -> np.ndarray:
+        """Carer strain after a month of giving ``given``."""
+        p = self.params
+        excess = np.maximum(given - F32(p.strain_threshold), 0)
+        new = strain * F32(1 - p.strain_recovery) + F32(p.strain_gain) * excess
+        return np.clip(new, 0, 1).astype(F32, copy=False)
