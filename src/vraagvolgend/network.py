@@ -80,13 +80,14 @@ def build_network(
 
     strength = rng.beta(params.tie_strength_a, params.tie_strength_b, size=m).astype(np.float32)
     keep = src != dst
-    src, dst, strength = src[keep], dst[keep], strength[keep]
-    rows = np.concatenate((src, dst))
-    cols = np.concatenate((dst, src))
-    data = np.concatenate((strength, strength))
-    w = sp.coo_array((data, (rows, cols)), shape=(n, n)).tocsr()  # duplicates are summed
-    w.sum_duplicates()
-    np.minimum(w.data, 1.0, out=w.data)  # a doubly drawn tie is one strong tie
+    # Build one triangle (summing ties drawn twice) and mirror it, so the matrix is exactly
+    # symmetric: summing duplicates in both triangles could round differently.
+    lo = np.minimum(src[keep], dst[keep])
+    hi = np.maximum(src[keep], dst[keep])
+    upper = sp.coo_array((strength[keep], (lo, hi)), shape=(n, n)).tocsr()
+    upper.sum_duplicates()
+    np.minimum(upper.data, 1.0, out=upper.data)  # a tie drawn twice is one strong tie
+    w = (upper + upper.T).tocsr()
     return w
 
 

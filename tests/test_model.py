@@ -1,0 +1,68 @@
+"""The Mesa model: reproducibility, Mesa idioms, household views and data collection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vraagvolgend as vv
+
+
+def test_same_seed_same_tables_and_different_seeds_differ(small):
+    a = vv.run(small, seed=7, months=24)
+    b = vv.run(small, seed=7, months=24)
+    c = vv.run(small, seed=8, months=24)
+    for table in ("households", "problems", "monthly"):
+        pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table))
+    assert not a.households.equals(c.households)
+    assert not a.monthly.equals(c.monthly)
+
+
+def test_mesa_time_and_run_for(small):
+    m = vv.MunicipalityModel(small, rng=1)
+    assert m.time == 0
+    m.run_for(5)
+    assert m.time == 5 and m.month == 5 and m.steps == 5
+    df = m.datacollector.get_model_vars_dataframe()
+    assert df["month"].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_monthly_counts_add_up(small):
+    r = vv.run(small, seed=2, months=12)
+    counts = r.monthly[[f"households_{k}_problems" for k in ("0", "1", "2", "3plus")]]
+    assert (counts.sum(axis=1) == small.n_households).all()
+    last = r.active_problems(1)
+    assert counts.iloc[-1].tolist() == np.bincount(np.minimum(last, 3), minlength=4).tolist()
+
+
+def test_household_view_reads_the_columns(small):
+    m = vv.MunicipalityModel(small, rng=1)
+    i = int(np.argmax(m.severity.sum(axis=0)))
+    h = m.household(i)
+    assert h.problems["finances"] == pytest.approx(float(m.severity[0, i]))
+    assert h.household_type in vv.HOUSEHOLD_TYPES
+    assert set(h.zrm_levels.values()) <= {1, 2, 3, 4, 5}
+    assert all(m.network[i, j] == w for j, w in h.neighbours.items())
+    assert "Household" in repr(h)
+    with pytest.raises(IndexError, match="out of range"):
+        m.household(small.n_households)
+
+
+def test_streams_separate_processes(small):
+    # Changing only the support process leaves life events (their own stream) untouched.
+    a = vv.run(small, seed=4, months=12).monthly
+    b = vv.run(small.with_changes({"support.enabled": False}), seed=4, months=12).monthly
+    ev = [c for c in a.columns if c.startswith("events_")]
+    assert a["events_job_loss"].iloc[0] == b["events_job_loss"].iloc[0]
+    assert a[ev].sum().sum() > 0
+
+
+def test_policy_other_than_none_is_rejected(small):
+    with pytest.raises(ValueError, match="policy must be None"):
+        vv.MunicipalityModel(small, policy="demand-driven", rng=1)
+
+
+def test_bad_scenario_type_is_rejected():
+    with pytest.raises(TypeError, match="Scenario"):
+        vv.MunicipalityModel({"n_households": 10}, rng=1)
