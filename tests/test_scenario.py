@@ -88,7 +88,7 @@ def test_shares_must_sum_to_one():
 def test_malformed_toml_names_the_file(tmp_path):
     path = tmp_path / "broken.toml"
     path.write_text("n_households = = 3\n")
-    with pytest.raises(ParameterError, match="broken.toml") as info:
+    with pytest.raises(ParameterError, match=r"broken\.toml") as info:
         Scenario.from_toml(path)
     assert "not valid TOML" in str(info.value)
     path.write_text("[network]\nmean_degree = 500\n")
