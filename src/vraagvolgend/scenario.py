@@ -29,8 +29,10 @@ import pandas as pd
 
 from .domains import DOMAINS, HOUSEHOLD_TYPES
 from .parameters import ParameterError, Section, _unknown_key, param, to_toml_lines
+from .provisions import Catalogue
 
 __all__ = [
+    "Access",
     "LifeEvent",
     "Neighbourhood",
     "Network",
@@ -603,6 +605,122 @@ class Support(Section):
     )
 
 
+CHANNELS: tuple[str, ...] = ("gp", "wijkteam", "school", "self")
+
+
+@dataclass(frozen=True)
+class Access(Section):
+    """How households reach formal help: help-seeking, channels, gatekeeping thresholds."""
+
+    _path = "access"
+
+    need_threshold: float = param(
+        0.45,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source=ASSUMED,
+        doc="severity from which a problem is a need for formal help",
+    )
+    seek_base: float = param(
+        0.08,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source=ASSUMED,
+        doc="monthly probability of seeking help at the need threshold",
+    )
+    seek_slope: float = param(
+        0.5,
+        kind="float",
+        lo=0.0,
+        hi=10.0,
+        source=ASSUMED,
+        doc="added monthly help-seeking probability per unit of severity above the threshold",
+    )
+    avoider_share: float = param(
+        0.25,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source="assumption: some need stays hidden; active neighbourhood teams found hidden "
+        "need among low-income and migrant-background youth (CPB)",
+        doc="share of households that do not seek help themselves (found only by outreach)",
+    )
+    channel_shares: Mapping[str, float] = param(
+        {"gp": 0.40, "wijkteam": 0.35, "school": 0.10, "self": 0.15},
+        kind="map",
+        keys=CHANNELS,
+        lo=0.0,
+        hi=1.0,
+        source="CBS 85096NED (2021 referrals to youth care): GP 36%, municipal access 31%, "
+        "none/self 15%; school and the rest assumption",
+        doc="channel through which help is sought (school only for parenting needs)",
+    )
+    gp_direct_referral: float = param(
+        0.7,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source="assumption: GPs may refer directly to youth care and other specialist help",
+        doc="share of GP contacts referred straight to an individual provision",
+    )
+    collective_limit: float = param(
+        0.6,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source=ASSUMED,
+        doc="the gatekeeper offers collective support to needs below this severity",
+    )
+    benefit_work_threshold: float = param(
+        0.55,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source="tuned to social assistance for about 4.9% of households (CBS, BUIG)",
+        doc="work-domain severity from which a low-income household lives on a benefit",
+    )
+    benefit_max_quintile: int = param(
+        2,
+        kind="int",
+        lo=1,
+        hi=5,
+        source=ASSUMED,
+        doc="highest income quintile that qualifies for social assistance",
+    )
+    residential_threshold: float = param(
+        0.85,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source=ASSUMED,
+        doc="parenting severity at which youth care escalates to residential care",
+    )
+    sheltered_threshold: float = param(
+        0.85,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source=ASSUMED,
+        doc="housing severity (with mental health at ZRM 2 or worse) for sheltered housing",
+    )
+    conversation_cost: float = param(
+        150.0,
+        kind="float",
+        lo=0.0,
+        hi=10_000.0,
+        source="assumption: about two hours of a professional at about EUR 75/hour",
+        doc="cost of one access conversation (keukentafelgesprek) at one counter (EUR)",
+    )
+
+    def _check(self) -> None:
+        missing = [c for c in CHANNELS if c not in self.channel_shares]
+        if missing:
+            raise ParameterError(f"{self._path}.channel_shares.{missing[0]}", "is missing")
+        _shares_sum_to_one(f"{self._path}.channel_shares", self.channel_shares)
+
+
 @dataclass(frozen=True)
 class Scenario(Section):
     """A municipality and its behavioural parameters. Immutable; validated when built.
@@ -652,6 +770,8 @@ class Scenario(Section):
         _DEFAULT_EVENTS, kind="named", section=LifeEvent, source=""
     )
     support: Support = param(Support, kind="section", section=Support, source="")
+    access: Access = param(Access, kind="section", section=Access, source="")
+    provisions: Catalogue = param(Catalogue, kind="section", section=Catalogue, source="")
 
     def _check(self) -> None:
         if not self.neighbourhoods:
@@ -697,7 +817,7 @@ class Scenario(Section):
                 raise _unknown_key("", key, names)
         merged = dict(base)
         for key, value in data.items():
-            if key in ("population", "network", "problems", "support") and isinstance(
+            if key in ("population", "network", "problems", "support", "access") and isinstance(
                 value, Mapping
             ):
                 merged[key] = {**base[key], **value}
