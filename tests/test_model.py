@@ -58,9 +58,10 @@ def test_streams_separate_processes(small):
     assert a[ev].sum().sum() > 0
 
 
-def test_policy_other_than_none_is_rejected(small):
-    with pytest.raises(ValueError, match="policy must be None"):
-        vv.MunicipalityModel(small, policy="demand-driven", rng=1)
+def test_unknown_policy_is_rejected(small):
+    with pytest.raises(vv.ParameterError, match="not a known policy") as info:
+        vv.MunicipalityModel(small, policy="demand-led", rng=1)
+    assert info.value.field == "policy"
 
 
 def test_bad_scenario_type_is_rejected():

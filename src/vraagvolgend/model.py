@@ -12,7 +12,9 @@ from functools import partial
 import mesa
 import numpy as np
 
+from .care import Care
 from .domains import DOMAINS, domain_index
+from .financing import resolve_policy
 from .households import HouseholdView, build_households
 from .network import build_network
 from .problems import ProblemDynamics
@@ -37,7 +39,9 @@ class MunicipalityModel(mesa.Model):
 
     Args:
         scenario: The municipality; ``None`` for :meth:`Scenario.default`.
-        policy: Formal care and its financing; ``None`` means no formal care at all.
+        policy: Formal care and its financing: a :class:`~vraagvolgend.financing.Policy`, a
+            :class:`~vraagvolgend.financing.PolicySwitch` or a name (``"supply-driven"``,
+            ``"demand-driven"``); ``None`` means no formal care at all.
         rng: The run's seed (int or ``numpy.random.SeedSequence``). Every random draw comes
             from a per-process stream derived from it.
 
@@ -53,11 +57,7 @@ class MunicipalityModel(mesa.Model):
         scenario = Scenario.default() if scenario is None else scenario
         if not isinstance(scenario, Scenario):
             raise TypeError(f"scenario must be a vraagvolgend.Scenario, not {type(scenario)!r}")
-        if policy is not None:
-            raise ValueError(
-                "policy must be None (no formal care): formal care and financing regimes are "
-                "not part of this version"
-            )
+        policy = resolve_policy(policy)
         seed_sequence = as_seed_sequence(rng)
         super().__init__(rng=int(seed_sequence.generate_state(1)[0]))
         self.params = scenario
@@ -70,6 +70,9 @@ class MunicipalityModel(mesa.Model):
         self.support = InformalSupport(
             scenario.support, self.households, self.network, scenario.problems.threshold
         )
+        self.care = (
+            None if policy is None else Care(scenario, self.households, policy, self.streams)
+        )
         self.severity = self.problems.initial_severity(self.streams["initial"])
         self.strain = np.zeros(self.households.n, dtype=np.float32)
         self.snapshots: dict[int, np.ndarray] = {}
@@ -77,8 +80,9 @@ class MunicipalityModel(mesa.Model):
         none = np.full(n, len(self.problems.event_names))
         self._month = (none, SupportFlow(np.zeros(n, np.float32), np.zeros(n, np.float32)), 0, 0)
 
-        for _ in range(scenario.burn_in_months):
-            self._advance_month()
+        # Burn-in months are numbered −burn_in + 1 … 0; their costs are not booked.
+        for month in range(1 - scenario.burn_in_months, 1):
+            self._advance_month(month)
 
         self.aggregates: dict[str, float] = self._measure()
         self.datacollector = mesa.DataCollector(
@@ -96,28 +100,44 @@ class MunicipalityModel(mesa.Model):
 
     def step(self) -> None:
         """One month."""
-        self._advance_month()
+        self._advance_month(self.steps)
         self._collect()
         if (self.steps % 12) == 0:
             self.snapshots[self.steps // 12] = self.severity.copy()
 
-    def _advance_month(self) -> None:
+    def _advance_month(self, month: int) -> None:
         # Every process reads the state at the start of the month (a synchronous update).
         start = self.severity
+        care = self.care
 
         # 1. Life events strike several domains at once (applied at the end of the month).
         event, increments = self.problems.life_events(start)
 
-        # 2. Informal support flows over the network to households with problems.
-        support = self.support.flow(start, self.strain)
+        # 2. Formal care: access, allocation under the policy, new episodes, costs, effects.
+        effects = care.begin_month(month, start) if care is not None else None
 
-        # 3. Problems: onset (with spill-over and carer strain), recovery, escalation.
-        severity, onsets, recoveries = self.problems.advance(start, self.strain, support.coverage)
+        # 3. Informal support flows over the network (demand-driven plans activate it).
+        boost = care.levers(month).network_programme if care is not None else 0.0
+        activation = effects.activation if effects is not None else None
+        support = self.support.flow(start, self.strain, activation, boost)
+
+        # 4. Problems: onset (with spill-over and carer strain), recovery, escalation.
+        severity, onsets, recoveries = self.problems.advance(
+            start,
+            self.strain,
+            support.coverage,
+            extra_recovery=0.0 if effects is None else effects.extra_recovery,
+            escalation_factor=1.0 if effects is None else effects.escalation_factor,
+        )
         severity = self.problems.finish(severity, increments)
 
-        # 4. Givers' strain builds or fades.
+        # 5. Givers' strain builds or fades.
         self.strain = self.support.update_strain(self.strain, support.given)
         self.severity = severity
+
+        # 6. Formal care: reviews, renewals, escalations, social assistance, the budget rule.
+        if care is not None:
+            care.end_month(month, severity)
         self._month = (event, support, onsets, recoveries)
 
     def _collect(self) -> None:
@@ -151,4 +171,6 @@ class MunicipalityModel(mesa.Model):
         counts = np.bincount(event, minlength=len(self.problems.event_names) + 1)
         for i, name in enumerate(self.problems.event_names):
             agg[f"events_{name}"] = int(counts[i])
+        if self.care is not None:
+            agg.update(self.care.stats)
         return agg

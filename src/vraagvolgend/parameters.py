@@ -16,10 +16,11 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-__all__ = ["ParameterError", "Section", "param", "to_toml_lines"]
+__all__ = ["ParameterError", "Section", "param", "read_text", "to_toml_lines"]
 
 
 class ParameterError(ValueError):
@@ -51,7 +52,8 @@ def param(
 
     Args:
         default: Default value (mutable defaults are copied per instance).
-        kind: One of ``float``, ``int``, ``bool``, ``str``, ``floats`` (tuple of floats),
+        kind: One of ``float``, ``int``, ``bool``, ``str``, ``choice`` (a string from ``keys``),
+            ``floats`` (tuple of floats),
             ``strs`` (tuple of strings from ``keys``), ``map`` (key → float), ``map2``
             (key → key → float), ``section``, ``sections`` (tuple of sections) or
             ``named`` (name → section).
@@ -146,6 +148,12 @@ def _coerce(meta: Mapping, value: Any, path: str) -> Any:
     if kind == "str":
         if not isinstance(value, str) or not value:
             raise ParameterError(path, f"{value!r} is not a non-empty string")
+        return value
+    if kind == "choice":
+        if value not in meta["keys"]:
+            raise ParameterError(
+                path, f"{value!r} is not allowed: one of {', '.join(meta['keys'])}"
+            )
         return value
     if kind == "floats":
         if isinstance(value, str) or not isinstance(value, list | tuple):
@@ -285,11 +293,12 @@ class Section:
                 for name, item in value.items():
                     rows += item.provenance(f"{path}.{name}")
             else:
-                allowed = (
-                    _range_text(meta["lo"], meta["hi"])
-                    if meta["kind"] in ("float", "int", "floats", "map", "map2")
-                    else meta["kind"]
-                )
+                if meta["kind"] in ("float", "int", "floats", "map", "map2"):
+                    allowed = _range_text(meta["lo"], meta["hi"])
+                elif meta["kind"] in ("choice", "strs"):
+                    allowed = "one of " + ", ".join(meta["keys"])
+                else:
+                    allowed = meta["kind"]
                 rows.append(
                     {
                         "parameter": path,
@@ -362,3 +371,15 @@ def to_toml_lines(section: Section, table: str = "", array: bool = False) -> lis
     if table:
         header = [f"[[{table}]]" if array else f"[{table}]"]
     return header + scalars + tables
+
+
+def read_text(source: str | Path) -> tuple[str, str]:
+    """Return (text, file name or '') for a TOML file path or TOML text."""
+    if isinstance(source, Path) or (
+        isinstance(source, str) and "\n" not in source and source.endswith(".toml")
+    ):
+        path = Path(source)
+        if not path.exists():
+            raise ParameterError(str(path), "file not found")
+        return path.read_text(encoding="utf-8"), str(path)
+    return str(source), ""

@@ -46,6 +46,7 @@ class Result:
         households: Households,
         snapshots: dict[int, np.ndarray],
         monthly: pd.DataFrame,
+        care=None,
     ):
         self.scenario = scenario
         self.policy = policy
@@ -54,6 +55,7 @@ class Result:
         self._households = households
         self._snapshots = snapshots
         self.monthly = monthly
+        self._care = care
 
     @cached_property
     def households(self) -> pd.DataFrame:
@@ -85,6 +87,103 @@ class Result:
         out = pd.concat(frames, ignore_index=True)
         out["domain"] = pd.Categorical(out["domain"], categories=list(DOMAINS))
         return out.sort_values(["household_id", "year", "domain"], ignore_index=True)[columns]
+
+    @cached_property
+    def episodes(self) -> pd.DataFrame:
+        """Every provision episode running in months 1 … ``months``.
+
+        Columns: ``household_id``, ``provision``, ``law`` (``jeugdwet``, ``wmo``,
+        ``participatiewet``; ``collective`` for collective provisions), ``domain`` (the problem
+        it was started for), ``channel``, ``start_month``, ``end_month`` (missing while
+        ongoing), ``cost_eur`` (cost within the simulated months; burn-in is not booked).
+        """
+        from .access import ALL_CHANNELS
+
+        care = self._require_care()
+        return care.ledger.frame(care.names, care.laws, DOMAINS, ALL_CHANNELS, first_month=1)
+
+    @cached_property
+    def costs(self) -> pd.DataFrame:
+        """Annual costs per cost line: ``year``, ``law``, ``provision``, ``cost_eur``.
+
+        Besides every provision there are lines for idle capacity of lump-sum funded
+        provisions (``"<provision> (idle capacity)"``), access conversations and outreach (law
+        ``access``) and the network programme (law ``collective``). The social-assistance
+        benefit is the line ``benefit`` (law ``participatiewet``).
+        """
+        return self._require_care().budget.frame()
+
+    @cached_property
+    def budget(self) -> pd.DataFrame:
+        """Per year and law: ``budget_eur``, ``spent_eur``, ``deficit_eur`` (benefit excluded)."""
+        return pd.DataFrame(self._require_care().budget.records)
+
+    def household(self, household_id: int) -> HouseholdCosts:
+        """The cost picture of one household: its problems, provisions, laws, channels, costs."""
+        if not 0 <= household_id < self._households.n:
+            raise IndexError(
+                f"household_id {household_id} is out of range: 0 … {self._households.n - 1}"
+            )
+        return HouseholdCosts(self, int(household_id))
+
+    def indicators(self) -> pd.DataFrame:
+        """Annual indicators comparable with public figures (one row per year).
+
+        * ``youth_care_share``: young people in households with youth care (Jeugdwet) during
+          the year ÷ all young people (every child of such a household is counted);
+        * ``wmo_clients_per_1000``: households with a Wmo provision during the year per 1,000
+          inhabitants (one client per household);
+        * ``social_assistance_share``: households on a benefit during the year;
+        * ``any_individual_share``: households with any individual provision (benefit
+          included) during the year;
+        * ``external_cost_per_inhabitant``: youth care, Wmo, participation services, collective
+          provisions and access, without the benefit payments (EUR);
+        * ``benefit_cost_per_inhabitant`` (EUR), ``mean_severity`` (all domains, year end),
+          ``share_3plus_problems`` (year end).
+        """
+        self._require_care()
+        e = self.episodes
+        h = self._households
+        children = h.n_children.astype(float)
+        rows = []
+        costs = self.costs
+        for year in range(1, self.months // 12 + 1):
+            lo, hi = 12 * (year - 1) + 1, 12 * year
+            end = e["end_month"].fillna(hi).to_numpy(dtype=float)
+            during = e[(e["start_month"].to_numpy() <= hi) & (end >= lo)]
+
+            def households_with(mask, during=during):
+                return np.unique(during.loc[mask, "household_id"].to_numpy())
+
+            youth = households_with(during["law"] == "jeugdwet")
+            wmo = households_with(during["law"] == "wmo")
+            benefit = households_with(during["provision"] == "benefit")
+            individual = households_with(during["law"] != "collective")
+            c = costs[costs["year"] == year]
+            benefit_cost = c.loc[c["provision"] == "benefit", "cost_eur"].sum()
+            external = c["cost_eur"].sum() - benefit_cost
+            year_end = self._snapshots.get(year)
+            rows.append(
+                {
+                    "year": year,
+                    "youth_care_share": children[youth].sum() / max(children.sum(), 1),
+                    "wmo_clients_per_1000": 1000 * len(wmo) / h.n_inhabitants,
+                    "social_assistance_share": len(benefit) / h.n,
+                    "any_individual_share": len(individual) / h.n,
+                    "external_cost_per_inhabitant": external / h.n_inhabitants,
+                    "benefit_cost_per_inhabitant": benefit_cost / h.n_inhabitants,
+                    "mean_severity": float(year_end.mean()) if year_end is not None else np.nan,
+                    "share_3plus_problems": float((self.active_problems(year) >= 3).mean())
+                    if year_end is not None
+                    else np.nan,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def _require_care(self):
+        if self._care is None:
+            raise ValueError("this run had no formal care (policy=None): there are no costs")
+        return self._care
 
     def prevalence(self) -> pd.DataFrame:
         """Share of (eligible) households per domain at each ZRM level, by year end."""
@@ -133,3 +232,51 @@ class Result:
             f"<Result {self.scenario.name!r}: {self._households.n} households, "
             f"{self.months} months, seed {self.seed}, policy {self.policy!r}>"
         )
+
+
+class HouseholdCosts:
+    """What the system spends on one household, on which provisions, and why.
+
+    Attributes:
+        household: The household's row of the ``households`` table.
+        problems: Its severity and ZRM level per domain at each year end.
+        episodes: Its provision episodes (with domain, law, channel and cost).
+        total_eur: Everything spent on it in the simulated months.
+    """
+
+    def __init__(self, result: Result, household_id: int):
+        self.household_id = household_id
+        self.household = result.households.iloc[household_id]
+        p = result.problems
+        self.problems = p[p["household_id"] == household_id].pivot(
+            index="domain", columns="year", values="zrm_level"
+        )
+        if result._care is None:
+            self.episodes = pd.DataFrame()
+        else:
+            e = result.episodes
+            self.episodes = e[e["household_id"] == household_id].reset_index(drop=True)
+        self.total_eur = float(self.episodes["cost_eur"].sum()) if len(self.episodes) else 0.0
+
+    def by_law(self) -> pd.Series:
+        """Spending per law."""
+        return self.episodes.groupby("law", observed=True)["cost_eur"].sum()
+
+    def __str__(self) -> str:
+        h = self.household
+        lines = [
+            f"Household {self.household_id}: {h['household_type']}, {h['n_persons']} persons, "
+            f"income quintile {h['income_quintile']}, {h['neighbourhood']}",
+            "ZRM level per domain at each year end (1 acute … 5 self-reliant):",
+            self.problems.to_string(),
+        ]
+        if len(self.episodes):
+            lines.append(f"Provisions (EUR {self.total_eur:,.0f} in all):")
+            cols = ["provision", "law", "domain", "channel", "start_month", "end_month", "cost_eur"]
+            lines.append(self.episodes[cols].to_string(index=False))
+        else:
+            lines.append("No provisions.")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + str(self).replace("&", "&amp;").replace("<", "&lt;") + "</pre>"

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from .domains import DOMAINS, HOUSEHOLD_TYPES
-from .parameters import ParameterError, Section, _unknown_key, param, to_toml_lines
+from .parameters import ParameterError, Section, _unknown_key, param, read_text, to_toml_lines
 from .provisions import Catalogue
 
 __all__ = [
@@ -259,17 +259,18 @@ class Problems(Section):
             "housing": 0.00038,
             "mental_health": 0.00075,
             "physical_health": 0.00063,
-            "parenting": 0.00088,
+            "parenting": 0.0042,
             "social_isolation": 0.0005,
         },
         kind="map",
         keys=D,
         lo=0.0,
         hi=1.0,
-        source="hand-tuned (examples/municipality_without_care.py prints the result) so that "
-        "without formal care about 10% of households have an active debt problem (CBS: 8% "
-        "registered problematic debt, with care in place) and about 7% have 3+ problems; the "
-        "ratios between domains are assumptions",
+        source="hand-tuned (scripts/calibration_check.py): without formal care about 10% of "
+        "households have an active debt problem (CBS: 8% registered problematic debt, with care "
+        "in place); parenting/youth problems in about a quarter of families (CBS: psychological "
+        "problems in 23% of households with minor children), which gives youth care for about "
+        "10% of young people under the default supply-driven policy; other ratios assumption",
         doc="monthly onset hazard of an average household (vulnerability 0, deprivation 0)",
     )
     type_risk: Mapping[str, Mapping[str, float]] = param(
@@ -674,7 +675,7 @@ class Access(Section):
         doc="the gatekeeper offers collective support to needs below this severity",
     )
     benefit_work_threshold: float = param(
-        0.55,
+        0.5,
         kind="float",
         lo=0.0,
         hi=1.0,
@@ -690,7 +691,7 @@ class Access(Section):
         doc="highest income quintile that qualifies for social assistance",
     )
     residential_threshold: float = param(
-        0.85,
+        0.7,
         kind="float",
         lo=0.0,
         hi=1.0,
@@ -698,7 +699,7 @@ class Access(Section):
         doc="parenting severity at which youth care escalates to residential care",
     )
     sheltered_threshold: float = param(
-        0.85,
+        0.7,
         kind="float",
         lo=0.0,
         hi=1.0,
@@ -795,7 +796,7 @@ class Scenario(Section):
         Raises:
             ParameterError: naming the file, the key, the value and what is allowed.
         """
-        text, where = _read_text(source)
+        text, where = read_text(source)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
@@ -842,15 +843,3 @@ class Scenario(Section):
     def describe(self) -> pd.DataFrame:
         """Every parameter with its value, allowed range, meaning and source."""
         return pd.DataFrame(self.provenance())
-
-
-def _read_text(source: str | Path) -> tuple[str, str]:
-    """Return (text, file name or '') for a path or a TOML string."""
-    if isinstance(source, Path) or (
-        isinstance(source, str) and "\n" not in source and source.endswith(".toml")
-    ):
-        path = Path(source)
-        if not path.exists():
-            raise ParameterError(str(path), "file not found")
-        return path.read_text(encoding="utf-8"), str(path)
-    return str(source), ""

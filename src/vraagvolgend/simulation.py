@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 
+from .financing import Policy, PolicySwitch
 from .model import MunicipalityModel
 from .parameters import ParameterError
 from .results import Result
@@ -17,7 +18,7 @@ MAX_MONTHS = 1200
 
 def run(
     scenario: Scenario | None = None,
-    policy=None,
+    policy: Policy | PolicySwitch | str | None = None,
     *,
     seed: SeedLike = 0,
     months: int = 60,
@@ -26,8 +27,9 @@ def run(
 
     Args:
         scenario: The municipality; ``None`` for the embedded default.
-        policy: Formal care and financing; ``None`` means no formal care (the counterfactual of
-            problems, stacking and informal support only).
+        policy: Formal care and financing: a policy, a policy switch or a name
+            (``"supply-driven"``, ``"demand-driven"``). ``None`` means no formal care (the
+            counterfactual of problems, stacking and informal support only).
         seed: The run's seed; the same seed gives identical tables.
         months: Months to simulate after the scenario's burn-in (1 … 1200).
 
@@ -51,10 +53,11 @@ def run(
     model.run_for(months)
     return Result(
         scenario=model.params,
-        policy=policy,
+        policy=model.care.policy if model.care is not None else None,
         seed=seed,
         months=months,
         households=model.households,
         snapshots=model.snapshots,
         monthly=model.datacollector.get_model_vars_dataframe().reset_index(drop=True),
+        care=model.care,
     )

@@ -59,22 +59,43 @@ class InformalSupport:
         capacity = np.array([params.capacity[t] for t in HOUSEHOLD_TYPES], dtype=F32)
         self.capacity = capacity[households.household_type]
 
-    def flow(self, severity: np.ndarray, strain: np.ndarray) -> SupportFlow:
-        """Compute this month's support from the state at the start of the month."""
+    def flow(
+        self,
+        severity: np.ndarray,
+        strain: np.ndarray,
+        activation: np.ndarray | None = None,
+        capacity_boost: float = 0.0,
+    ) -> SupportFlow:
+        """Compute this month's support from the state at the start of the month.
+
+        Args:
+            severity: (domains, households) severities.
+            strain: Carer strain per household.
+            activation: Extra pull per household on its network (a demand-driven plan
+                activates the network: its need weighs ``1 + activation`` times in the givers'
+                decisions, so they give more, and more of it to this household).
+            capacity_boost: A network programme raises every household's capacity by this
+                fraction.
+        """
         n = severity.shape[1]
         if not self.params.enabled:
             zeros = np.zeros(n, dtype=F32)
             return SupportFlow(coverage=zeros, given=zeros)
         p = self.params
         need = np.where(severity >= self.threshold, severity, 0).sum(axis=0, dtype=F32)
+        pull = need if activation is None else need * (1 + activation)
         load = severity.sum(axis=0, dtype=F32)
-        spare = self.capacity * np.clip(1 - load / F32(p.load_scale), 0, 1) * (1 - strain)
-        need_around = self.network @ need
+        capacity = self.capacity * F32(1 + capacity_boost)
+        spare = capacity * np.clip(1 - load / F32(p.load_scale), 0, 1) * (1 - strain)
+        need_around = self.network @ pull
         offer = spare * np.minimum(need_around / F32(p.need_saturation), 1)
         per_unit_need = np.divide(
             offer, need_around, out=np.zeros_like(offer), where=need_around > 0
         )
-        coverage = np.minimum(self.network @ per_unit_need, 1).astype(F32, copy=False)
+        received = self.network @ per_unit_need
+        if activation is not None:
+            received *= 1 + activation
+        coverage = np.minimum(received, 1).astype(F32, copy=False)
         coverage[need == 0] = 0
         return SupportFlow(coverage=coverage, given=offer.astype(F32, copy=False))
 
