@@ -1,7 +1,8 @@
 """vraagvolgend: agent-based simulation of how Dutch municipalities finance their social domain.
 
 A synthetic municipality of households, with problems in several life domains that stack and
-spread, living in neighbourhoods and tied together by a social network.
+spread, living in neighbourhoods and tied together by a social network, run under supply-driven
+and demand-driven financing of its social domain.
 
 Example:
     >>> import vraagvolgend as vv
@@ -13,13 +14,17 @@ Example:
 from importlib.metadata import PackageNotFoundError, version
 
 from .domains import DOMAINS, HOUSEHOLD_TYPES, zrm_level
+from .experiments import Comparison, compare
+from .financing import Contracts, DemandDriven, Policy, PolicySwitch, SupplyDriven
 from .households import Households, HouseholdView, build_households
 from .model import MunicipalityModel
 from .network import build_network, to_networkx
 from .parameters import ParameterError
-from .results import Result
+from .provisions import Catalogue, Provision
+from .results import HouseholdCosts, Result
 from .rng import Streams
 from .scenario import (
+    Access,
     LifeEvent,
     Neighbourhood,
     Network,
@@ -39,6 +44,12 @@ except PackageNotFoundError:  # running from a source tree without installing
 __all__ = [
     "DOMAINS",
     "HOUSEHOLD_TYPES",
+    "Access",
+    "Catalogue",
+    "Comparison",
+    "Contracts",
+    "DemandDriven",
+    "HouseholdCosts",
     "HouseholdView",
     "Households",
     "LifeEvent",
@@ -46,16 +57,21 @@ __all__ = [
     "Neighbourhood",
     "Network",
     "ParameterError",
+    "Policy",
+    "PolicySwitch",
     "Population",
     "Problems",
+    "Provision",
     "Result",
     "Scenario",
     "ScenarioError",
     "Streams",
+    "SupplyDriven",
     "Support",
     "__version__",
     "build_households",
     "build_network",
+    "compare",
     "run",
     "to_networkx",
     "zrm_level",

@@ -184,7 +184,8 @@ class Care:
             else (np.zeros(n, dtype=np.int8))
         )
         asking = need & arrivals.arrive[None, :]
-        treat = self._by_rules(rules, lambda r: r.select_domains(asking, severity))
+        in_care = self.slot >= 0
+        treat = self._by_rules(rules, lambda r: r.select_domains(asking, severity, in_care))
         induced = pol.contracts.effort_induced_referral if pol.contract == "effort" else 0.0
         offer = gatekeeper(
             self.params,

@@ -264,8 +264,16 @@ class Policy(Section):
 
     integrated: ClassVar[bool] = False
 
-    def select_domains(self, need: np.ndarray, severity: np.ndarray) -> np.ndarray:
-        """Which needy domains (domains × households) get a provision now."""
+    def select_domains(
+        self, need: np.ndarray, severity: np.ndarray, in_care: np.ndarray
+    ) -> np.ndarray:
+        """Which needy domains get a provision now.
+
+        Args:
+            need: (domains, households) needs of households that reach help this month.
+            severity: (domains, households) severities.
+            in_care: (domains, households) domains that already have a running provision.
+        """
         return need
 
     def intensity(self, severity: np.ndarray) -> np.ndarray:
@@ -423,13 +431,15 @@ class DemandDriven(Policy):
                 "root_cause_order", f"must list each domain once: {', '.join(DOMAINS)}"
             )
 
-    def select_domains(self, need, severity):
-        # Rank the needy domains of each household by the root-cause order; keep the first few.
+    def select_domains(self, need, severity, in_care):
+        # Rank the needy domains of each household by the root-cause order and keep the first
+        # few, so that the plan never has more than max_parallel domains in care at once.
         rank = np.empty(len(DOMAINS), dtype=np.int16)
         rank[[domain_index(d) for d in self.root_cause_order]] = np.arange(len(DOMAINS))
         order = np.where(need, rank[:, None], 99)
         position = np.argsort(np.argsort(order, axis=0, kind="stable"), axis=0, kind="stable")
-        return need & (position < self.max_parallel)
+        room = self.max_parallel - in_care.sum(axis=0)
+        return need & (position < room[None, :])
 
     def intensity(self, severity):
         sized = severity / F32(self.reference_severity)
