@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import constant_hazard_scenario
 
 import vraagvolgend as vv
+from conftest import constant_hazard_scenario
 from vraagvolgend import DemandDriven, PolicySwitch, SupplyDriven
 from vraagvolgend.domains import DOMAINS
 
