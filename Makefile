@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 demo: $(STAMP)
-	$(PY) examples/municipality_without_care.py
+	$(PY) examples/compare_regimes.py
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -16,3 +16,18 @@ def test_municipality_without_care(capsys, monkeypatch):
     assert "Prevalence per domain" in out
     assert "by household type" in out and "by income quintile" in out
     assert "single_parent" in out
+
+
+def test_compare_regimes(capsys, monkeypatch, tmp_path):
+    out = tmp_path / "report"
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["x", "--replications", "2", "--households", "1200", "--months", "24", "--out", str(out)],
+    )
+    runpy.run_path(str(EXAMPLES / "compare_regimes.py"), run_name="__main__")
+    text = capsys.readouterr().out
+    assert "external_total" in text and "demand-driven" in text
+    report = (out / "report.md").read_text()
+    assert "Annual cost per law" in report and "demand-driven − supply-driven" in report
+    assert (out / "summary.csv").exists() and (out / "runs.csv").exists()
