@@ -59,8 +59,9 @@ def test_two_policies_on_one_seed_see_identical_draws_and_life_events(care_scena
         m.run_for(24)
         models[policy] = m
     a, b = models.values()
-    for stream in ("events", "onset", "recovery", "access", "care"):
-        assert a.streams[stream].bit_generator.state == b.streams[stream].bit_generator.state
+    for stream in ("events", "transitions", "access", "care"):
+        # same position in every stream: the next draws agree
+        assert np.array_equal(a.streams[stream].random(4), b.streams[stream].random(4))
     ma = a.datacollector.get_model_vars_dataframe()
     mb = b.datacollector.get_model_vars_dataframe()
     events = [c for c in ma.columns if c.startswith("events_")]

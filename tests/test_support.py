@@ -19,7 +19,7 @@ def test_switching_support_off_raises_severities(small):
 
 def test_coverage_and_giving_are_bounded(small):
     m = vv.MunicipalityModel(small, rng=1)
-    flow = m.support.flow(m.severity, m.strain)
+    flow = m.support.flow(m.severity, m.problems.read(m.severity), m.strain)
     assert flow.coverage.min() >= 0 and flow.coverage.max() <= 1
     need = (m.severity * (m.severity >= small.problems.threshold)).sum(axis=0)
     assert (flow.coverage[need == 0] == 0).all()

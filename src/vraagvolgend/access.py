@@ -11,17 +11,30 @@
   light product, heavier needs an individual provision. GPs refer directly to an individual
   provision for a share of their patients; with practice support for youth (*POH-jeugd*), light
   parenting needs seen by the GP stay with the POH. Under effort-based contracts a share of
-  light needs is referred to an individual provision anyway (supplier-induced referral).
+  households with light needs is referred to individual provisions anyway (supplier-induced
+  referral).
+
+Everything here works on the few households with a need this month, not on the population.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from .domains import DOMAINS, domain_index
 from .scenario import CHANNELS, Access
 
-__all__ = ["ALL_CHANNELS", "HEAVY_PRODUCT", "LIGHT_PRODUCT", "Arrivals", "gatekeeper", "seek_help"]
+__all__ = [
+    "ALL_CHANNELS",
+    "HEAVY_PRODUCT",
+    "LIGHT_PRODUCT",
+    "AccessDraws",
+    "Arrivals",
+    "gatekeeper",
+    "seek_help",
+]
 
 #: Channels as recorded on episodes: the four access channels, then how else episodes start.
 ALL_CHANNELS = (*CHANNELS, "outreach", "renewal", "escalation", "entitlement")
@@ -50,56 +63,85 @@ HEAVY_PRODUCT = {
 F32 = np.float32
 
 
+@dataclass
+class AccessDraws:
+    """The month's uniform draws per household (drawn for everyone, every month)."""
+
+    seek: np.ndarray
+    outreach: np.ndarray
+    channel: np.ndarray
+    gp: np.ndarray
+    flexible: np.ndarray
+    rules: np.ndarray
+    upcode: np.ndarray
+    induced: np.ndarray
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, n: int) -> AccessDraws:
+        return cls(*rng.random((8, n), dtype=F32))
+
+
+@dataclass
 class Arrivals:
     """Households that reach help this month, and how."""
 
-    def __init__(self, arrive: np.ndarray, channel: np.ndarray, hidden: np.ndarray):
-        self.arrive = arrive  # bool per household
-        self.channel = channel  # int8 index into ALL_CHANNELS per household
-        self.hidden = hidden  # bool per household: need, no help, not arriving
+    households: np.ndarray  # sorted household ids
+    channel: np.ndarray  # int8 index into ALL_CHANNELS, per arriving household
+    found: np.ndarray  # bool per arriving household: found by outreach
+    hidden: int  # households with a need that did not reach help
 
 
 def seek_help(
     params: Access,
-    need: np.ndarray,
+    need_index: np.ndarray,
     severity: np.ndarray,
     avoider: np.ndarray,
     has_children: np.ndarray,
     outreach: float,
-    u_seek: np.ndarray,
-    u_outreach: np.ndarray,
-    u_channel: np.ndarray,
+    draws: AccessDraws,
 ) -> Arrivals:
     """Decide who seeks help (or is found by outreach) and through which channel.
 
     Args:
         params: The scenario's access section.
-        need: (domains, households) bool: needs without a provision or waiting place.
+        need_index: Flat (domain × households) indices of the needs.
         severity: (domains, households) severities.
         avoider: Households that never seek help themselves.
         has_children: Households with children.
         outreach: Monthly probability that outreach finds a household with hidden need.
-        u_seek, u_outreach, u_channel: Uniform draws per household.
+        draws: The month's uniform draws.
     """
-    any_need = need.any(axis=0)
-    worst = np.where(need, severity, 0).max(axis=0)
-    p_seek = np.clip(params.seek_base + params.seek_slope * (worst - params.need_threshold), 0, 1)
-    seeks = any_need & ~avoider & (u_seek < p_seek)
-    found = any_need & ~seeks & (u_outreach < outreach)
+    n = severity.shape[1]
+    dom, hh = np.divmod(need_index, n)
+    worst = np.zeros(n, dtype=F32)
+    np.maximum.at(worst, hh, severity.ravel()[need_index])
+    needy = np.flatnonzero(worst > 0)
+    p_seek = np.clip(
+        params.seek_base + params.seek_slope * (worst[needy] - params.need_threshold), 0, 1
+    )
+    seeks = ~avoider[needy] & (draws.seek[needy] < p_seek)
+    found = ~seeks & (draws.outreach[needy] < outreach)
     arrive = seeks | found
+    households = needy[arrive]
 
     shares = np.array([params.channel_shares[c] for c in CHANNELS])
-    parenting_need = need[domain_index("parenting")] & has_children
     without_school = shares * (np.array(CHANNELS) != "school")
     cum_all = np.cumsum(shares / shares.sum())
     cum_no_school = np.cumsum(without_school / without_school.sum())
+    parenting_need = np.zeros(n, dtype=bool)
+    parenting_need[hh[dom == domain_index("parenting")]] = True
+    parenting_need &= has_children
+    u = draws.channel[households]
     channel = np.where(
-        parenting_need,
-        np.searchsorted(cum_all, u_channel, side="right"),
-        np.searchsorted(cum_no_school, u_channel, side="right"),
+        parenting_need[households],
+        np.searchsorted(cum_all, u, side="right"),
+        np.searchsorted(cum_no_school, u, side="right"),
     ).clip(0, len(CHANNELS) - 1)
+    found = found[arrive]
     channel = np.where(found, ALL_CHANNELS.index("outreach"), channel).astype(np.int8)
-    return Arrivals(arrive=arrive, channel=channel, hidden=any_need & ~arrive)
+    return Arrivals(
+        households=households, channel=channel, found=found, hidden=int((~arrive).sum())
+    )
 
 
 def gatekeeper(
@@ -113,14 +155,18 @@ def gatekeeper(
     u_gp: np.ndarray,
     u_induced: np.ndarray,
 ) -> np.ndarray:
-    """The provision offered per treated domain: (domains, households) int16, −1 = none."""
+    """The provision offered per treated domain: (domains, households) int16, −1 = none.
+
+    All arguments are for the arriving households only: ``treat`` and ``severity`` are
+    (domains, k), ``channel``, ``u_gp`` and ``u_induced`` have length k.
+    """
     light = np.array([product_index[LIGHT_PRODUCT[d]] for d in DOMAINS], dtype=np.int16)
     heavy = np.array([product_index[HEAVY_PRODUCT[d]] for d in DOMAINS], dtype=np.int16)
     gp = channel == ALL_CHANNELS.index("gp")
     is_light = severity < F32(params.collective_limit)
-    direct = gp[None, :] & (u_gp[None, :] < params.gp_direct_referral)
+    direct = gp & (u_gp < params.gp_direct_referral)
     induced = u_induced < induced_referral
-    offer = np.where(is_light & ~direct & ~induced, light[:, None], heavy[:, None])
+    offer = np.where(is_light & ~(direct | induced)[None, :], light[:, None], heavy[:, None])
 
     p = domain_index("parenting")
     if practice_support_youth:

@@ -3,7 +3,9 @@
 The care engine keeps at most one running provision per household and domain, as arrays of
 shape (domains, households): which provision, how many months until its end or review, its
 intensity, its episode id in the ledger, and which regime started it. A waiting list is kept
-the same way. One month, in two halves around the problem dynamics:
+the same way. Work is done on the few entries that matter (the running provisions, the needs,
+the households that reach help), never on the whole population. One month, in two halves
+around the problem dynamics:
 
 :meth:`Care.begin_month` (from the state at the start of the month)
     1. Access: needs, help-seeking, outreach, channels (:mod:`vraagvolgend.access`).
@@ -26,31 +28,21 @@ the same way. One month, in two halves around the problem dynamics:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from .access import ALL_CHANNELS, HEAVY_PRODUCT, gatekeeper, seek_help
+from .access import ALL_CHANNELS, HEAVY_PRODUCT, AccessDraws, gatekeeper, seek_help
 from .budget import Budget, EpisodeLedger
 from .domains import DOMAINS, domain_index
 from .financing import Policy, PolicySwitch
 from .households import Households
+from .problems import CareEffects, ProblemState
 from .provisions import LAWS
 from .scenario import Scenario
 
-__all__ = ["Care", "CareEffects"]
+__all__ = ["Care"]
 
 F32 = np.float32
 EXTRA_LINES = ("conversation", "outreach", "network_programme")
-
-
-@dataclass
-class CareEffects:
-    """What formal care does to this month's problem dynamics."""
-
-    extra_recovery: np.ndarray  # (domains, households)
-    escalation_factor: np.ndarray  # (domains, households)
-    activation: np.ndarray  # per household: extra pull on its network
 
 
 class Care:
@@ -81,8 +73,8 @@ class Care:
         self.law = arrays["law"]
         self.laws = [LAWS[c] for c in self.law]
         self.collective = self.law == LAWS.index("collective")
-        self.effect = np.vstack([arrays["effect"], np.zeros((1, d), F32)])  # row −1: none
-        self.mitigation = np.append(arrays["mitigation"], F32(0)).astype(F32)
+        self.effect = arrays["effect"]
+        self.mitigation = arrays["mitigation"]
         self.cost_month = arrays["cost_month"]
         self.duration = arrays["duration"]
         self.base_capacity = arrays["capacity_per_1000"] * n / 1000.0
@@ -91,6 +83,7 @@ class Care:
         self.flex = self.index["flexible_budget"]
         self.billed_individually = ~self.collective
         self.billed_individually[[self.benefit, self.flex]] = False
+        self.heavy = np.array([self.index[HEAVY_PRODUCT[x]] for x in DOMAINS], dtype=np.int16)
 
         self.slot = np.full((d, n), -1, dtype=np.int16)
         self.left = np.zeros((d, n), dtype=np.int16)
@@ -100,9 +93,10 @@ class Care:
         self.slot_rules = np.zeros((d, n), dtype=np.int8)  # index into self.regimes
         self.upcoded = np.zeros((d, n), dtype=bool)
         self.waiting = np.full((d, n), -1, dtype=np.int16)
-        self.wait_since = np.zeros((d, n), dtype=np.int32)
+        self.wait_since = np.zeros((d, n), dtype=np.int16)
         self.wait_channel = np.zeros((d, n), dtype=np.int8)
         self.benefit_episode = np.full(n, -1, dtype=np.int32)
+        self.running = np.zeros(0, dtype=np.int64)  # flat indices of running provisions
 
         self.rng_access = streams["access"]
         self.rng_care = streams["care"]
@@ -156,17 +150,18 @@ class Care:
 
     # --- first half of the month --------------------------------------------------------------
 
-    def begin_month(self, month: int, severity: np.ndarray) -> CareEffects:
+    def begin_month(self, month: int, severity: np.ndarray, state: ProblemState) -> CareEffects:
         """Access, allocation, new episodes, costs and effects for ``month``."""
-        n, d = self.n, len(DOMAINS)
+        n = self.n
         pol = self.levers(month)
         # Full-population draws every month, whatever the policy: common random numbers.
-        u_seek, u_outreach, u_channel, u_gp, u_flex, u_rules, u_upcode = self.rng_access.random(
-            (7, n), dtype=F32
-        )
-        u_induced = self.rng_care.random((d, n), dtype=F32)
+        draws = self._draws = AccessDraws.draw(self.rng_access, n)
+        self.running = np.flatnonzero(self.slot.ravel() >= 0)
 
-        need = (severity >= F32(self.params.need_threshold)) & (self.slot < 0) & (self.waiting < 0)
+        # 1. Needs: active problems above the need threshold without provision or waiting place
+        idx = state.active_index
+        free = (self.slot.ravel()[idx] < 0) & (self.waiting.ravel()[idx] < 0)
+        need = idx[free & (severity.ravel()[idx] >= F32(self.params.need_threshold))]
         arrivals = seek_help(
             self.params,
             need,
@@ -174,81 +169,82 @@ class Care:
             self.avoider,
             self.households.has_children,
             pol.outreach,
-            u_seek,
-            u_outreach,
-            u_channel,
+            draws,
         )
-        rules = (
-            (u_rules < self._share_new(month)).astype(np.int8)
-            if len(self.regimes) > 1
-            else (np.zeros(n, dtype=np.int8))
-        )
-        asking = need & arrivals.arrive[None, :]
-        in_care = self.slot >= 0
-        treat = self._by_rules(rules, lambda r: r.select_domains(asking, severity, in_care))
+
+        # 2. Allocation, on the arriving households only: (domains, k) sub-arrays
+        hh = arrivals.households
+        k = len(hh)
+        asking = np.zeros((len(DOMAINS), n), dtype=bool)
+        asking.ravel()[need] = True
+        asking = asking[:, hh]
+        sub_severity = severity[:, hh]
+        in_care = self.slot[:, hh] >= 0
+        rules_all = self._rules(month, draws.rules)
+        rules = rules_all[hh]
+        treat = self._by_rules(rules, lambda r: r.select_domains(asking, sub_severity, in_care))
         induced = pol.contracts.effort_induced_referral if pol.contract == "effort" else 0.0
         offer = gatekeeper(
             self.params,
             treat,
-            severity,
+            sub_severity,
             arrivals.channel,
             self.index,
             pol.practice_support_youth,
             induced,
-            u_gp,
-            u_induced,
+            draws.gp[hh],
+            draws.induced[hh],
         )
-        admitted = self._admit(month, offer, arrivals.channel, u_induced)
-        self._start(month, admitted, severity, rules, arrivals.channel, u_upcode, pol)
 
-        # One-off flexible-budget solutions in new integrated plans
-        flex_share = self._by_rules(rules, lambda r: np.full(n, r.flexible_share(), F32))
-        flex = treat.any(axis=0) & (u_flex < flex_share)
-        flex_ids = np.flatnonzero(flex)
-        if len(flex_ids):
-            root = np.argmax(treat[:, flex_ids], axis=0)
-            ids = self.ledger.start(flex_ids, self.flex, root, arrivals.channel[flex_ids], month)
+        # 3.–4. Capacity, waiting list, new episodes
+        dom, col = np.nonzero(offer >= 0)
+        new_pos = dom.astype(np.int64) * n + hh[col]
+        new_prov = offer[dom, col]
+        admitted = self._admit(month, new_pos, new_prov, arrivals.channel[col], draws.rules)
+        started = self._start(
+            month, admitted, severity, draws.upcode, pol, rules=rules_all[admitted[0] % n]
+        )
+
+        # Flexible-budget solutions in new integrated plans: one-off, outside the slots
+        flex_share = self._by_rules(rules, lambda r: np.full(k, r.flexible_share(), F32))
+        flex_col = np.flatnonzero(treat.any(axis=0) & (draws.flexible[hh] < flex_share))
+        flex_hh = hh[flex_col]
+        if len(flex_hh):
+            root = np.argmax(treat[:, flex_col], axis=0)
+            ids = self.ledger.start(flex_hh, self.flex, root, arrivals.channel[flex_col], month)
             self.ledger.end(ids, month)
             self.ledger.add_cost(ids, np.full(len(ids), self.cost_month[self.flex]))
 
-        costs = self._bill(month, pol, flex_ids)
-        laws_per_household = np.zeros(n, dtype=np.int8)
+        # 5. Costs
+        costs = self._bill(month, pol, len(flex_hh))
+        laws_per_household = np.zeros(k, dtype=np.int8)
         for code in np.unique(self.law):
-            laws_per_household += (np.isin(offer, np.flatnonzero(self.law == code))).any(axis=0)
+            laws_per_household += np.isin(offer, np.flatnonzero(self.law == code)).any(axis=0)
         units = self._by_rules(rules, lambda r: r.conversation_units(laws_per_household))
         costs[self._line("conversation")] += float(units.sum()) * self.params.conversation_cost
-        found = arrivals.arrive & (arrivals.channel == ALL_CHANNELS.index("outreach"))
-        costs[self._line("outreach")] += found.sum() * pol.outreach_cost
+        n_found = int(arrivals.found.sum())
+        costs[self._line("outreach")] += n_found * pol.outreach_cost
         costs[self._line("network_programme")] += (
             pol.network_programme * pol.network_programme_cost * n / 12.0
         )
         self._costs = costs
 
-        running = self.slot >= 0
-        extra = np.zeros((d, n), dtype=F32)
-        for k in range(d):
-            extra += (self.effect[self.slot[k]] * self.intensity[k][:, None]).T
-        if len(flex_ids):
-            extra[:, flex_ids] += self.effect[self.flex][:, None]
-        escalation = 1 - self.mitigation[self.slot] * np.minimum(self.intensity, 1)
-        integrated = np.array([r.integrated for r in self.regimes])[self.slot_rules] & running
-        activation_by_rule = np.array([r.activation() for r in self.regimes], dtype=F32)
-        in_plan = integrated.any(axis=0) | flex
-        activation = np.where(in_plan, activation_by_rule[rules], 0).astype(F32)
-
+        # 6. Effects of the running provisions (sparse: only where care runs)
+        effects = self._effects(flex_hh, rules, hh)
         self.stats = {
-            "arrivals": int(arrivals.arrive.sum()),
-            "found_by_outreach": int(found.sum()),
-            "hidden_need": int(arrivals.hidden.sum()),
-            "new_episodes": int((admitted >= 0).sum() + len(flex_ids)),
+            "arrivals": k,
+            "found_by_outreach": n_found,
+            "hidden_need": arrivals.hidden,
+            "new_episodes": started + len(flex_hh),
         }
-        return CareEffects(
-            extra_recovery=extra, escalation_factor=escalation, activation=activation
-        )
+        return effects
+
+    def _rules(self, month: int, u: np.ndarray) -> np.ndarray:
+        """Which regime decides for each household (1 = the new one, during a switch)."""
+        return (u < self._share_new(month)).astype(np.int8)
 
     def _by_rules(self, rules: np.ndarray, f):
-        """Evaluate a regime rule per household: the first regime's, or the second's where
-        ``rules`` is 1 (during a policy switch)."""
+        """Evaluate a regime rule: the first regime's, or the second's where ``rules`` is 1."""
         first = f(self.regimes[0])
         if len(self.regimes) == 1 or not rules.any():
             return first
@@ -257,81 +253,85 @@ class Care:
     def _line(self, name: str) -> int:
         return len(self.names) * 2 + EXTRA_LINES.index(name)
 
-    def _admit(self, month, offer, channel, tiebreak) -> np.ndarray:
-        """Admit requests up to capacity; returns the admitted provision per (domain, household)
-        (−1 where none). New requests that do not fit a full collective provision are referred
-        to the domain's individual product; those that do not fit an individual one wait."""
+    def _admit(self, month, new_pos, new_prov, new_channel, tiebreak):
+        """Admit requests (new ones and the waiting list) up to capacity.
+
+        New requests that do not fit a full collective provision are referred to the domain's
+        individual product; requests that do not fit an individual provision wait, oldest
+        first. Returns (flat positions, provisions, channels) of the admitted requests.
+        """
+        n = self.n
         cap = self.capacity(month)
         pol = self.levers(month)
         if pol.budget_rule == "cap" and self.budget.individual_overrun({"benefit"}):
             self.intake_closed = True
         if self.intake_closed:
             cap[self.billed_individually] = 0
-        running = np.bincount(self.slot[self.slot >= 0], minlength=len(self.names))
-        free = cap - running
-        heavy = np.array([self.index[HEAVY_PRODUCT[x]] for x in DOMAINS], dtype=np.int16)
+        free = cap - np.bincount(self.slot.ravel()[self.running], minlength=len(self.names))
 
-        waiting = self.waiting >= 0
-        request = np.where(offer >= 0, offer, self.waiting)
-        admitted = np.full_like(request, -1)
+        wait_pos = np.flatnonzero(self.waiting.ravel() >= 0)
+        pos = np.concatenate([wait_pos, new_pos])
+        prov = np.concatenate([self.waiting.ravel()[wait_pos], new_prov]).astype(np.int16)
+        since = np.concatenate(
+            [self.wait_since.ravel()[wait_pos], np.full(len(new_pos), month)]
+        ).astype(np.int64)
+        channel = np.concatenate([self.wait_channel.ravel()[wait_pos], new_channel])
+        admitted = np.zeros(len(pos), dtype=bool)
         for collective_pass in (True, False):
             for p in np.flatnonzero(self.collective == collective_pass):
-                flat = np.flatnonzero(request == p)
-                if len(flat) == 0:
+                rows = np.flatnonzero((prov == p) & ~admitted)
+                if len(rows) == 0:
                     continue
-                if np.isfinite(free[p]) and len(flat) > free[p]:
-                    since = np.where(waiting.flat[flat], self.wait_since.flat[flat], month)
-                    order = np.lexsort((tiebreak.flat[flat], since))
-                    take = flat[order[: max(int(free[p]), 0)]]
-                    rest = flat[order[max(int(free[p]), 0) :]]
+                if np.isfinite(free[p]) and len(rows) > free[p]:
+                    order = np.lexsort((tiebreak[pos[rows] % n], since[rows]))
+                    take = rows[order[: max(int(free[p]), 0)]]
+                    rest = rows[order[max(int(free[p]), 0) :]]
                 else:
-                    take, rest = flat, flat[:0]
-                admitted.flat[take] = p
-                if collective_pass:  # refer on to the individual product
-                    request.flat[rest] = heavy[rest // self.n]
-                else:  # join (or stay on) the waiting list
-                    new = ~waiting.flat[rest]
-                    self.waiting.flat[rest] = p
-                    self.wait_since.flat[rest[new]] = month
-                    self.wait_channel.flat[rest[new]] = channel[rest[new] % self.n]
-        took_waiting = waiting & (admitted >= 0)
-        self.waiting[took_waiting] = -1
-        self._admitted_from_waiting = took_waiting
-        return admitted
+                    take, rest = rows, rows[:0]
+                admitted[take] = True
+                if collective_pass:  # a full collective provision refers on
+                    prov[rest] = self.heavy[pos[rest] // n]
+        waiting = ~admitted
+        # The waiting list is rebuilt: who still waits, for what, since when
+        self.waiting.ravel()[wait_pos] = -1
+        self.waiting.ravel()[pos[waiting]] = prov[waiting]
+        self.wait_since.ravel()[pos[waiting]] = since[waiting]
+        self.wait_channel.ravel()[pos[waiting]] = channel[waiting]
+        return pos[admitted], prov[admitted], channel[admitted]
 
-    def _start(self, month, admitted, severity, rules, channel, u_upcode, pol, renewal=None):
-        """Open episodes for every (domain, household) with a provision in ``admitted``."""
-        flat = np.flatnonzero(admitted >= 0)
-        if len(flat) == 0:
-            return
-        dom, hh = np.divmod(flat, self.n)
-        prov = admitted.flat[flat]
-        if renewal is not None:
-            ch = np.full(len(flat), ALL_CHANNELS.index(renewal), dtype=np.int8)
-        else:
-            from_waiting = self._admitted_from_waiting.flat[flat]
-            ch = np.where(from_waiting, self.wait_channel.flat[flat], channel[hh]).astype(np.int8)
-        r = rules[hh] if rules.ndim == 1 else rules.flat[flat]
-        sev = severity.flat[flat]
-        intensity = np.ones(len(flat), dtype=F32)
+    def _start(self, month, admitted, severity, u_upcode, pol, rules):
+        """Open episodes for admitted requests ``(flat positions, provisions, channels)``.
+
+        ``rules`` gives per position which regime runs the episode. Returns the number of
+        episodes started.
+        """
+        pos, prov, channel = admitted
+        if len(pos) == 0:
+            return 0
+        dom, hh = np.divmod(pos, self.n)
+        r = rules
+        sev = severity.ravel()[pos]
+        intensity = np.ones(len(pos), dtype=F32)
         months = self.duration[prov].astype(np.int64)
         for i, regime in enumerate(self.regimes):
             sel = r == i
-            intensity[sel] = regime.intensity(sev[sel])
-            months[sel] = regime.duration(months[sel])
+            if sel.any():
+                intensity[sel] = regime.intensity(sev[sel])
+                months[sel] = regime.duration(months[sel])
         individual = self.billed_individually[prov]
         months, intensity = self._contract_response(pol, individual, months, intensity)
-        ids = self.ledger.start(hh, prov, dom, ch, month)
-        self.slot.flat[flat] = prov
-        self.left.flat[flat] = months
-        self.months_in.flat[flat] = 0
-        self.intensity.flat[flat] = intensity
-        self.episode.flat[flat] = ids
-        self.slot_rules.flat[flat] = r
-        upcode = pol.contract == "output"
-        self.upcoded.flat[flat] = (
-            upcode & individual & (u_upcode[hh] < pol.contracts.output_upcoding)
+        ids = self.ledger.start(hh, prov, dom, channel, month)
+        self.slot.ravel()[pos] = prov
+        self.left.ravel()[pos] = months
+        self.months_in.ravel()[pos] = 0
+        self.intensity.ravel()[pos] = intensity
+        self.episode.ravel()[pos] = ids
+        self.slot_rules.ravel()[pos] = r
+        self.upcoded.ravel()[pos] = (
+            (pol.contract == "output") & individual & (u_upcode[hh] < pol.contracts.output_upcoding)
         )
+        self.running = np.concatenate([self.running, pos])
+        return len(pos)
 
     @staticmethod
     def _contract_response(pol, individual, months, intensity):
@@ -346,27 +346,54 @@ class Care:
         months = np.where(individual, np.maximum(np.rint(months * factor), 1), months)
         return months.astype(np.int16), intensity.astype(F32)
 
-    def _bill(self, month: int, pol: Policy, flex_ids: np.ndarray) -> np.ndarray:
+    def _effects(self, flex_hh, rules, arriving) -> CareEffects:
+        n, d = self.n, len(DOMAINS)
+        pos = self.running
+        dom, hh = np.divmod(pos, n)
+        prov = self.slot.ravel()[pos]
+        intensity = self.intensity.ravel()[pos]
+        extra = np.zeros((d, n), dtype=F32)
+        for target in range(d):
+            gain = self.effect[prov, target] * intensity
+            acts = gain > 0
+            np.add.at(extra[target], hh[acts], gain[acts])
+        if len(flex_hh):
+            extra[:, flex_hh] += self.effect[self.flex][:, None]
+        mitigation = np.zeros((d, n), dtype=F32)
+        mitigation.ravel()[pos] = self.mitigation[prov] * np.minimum(intensity, 1)
+
+        activation = np.zeros(n, dtype=F32)
+        by_rule = np.array([r.activation() for r in self.regimes], dtype=F32)
+        integrated = np.array([r.integrated for r in self.regimes])
+        rule = self.slot_rules.ravel()[pos]
+        plan = integrated[rule]
+        activation[hh[plan]] = by_rule[rule[plan]]
+        if len(flex_hh):
+            activation[flex_hh] = np.maximum(activation[flex_hh], by_rule[-1])
+        return CareEffects(extra_recovery=extra, mitigation=mitigation, activation=activation)
+
+    def _bill(self, month: int, pol: Policy, n_flex: int) -> np.ndarray:
         """Book this month's costs on episodes and cost lines; returns the cost-line vector."""
         p_count = len(self.names)
         costs = np.zeros(len(self.budget.line_names))
-        flat = np.flatnonzero(self.slot >= 0)
-        prov = self.slot.flat[flat]
-        amount = np.zeros(len(flat))
+        pos = self.running
+        prov = self.slot.ravel()[pos]
+        amount = np.zeros(len(pos))
         indiv = self.billed_individually[prov]
+        c = pol.contracts
         if pol.contract == "effort":
-            c = pol.contracts
             amount[indiv] = (
                 self.cost_month[prov[indiv]]
-                * self.intensity.flat[flat[indiv]]
+                * self.intensity.ravel()[pos[indiv]]
                 * (1 + c.effort_over_provision)
             )
         elif pol.contract == "output":
-            c = pol.contracts
+            # A price per trajectory, billed at its start and again after every (shortened)
+            # standard duration that the episode runs on.
             period = np.maximum(np.rint(self.duration[prov] * (1 - c.output_shortening)), 1)
-            due = indiv & (self.months_in.flat[flat] % period == 0)
+            due = indiv & (self.months_in.ravel()[pos] % period == 0)
             price = self.cost_month[prov] * self.duration[prov]
-            price = np.where(self.upcoded.flat[flat], price * c.output_upcode_factor, price)
+            price = np.where(self.upcoded.ravel()[pos], price * c.output_upcode_factor, price)
             amount[due] = price[due]
         # Lump sums: collective provisions always, individual ones under task contracts.
         lump = self.collective.copy()
@@ -384,86 +411,85 @@ class Care:
         # Social assistance lives outside the slots (one per household)
         on_benefit = self.benefit_episode[self.benefit_episode >= 0]
         if month >= 1:
-            self.ledger.add_cost(self.episode.flat[flat], amount)
+            self.ledger.add_cost(self.episode.ravel()[pos], amount)
             self.ledger.add_cost(
                 on_benefit, np.full(len(on_benefit), self.cost_month[self.benefit])
             )
         costs[:p_count] += np.bincount(prov, weights=amount, minlength=p_count)
         costs[self.benefit] += len(on_benefit) * self.cost_month[self.benefit]
-        costs[self.flex] += len(flex_ids) * self.cost_month[self.flex]
+        costs[self.flex] += n_flex * self.cost_month[self.flex]
         return costs
 
     # --- second half of the month -------------------------------------------------------------
 
     def end_month(self, month: int, severity: np.ndarray) -> None:
         """Escalations, reviews and renewals, social assistance, costs and the budget rule."""
+        n = self.n
         pol = self.levers(month)
-        running = self.slot >= 0
-        self.left[running] -= 1
-        self.months_in[running] += 1
+        pos = self.running
+        self.left.ravel()[pos] -= 1
+        self.months_in.ravel()[pos] += 1
+        dom, hh = np.divmod(pos, n)
+        prov = self.slot.ravel()[pos]
 
-        # 7. Escalation of youth care to residential care
-        p = domain_index("parenting")
-        ambulant = self.slot[p] == self.index["youth_ambulant"]
-        escalate = ambulant & (severity[p] >= F32(self.params.residential_threshold))
-        esc_hh = np.flatnonzero(escalate)
-        if len(esc_hh):
-            self.ledger.end(self.episode[p, esc_hh], month)
-            admitted = np.full_like(self.slot, -1)
-            admitted[p, esc_hh] = self.index["youth_residential"]
-            rules = self.slot_rules.copy()
+        # 7. Escalation of youth care to residential care (a new episode in the same slot)
+        escalate = (
+            (prov == self.index["youth_ambulant"])
+            & (dom == domain_index("parenting"))
+            & (severity.ravel()[pos] >= F32(self.params.residential_threshold))
+        )
+        esc = pos[escalate]
+        if len(esc):
+            self.ledger.end(self.episode.ravel()[esc], month)
+            residential = np.full(len(esc), self.index["youth_residential"], dtype=np.int16)
+            channel = np.full(len(esc), ALL_CHANNELS.index("escalation"), dtype=np.int8)
             self._start(
                 month,
-                admitted,
+                (esc, residential, channel),
                 severity,
-                rules,
-                None,
-                np.ones(self.n, F32),
+                self._draws.upcode,
                 pol,
-                renewal="escalation",
+                rules=self.slot_rules.ravel()[esc],
             )
 
         # 8. Reviews and renewals
-        due = (self.slot >= 0) & (self.left <= 0)
+        due = pos[self.left.ravel()[pos] <= 0]
         share_new = self._share_new(month)
         if share_new > 0:  # during a switch, reviews move over to the new way of working
-            u = self.rng_care.random(self.n, dtype=F32)
-            self.slot_rules[due & (u < share_new)[None, :]] = len(self.regimes) - 1
+            u = self.rng_care.random(n, dtype=F32)
+            moving = due[u[due % n] < share_new]
+            self.slot_rules.ravel()[moving] = len(self.regimes) - 1
         n_reviews = 0
         for i, regime in enumerate(self.regimes):
-            sel = due & (self.slot_rules == i)
-            if not sel.any():
+            sel = due[self.slot_rules.ravel()[due] == i]
+            if len(sel) == 0:
                 continue
-            keep, intensity = regime.review(severity[sel], self.threshold)
-            flat = np.flatnonzero(sel)
-            stop, go = flat[~keep], flat[keep]
-            self.ledger.end(self.episode.flat[stop], month)
-            self.slot.flat[stop] = -1
+            keep, intensity = regime.review(severity.ravel()[sel], self.threshold)
+            stop, go = sel[~keep], sel[keep]
+            self.ledger.end(self.episode.ravel()[stop], month)
+            self.slot.ravel()[stop] = -1
             if regime.integrated:  # the plan goes on, resized, until the next review
-                n_reviews += len(np.unique(flat % self.n))
-                prov = self.slot.flat[go]
-                months = np.asarray(regime.duration(self.duration[prov].astype(np.int64)))
+                n_reviews += len(np.unique(sel % n))
+                prov_go = self.slot.ravel()[go]
+                months = np.asarray(regime.duration(self.duration[prov_go].astype(np.int64)))
                 months, new_int = self._contract_response(
-                    pol, self.billed_individually[prov], months, intensity[keep]
+                    pol, self.billed_individually[prov_go], months, intensity[keep]
                 )
-                self.left.flat[go] = months
-                self.intensity.flat[go] = new_int
-            else:  # a renewal is a new episode of the same product
-                self.ledger.end(self.episode.flat[go], month)
-                admitted = np.full_like(self.slot, -1)
-                admitted.flat[go] = self.slot.flat[go]
-                self.slot.flat[go] = -1
+                self.left.ravel()[go] = months
+                self.intensity.ravel()[go] = new_int
+            else:  # a renewal is a new episode of the same product, from next month
+                self.ledger.end(self.episode.ravel()[go], month)
+                channel = np.full(len(go), ALL_CHANNELS.index("renewal"), dtype=np.int8)
+                renew = (go, self.slot.ravel()[go].copy(), channel)
                 self._start(
                     month + 1,
-                    admitted,
+                    renew,
                     severity,
-                    self.slot_rules.copy(),
-                    None,
-                    np.ones(self.n, F32),
+                    self._draws.upcode,
                     pol,
-                    renewal="renewal",
+                    rules=np.full(len(go), i, dtype=np.int8),
                 )
-        review_units = sum(r.review_units() for r in self.regimes[-1:])
+        review_units = self.regimes[-1].review_units()
         self._costs[self._line("conversation")] += (
             n_reviews * review_units * self.params.conversation_cost
         )
@@ -481,8 +507,9 @@ class Care:
             ch = np.full(len(start), ALL_CHANNELS.index("entitlement"), dtype=np.int8)
             self.benefit_episode[start] = self.ledger.start(start, self.benefit, w, ch, month + 1)
 
+        self.running = np.flatnonzero(self.slot.ravel() >= 0)
         self.budget.add(month, self._costs)
-        self.stats.update(self._measure(month, escalations=len(esc_hh)))
+        self.stats.update(self._measure(month, escalations=len(esc)))
 
         # 10. Year end: the budget rule
         if month >= 1 and month % 12 == 0:
@@ -493,18 +520,22 @@ class Care:
 
     def _measure(self, month: int, escalations: int) -> dict[str, float]:
         out = {}
-        running = self.slot >= 0
-        for code, law in enumerate(LAWS):
-            in_law = running & (self.law[np.maximum(self.slot, 0)] == code)
-            out[f"served_{law}"] = int(in_law.any(axis=0).sum())
+        pos = self.running
+        hh = pos % self.n
+        law = self.law[self.slot.ravel()[pos]]
+        served = np.zeros(self.n, dtype=bool)
+        for code, name in enumerate(LAWS):
+            served[:] = False
+            served[hh[law == code]] = True
+            out[f"served_{name}"] = int(served.sum())
         out["on_benefit"] = int((self.benefit_episode >= 0).sum())
-        waiting = self.waiting >= 0
-        out["waiting_list"] = int(waiting.sum())
+        waiting = np.flatnonzero(self.waiting.ravel() >= 0)
+        out["waiting_list"] = len(waiting)
         out["mean_wait_months"] = (
-            float((month - self.wait_since[waiting]).mean()) if waiting.any() else 0.0
+            float((month - self.wait_since.ravel()[waiting]).mean()) if len(waiting) else 0.0
         )
         out["escalations_residential"] = escalations
         out["collective_capacity_multiplier"] = self.collective_multiplier
-        for law in (*LAWS, "access"):
-            out[f"cost_{law}"] = float(self._costs[self.budget.line_laws == law].sum())
+        for law_name in (*LAWS, "access"):
+            out[f"cost_{law_name}"] = float(self._costs[self.budget.line_laws == law_name].sum())
         return out

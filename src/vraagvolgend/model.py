@@ -77,8 +77,9 @@ class MunicipalityModel(mesa.Model):
         self.strain = np.zeros(self.households.n, dtype=np.float32)
         self.snapshots: dict[int, np.ndarray] = {}
         n = self.households.n
-        none = np.full(n, len(self.problems.event_names))
-        self._month = (none, SupportFlow(np.zeros(n, np.float32), np.zeros(n, np.float32)), 0, 0)
+        no_events = np.zeros(len(self.problems.event_names), dtype=np.int64)
+        zeros = np.zeros(n, np.float32)
+        self._month = (no_events, SupportFlow(zeros, zeros), 0, 0)
 
         # Burn-in months are numbered −burn_in + 1 … 0; their costs are not booked.
         for month in range(1 - scenario.burn_in_months, 1):
@@ -107,29 +108,27 @@ class MunicipalityModel(mesa.Model):
 
     def _advance_month(self, month: int) -> None:
         # Every process reads the state at the start of the month (a synchronous update).
+        # Read at the start of every month (not cached): users may edit the severity in place.
         start = self.severity
+        state = self.problems.read(start)
         care = self.care
 
         # 1. Life events strike several domains at once (applied at the end of the month).
-        event, increments = self.problems.life_events(start)
+        events = self.problems.life_events(start)
 
         # 2. Formal care: access, allocation under the policy, new episodes, costs, effects.
-        effects = care.begin_month(month, start) if care is not None else None
+        effects = care.begin_month(month, start, state) if care is not None else None
 
         # 3. Informal support flows over the network (demand-driven plans activate it).
         boost = care.levers(month).network_programme if care is not None else 0.0
         activation = effects.activation if effects is not None else None
-        support = self.support.flow(start, self.strain, activation, boost)
+        support = self.support.flow(start, state, self.strain, activation, boost)
 
         # 4. Problems: onset (with spill-over and carer strain), recovery, escalation.
         severity, onsets, recoveries = self.problems.advance(
-            start,
-            self.strain,
-            support.coverage,
-            extra_recovery=0.0 if effects is None else effects.extra_recovery,
-            escalation_factor=1.0 if effects is None else effects.escalation_factor,
+            start, state, self.strain, support.coverage, effects
         )
-        severity = self.problems.finish(severity, increments)
+        severity = self.problems.finish(severity, events)
 
         # 5. Givers' strain builds or fades.
         self.strain = self.support.update_strain(self.strain, support.given)
@@ -138,7 +137,7 @@ class MunicipalityModel(mesa.Model):
         # 6. Formal care: reviews, renewals, escalations, social assistance, the budget rule.
         if care is not None:
             care.end_month(month, severity)
-        self._month = (event, support, onsets, recoveries)
+        self._month = (events.counts, support, onsets, recoveries)
 
     def _collect(self) -> None:
         self.aggregates = self._measure()
@@ -146,17 +145,18 @@ class MunicipalityModel(mesa.Model):
 
     def _measure(self) -> dict[str, float]:
         """The monthly aggregates (one row of the ``monthly`` table)."""
-        event, support, onsets, recoveries = self._month
+        event_counts, support, onsets, recoveries = self._month
         s = self.severity
         h = self.households
         n_with_children = max(int(h.has_children.sum()), 1)
         eligible = np.full(len(DOMAINS), h.n, dtype=float)
         eligible[domain_index("parenting")] = n_with_children
-        active = s >= np.float32(self.params.problems.threshold)
-        n_active = active.sum(axis=0, dtype=np.int16)
-        stacked = np.bincount(np.minimum(n_active, 3), minlength=4)
+        state = self.problems.read(s)  # ZRM ≤ 2 problems are among the active ones
+        stacked = np.bincount(np.minimum(state.n_active, 3), minlength=4)
         mean_sev = s.sum(axis=1, dtype=np.float64) / eligible
-        zrm_le2 = (s >= ZRM2).sum(axis=1) / eligible
+        idx = state.active_index
+        severe = idx[s.ravel()[idx] >= ZRM2]
+        zrm_le2 = np.bincount(severe // h.n, minlength=len(DOMAINS)) / eligible
         agg = {"month": self.month}
         for i, d in enumerate(DOMAINS):
             agg[f"mean_severity_{d}"] = float(mean_sev[i])
@@ -168,9 +168,8 @@ class MunicipalityModel(mesa.Model):
         agg["carers_under_strain"] = int((self.strain >= self.params.support.strain_level).sum())
         agg["new_problems"] = onsets
         agg["recoveries"] = recoveries
-        counts = np.bincount(event, minlength=len(self.problems.event_names) + 1)
         for i, name in enumerate(self.problems.event_names):
-            agg[f"events_{name}"] = int(counts[i])
+            agg[f"events_{name}"] = int(event_counts[i])
         if self.care is not None:
             agg.update(self.care.stats)
         return agg

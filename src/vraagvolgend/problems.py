@@ -28,18 +28,36 @@ from .domains import DOMAINS, HOUSEHOLD_TYPES, domain_index
 from .households import Households
 from .scenario import Scenario
 
-__all__ = ["MonthOfProblems", "ProblemDynamics"]
+__all__ = ["CareEffects", "LifeEvents", "ProblemDynamics", "ProblemState"]
 
 F32 = np.float32
 
 
 @dataclass
-class MonthOfProblems:
-    """What the problem processes did in one month (for the monthly table)."""
+class ProblemState:
+    """Which domains are active problems, read once at the start of a month."""
 
-    events: np.ndarray  # per household: index of the life event, or len(event_names) for none
-    onsets: int
-    recoveries: int
+    active: np.ndarray  # (domains, households) bool
+    active_index: np.ndarray  # flat indices of the active entries
+    n_active: np.ndarray  # active problems per household (int8)
+
+
+@dataclass
+class LifeEvents:
+    """This month's life events: who, which event, and how many of each."""
+
+    households: np.ndarray
+    event: np.ndarray  # index into ProblemDynamics.event_names, per household in ``households``
+    counts: np.ndarray  # per event type
+
+
+@dataclass
+class CareEffects:
+    """What formal care does to this month's problem dynamics, per (domain, household)."""
+
+    extra_recovery: np.ndarray  # probability added to recovery
+    mitigation: np.ndarray  # escalation × (1 − mitigation)
+    activation: np.ndarray  # per household: extra pull on its network
 
 
 class ProblemDynamics:
@@ -49,7 +67,7 @@ class ProblemDynamics:
         scenario: The scenario (problems, life events, support sections are used).
         households: The population.
         streams: Mapping of stream name to generator; uses ``events``, ``onset`` and
-            ``recovery``.
+            ``transitions``.
     """
 
     def __init__(self, scenario: Scenario, households: Households, streams):
@@ -69,9 +87,10 @@ class ProblemDynamics:
             p.vulnerability_effect * households.vulnerability.astype(float)
             + p.deprivation_effect * households.deprivation.astype(float)
         )
-        self.base_hazard = (
-            base[:, None] * type_risk[households.household_type].T * household_factor[None, :]
-        ).astype(F32)
+        self.base_hazard = np.ascontiguousarray(
+            base[:, None] * type_risk[households.household_type].T * household_factor[None, :],
+            dtype=F32,
+        )
         self.base_hazard[self.parenting] *= self.has_children  # only households with children
 
         # spillover_t[to, from]: so that spillover_t @ severity gives the exponent per domain
@@ -111,9 +130,17 @@ class ProblemDynamics:
         for i, ev in enumerate(events.values()):
             self.event_impact[i] = [ev.impact.get(d, 0.0) for d in DOMAINS]
 
+        # Upper bounds of the monthly event and onset probabilities (every severity at 1, full
+        # strain): draws above them cannot be an event or an onset, whatever the state.
+        max_effect = np.exp(self.event_severity_effect.clip(min=0).sum(axis=1))
+        bound = -np.expm1(-(self.event_base * max_effect[:, None]).astype(float)).sum(axis=0)
+        self.event_bound = (bound * 1.0001).astype(F32)
+        worst = np.exp(self.spillover_t.clip(min=0).sum(axis=1) + self.strain_effect.clip(min=0))
+        self.onset_bound = (-np.expm1(-self.base_hazard * worst[:, None])).astype(F32)
+        self.onset_bound *= F32(1.0001)  # margin for float32 rounding: never below the exact p
+
         self.rng_events = streams["events"]
-        self.rng_onset = streams["onset"]
-        self.rng_recovery = streams["recovery"]
+        self.rng_transitions = streams["transitions"]
 
     def initial_severity(self, rng: np.random.Generator) -> np.ndarray:
         """A starting state near the steady state of independent domains (burn-in does the rest).
@@ -128,72 +155,104 @@ class ProblemDynamics:
         severity = lo + (hi - lo) * rng.random(a.shape)
         return np.where(rng.random(a.shape) < p_active, severity, 0.0).astype(F32)
 
-    def life_events(self, severity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Draw this month's life events.
+    def read(self, severity: np.ndarray) -> ProblemState:
+        """Which domains are active problems at the start of a month (shared by all processes)."""
+        active = severity >= self.threshold
+        return ProblemState(
+            active=active,
+            active_index=np.flatnonzero(active),
+            n_active=active.sum(axis=0, dtype=np.int8),
+        )
 
-        Returns:
-            (event index per household, with ``len(event_names)`` meaning none;
-            severity increments of shape (domains, households)).
+    def life_events(self, severity: np.ndarray) -> LifeEvents:
+        """Draw this month's life events (at most one per household).
+
+        One uniform per household is drawn every month, whatever the state. Only households
+        whose draw falls below an upper bound of their total event probability (the bound
+        takes every severity at 1) can have an event, so the exact hazards are computed for
+        those few alone.
         """
         u = self.rng_events.random(self.n, dtype=F32)
-        hazard = self.event_base * np.exp(self.event_severity_effect @ severity)
+        candidates = np.flatnonzero(u < self.event_bound)
+        hazard = self.event_base[:, candidates] * np.exp(
+            self.event_severity_effect @ severity[:, candidates]
+        )
         cumulative = np.cumsum(-np.expm1(-hazard), axis=0)
-        event = (u[None, :] >= cumulative).sum(axis=0)
-        increments = self.event_impact[event].T
-        return event, increments
+        event = (u[candidates][None, :] >= cumulative).sum(axis=0)
+        hit = event < len(self.event_names)
+        return LifeEvents(
+            households=candidates[hit],
+            event=event[hit],
+            counts=np.bincount(event[hit], minlength=len(self.event_names)),
+        )
 
     def advance(
         self,
         severity: np.ndarray,
+        state: ProblemState,
         strain: np.ndarray,
         coverage: np.ndarray,
-        extra_recovery: np.ndarray | float = 0.0,
-        escalation_factor: np.ndarray | float = 1.0,
+        care: CareEffects | None = None,
     ) -> tuple[np.ndarray, int, int]:
         """Onset, recovery, escalation and fading for one month (synchronous update).
 
+        Onset is computed only where the month's uniform draw falls below an upper bound of
+        the onset probability (every other severity at 1, full carer strain); recovery and
+        escalation only where a problem is active. Draws are full (domains × households)
+        arrays every month, so runs that differ in care see the same onset draws.
+
         Args:
             severity: State at the start of the month, (domains, households).
+            state: :meth:`read` of that state.
             strain: Carer strain per household at the start of the month.
             coverage: Informal support coverage per household (0–1).
-            extra_recovery: Recovery probability added by formal care, (domains, households)
-                or a scalar.
-            escalation_factor: Multiplier on escalation from formal care.
+            care: Effects of formal care (recovery added, escalation mitigated), if any.
 
         Returns:
             (new severity, number of onsets, number of recoveries).
         """
-        active = severity >= self.threshold
-        n_active = active.sum(axis=0, dtype=np.int8).astype(F32)
-        u_onset = self.rng_onset.random(severity.shape, dtype=F32)
-        u_recovery = self.rng_recovery.random(severity.shape, dtype=F32)
+        n = self.n
+        # One uniform per (domain, household): an inactive entry uses it for onset, an active
+        # one for recovery. Runs whose states differ still share the draw of every entry.
+        u = self.rng_transitions.random(severity.shape, dtype=F32)
+        new = severity * F32(1 - self.params.residual_decay)  # below the threshold: fading
 
-        exponent = self.spillover_t @ severity
-        exponent += self.strain_effect[:, None] * strain[None, :]
-        onset_p = -np.expm1(-self.base_hazard * np.exp(exponent))
-        onset = ~active & (u_onset < onset_p)
-
-        stack = np.maximum(n_active - 1, 0)
-        light = active & (severity < self.light_limit)
-        recover_p = self.recovery[:, None] / (1 + self.params.recovery_stacking * stack)
-        recover_p = recover_p + light * (self.light_recovery * coverage) + extra_recovery
-        recover = active & (u_recovery < recover_p)
-
-        step = self.escalation[:, None] * (1 + self.params.escalation_stacking * stack)
-        step = step * (1 - self.mitigation * coverage) * escalation_factor
-
+        # Onset, where it can happen at all
+        cand = np.flatnonzero(u < self.onset_bound)
+        cand = cand[~state.active.ravel()[cand]]
+        dom, hh = np.divmod(cand, n)
+        exponent = np.einsum("kd,dk->k", self.spillover_t[dom], severity[:, hh])
+        exponent += self.strain_effect[dom] * strain[hh]
+        p = -np.expm1(-self.base_hazard.ravel()[cand] * np.exp(exponent))
+        u_cand = u.ravel()[cand]
+        onset = u_cand < p
         lo, hi = self.params.onset_severity
-        onset_severity = lo + (hi - lo) * (u_onset / np.maximum(onset_p, 1e-12))
-        new = np.where(
-            active,
-            np.where(recover, severity * F32(self.params.recovered_fraction), severity + step),
-            np.where(onset, onset_severity, severity * F32(1 - self.params.residual_decay)),
-        )
-        return new.astype(F32, copy=False), int(onset.sum()), int(recover.sum())
+        new.ravel()[cand[onset]] = F32(lo) + F32(hi - lo) * (u_cand[onset] / p[onset])
 
-    def finish(self, severity: np.ndarray, increments: np.ndarray) -> np.ndarray:
-        """Add life-event increments, keep severities in [0, 1] and ineligible domains at 0."""
-        severity += increments
-        np.clip(severity, 0.0, 1.0, out=severity)
-        severity[self.parenting] *= self.has_children
+        # Active problems: recovery or escalation
+        idx = state.active_index
+        dom, hh = np.divmod(idx, n)
+        sev = severity.ravel()[idx]
+        stack = np.maximum(state.n_active[hh].astype(F32) - 1, 0)
+        cov = coverage[hh]
+        recover_p = self.recovery[dom] / (1 + F32(self.params.recovery_stacking) * stack)
+        recover_p += (sev < self.light_limit) * (self.light_recovery * cov)
+        step = self.escalation[dom] * (1 + F32(self.params.escalation_stacking) * stack)
+        step *= 1 - self.mitigation * cov
+        if care is not None:
+            recover_p += care.extra_recovery.ravel()[idx]
+            step *= 1 - care.mitigation.ravel()[idx]
+        recover = u.ravel()[idx] < recover_p
+        new.ravel()[idx] = np.where(
+            recover, sev * F32(self.params.recovered_fraction), np.minimum(sev + step, 1)
+        )
+        return new, int(onset.sum()), int(recover.sum())
+
+    def finish(self, severity: np.ndarray, events: LifeEvents) -> np.ndarray:
+        """Add the life events' severity, within [0, 1] and only in applicable domains."""
+        hh = events.households
+        if len(hh):
+            hit = severity[:, hh] + self.event_impact[events.event].T
+            hit[self.parenting] *= self.has_children[hh]
+            severity[:, hh] = np.minimum(hit, 1)
         return severity

@@ -62,6 +62,7 @@ class InformalSupport:
     def flow(
         self,
         severity: np.ndarray,
+        state,
         strain: np.ndarray,
         activation: np.ndarray | None = None,
         capacity_boost: float = 0.0,
@@ -70,6 +71,7 @@ class InformalSupport:
 
         Args:
             severity: (domains, households) severities.
+            state: Which problems are active (:meth:`ProblemDynamics.read`).
             strain: Carer strain per household.
             activation: Extra pull per household on its network (a demand-driven plan
                 activates the network: its need weighs ``1 + activation`` times in the givers'
@@ -82,7 +84,8 @@ class InformalSupport:
             zeros = np.zeros(n, dtype=F32)
             return SupportFlow(coverage=zeros, given=zeros)
         p = self.params
-        need = np.where(severity >= self.threshold, severity, 0).sum(axis=0, dtype=F32)
+        idx = state.active_index
+        need = np.bincount(idx % n, weights=severity.ravel()[idx], minlength=n).astype(F32)
         pull = need if activation is None else need * (1 + activation)
         load = severity.sum(axis=0, dtype=F32)
         capacity = self.capacity * F32(1 + capacity_boost)
