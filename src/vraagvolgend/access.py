@@ -32,6 +32,7 @@ __all__ = [
     "LIGHT_PRODUCT",
     "AccessDraws",
     "Arrivals",
+    "Uniforms",
     "gatekeeper",
     "seek_help",
 ]
@@ -63,22 +64,38 @@ HEAVY_PRODUCT = {
 F32 = np.float32
 
 
-@dataclass
+class Uniforms:
+    """One uniform per household, decoded on demand from 21 bits of a raw 64-bit draw.
+
+    Index it like an array (``u[households]``): only the entries asked for are decoded, so a
+    month pays for the draws of the few households that need them, while the raw bits are
+    drawn for everyone (common random numbers).
+    """
+
+    __slots__ = ("raw", "shift")
+    BITS = 21
+
+    def __init__(self, raw: np.ndarray, shift: int):
+        self.raw = raw
+        self.shift = np.uint64(shift)
+
+    def __getitem__(self, index) -> np.ndarray:
+        bits = (self.raw[index] >> self.shift) & np.uint64((1 << self.BITS) - 1)
+        return bits.astype(F32) * F32(2.0**-self.BITS)
+
+
 class AccessDraws:
     """The month's uniform draws per household (drawn for everyone, every month)."""
 
-    seek: np.ndarray
-    outreach: np.ndarray
-    channel: np.ndarray
-    gp: np.ndarray
-    flexible: np.ndarray
-    rules: np.ndarray
-    upcode: np.ndarray
-    induced: np.ndarray
+    NAMES = ("seek", "outreach", "channel", "gp", "flexible", "rules", "upcode", "induced")
+
+    def __init__(self, raw: np.ndarray):
+        for i, name in enumerate(self.NAMES):  # three 21-bit uniforms per 64-bit word
+            setattr(self, name, Uniforms(raw[i // 3], 21 * (i % 3)))
 
     @classmethod
     def draw(cls, rng: np.random.Generator, n: int) -> AccessDraws:
-        return cls(*rng.random((8, n), dtype=F32))
+        return cls(rng.bit_generator.random_raw((3, n)))
 
 
 @dataclass

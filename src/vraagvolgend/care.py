@@ -239,9 +239,11 @@ class Care:
         }
         return effects
 
-    def _rules(self, month: int, u: np.ndarray) -> np.ndarray:
+    def _rules(self, month: int, u) -> np.ndarray:
         """Which regime decides for each household (1 = the new one, during a switch)."""
-        return (u < self._share_new(month)).astype(np.int8)
+        if len(self.regimes) == 1:
+            return np.zeros(self.n, dtype=np.int8)
+        return (u[:] < self._share_new(month)).astype(np.int8)
 
     def _by_rules(self, rules: np.ndarray, f):
         """Evaluate a regime rule: the first regime's, or the second's where ``rules`` is 1."""
@@ -349,7 +351,7 @@ class Care:
     def _effects(self, flex_hh, rules, arriving) -> CareEffects:
         n, d = self.n, len(DOMAINS)
         pos = self.running
-        dom, hh = np.divmod(pos, n)
+        hh = pos % n
         prov = self.slot.ravel()[pos]
         intensity = self.intensity.ravel()[pos]
         extra = np.zeros((d, n), dtype=F32)
@@ -429,7 +431,7 @@ class Care:
         pos = self.running
         self.left.ravel()[pos] -= 1
         self.months_in.ravel()[pos] += 1
-        dom, hh = np.divmod(pos, n)
+        dom = pos // n
         prov = self.slot.ravel()[pos]
 
         # 7. Escalation of youth care to residential care (a new episode in the same slot)

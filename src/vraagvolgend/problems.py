@@ -60,6 +60,11 @@ class CareEffects:
     activation: np.ndarray  # per household: extra pull on its network
 
 
+def _decode(bits: np.ndarray) -> np.ndarray:
+    """Uniforms in [0, 1) from raw 32-bit draws."""
+    return (bits * (2.0**-32)).astype(F32)
+
+
 class ProblemDynamics:
     """The monthly problem processes of one municipality, with hazards precomputed.
 
@@ -136,8 +141,10 @@ class ProblemDynamics:
         bound = -np.expm1(-(self.event_base * max_effect[:, None]).astype(float)).sum(axis=0)
         self.event_bound = (bound * 1.0001).astype(F32)
         worst = np.exp(self.spillover_t.clip(min=0).sum(axis=1) + self.strain_effect.clip(min=0))
-        self.onset_bound = (-np.expm1(-self.base_hazard * worst[:, None])).astype(F32)
-        self.onset_bound *= F32(1.0001)  # margin for float32 rounding: never below the exact p
+        bound = -np.expm1(-self.base_hazard.astype(float) * worst[:, None]) * 1.0001
+        # As 32-bit integers, to compare with raw bits (1.0001: margin for float32 rounding)
+        bound_bits = np.minimum(np.ceil(bound * 2.0**32), 2.0**32 - 1)
+        self.onset_bound_bits = bound_bits.astype(np.uint32).ravel()
 
         self.rng_events = streams["events"]
         self.rng_transitions = streams["transitions"]
@@ -212,19 +219,21 @@ class ProblemDynamics:
             (new severity, number of onsets, number of recoveries).
         """
         n = self.n
-        # One uniform per (domain, household): an inactive entry uses it for onset, an active
-        # one for recovery. Runs whose states differ still share the draw of every entry.
-        u = self.rng_transitions.random(severity.shape, dtype=F32)
+        # One uniform per (domain, household), as 32 raw bits: an inactive entry uses it for
+        # onset, an active one for recovery, so runs whose states differ still share the draw
+        # of every entry. Bits are compared as integers and decoded only where needed.
+        bits = self.rng_transitions.bit_generator.random_raw((severity.size + 1) // 2)
+        bits = bits.view(np.uint32)[: severity.size]
         new = severity * F32(1 - self.params.residual_decay)  # below the threshold: fading
 
         # Onset, where it can happen at all
-        cand = np.flatnonzero(u < self.onset_bound)
+        cand = np.flatnonzero(bits < self.onset_bound_bits)
         cand = cand[~state.active.ravel()[cand]]
         dom, hh = np.divmod(cand, n)
         exponent = np.einsum("kd,dk->k", self.spillover_t[dom], severity[:, hh])
         exponent += self.strain_effect[dom] * strain[hh]
         p = -np.expm1(-self.base_hazard.ravel()[cand] * np.exp(exponent))
-        u_cand = u.ravel()[cand]
+        u_cand = _decode(bits[cand])
         onset = u_cand < p
         lo, hi = self.params.onset_severity
         new.ravel()[cand[onset]] = F32(lo) + F32(hi - lo) * (u_cand[onset] / p[onset])
@@ -242,7 +251,7 @@ class ProblemDynamics:
         if care is not None:
             recover_p += care.extra_recovery.ravel()[idx]
             step *= 1 - care.mitigation.ravel()[idx]
-        recover = u.ravel()[idx] < recover_p
+        recover = _decode(bits[idx]) < recover_p
         new.ravel()[idx] = np.where(
             recover, sev * F32(self.params.recovered_fraction), np.minimum(sev + step, 1)
         )

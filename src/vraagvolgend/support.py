@@ -86,20 +86,25 @@ class InformalSupport:
         p = self.params
         idx = state.active_index
         need = np.bincount(idx % n, weights=severity.ravel()[idx], minlength=n).astype(F32)
-        pull = need if activation is None else need * (1 + activation)
+        needy = np.flatnonzero(need > 0)
+        pull = need[needy] if activation is None else need[needy] * (1 + activation[needy])
         load = severity.sum(axis=0, dtype=F32)
         capacity = self.capacity * F32(1 + capacity_boost)
         spare = capacity * np.clip(1 - load / F32(p.load_scale), 0, 1) * (1 - strain)
-        need_around = self.network @ pull
+        # Only the rows of households in need matter (the network is symmetric): the need
+        # around each giver is the transpose product of those rows, and only those households
+        # receive. Slicing them out once is cheaper than two full products.
+        rows = self.network[needy]
+        need_around = rows.T @ pull
         offer = spare * np.minimum(need_around / F32(p.need_saturation), 1)
         per_unit_need = np.divide(
             offer, need_around, out=np.zeros_like(offer), where=need_around > 0
         )
-        received = self.network @ per_unit_need
+        received = rows @ per_unit_need
         if activation is not None:
-            received *= 1 + activation
-        coverage = np.minimum(received, 1).astype(F32, copy=False)
-        coverage[need == 0] = 0
+            received *= 1 + activation[needy]
+        coverage = np.zeros(n, dtype=F32)
+        coverage[needy] = np.minimum(received, 1)
         return SupportFlow(coverage=coverage, given=offer.astype(F32, copy=False))
 
     def update_strain(self, strain: np.ndarray, given: np.ndarray) -> np.ndarray:
