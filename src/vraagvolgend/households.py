@@ -124,7 +124,7 @@ def build_households(scenario: Scenario, rng: np.random.Generator) -> Households
     position = np.array([pop.income_position[t] for t in HOUSEHOLD_TYPES])
     income_score = position[htype] + rng.standard_normal(n)
     rank = np.empty(n, dtype=np.int64)
-    rank[np.argsort(income_score, kind="stable")] = np.arange(n)
+    rank[np.argsort(income_score)] = np.arange(n)
     quintile = (1 + (5 * rank) // n).astype(np.int8)
 
     # Neighbourhoods: homes sorted from most to least deprived are matched to households sorted
@@ -132,10 +132,15 @@ def build_households(scenario: Scenario, rng: np.random.Generator) -> Households
     nbh = scenario.neighbourhoods
     sizes = exact_counts(n, np.array([x.share for x in nbh]))
     home_nbh = np.repeat(np.arange(len(nbh), dtype=np.int16), sizes)
-    home_dep = np.array([x.deprivation for x in nbh])[home_nbh]
-    homes_by_deprivation = np.argsort(-home_dep + 1e-9 * rng.random(n), kind="stable")
+    # Homes from most to least deprived, in random order within a neighbourhood (a stable
+    # sort of a shuffle by a small integer key is a fast radix sort).
+    by_deprivation = np.argsort(np.argsort([-x.deprivation for x in nbh], kind="stable"))
+    homes = rng.permutation(n)
+    homes_by_deprivation = homes[
+        np.argsort(by_deprivation[home_nbh[homes]].astype(np.int16), kind="stable")
+    ]
     sort_key = scenario.income_sorting * income_score + rng.standard_normal(n)
-    households_by_income = np.argsort(sort_key, kind="stable")
+    households_by_income = np.argsort(sort_key)
     neighbourhood = np.empty(n, dtype=np.int16)
     neighbourhood[households_by_income] = home_nbh[homes_by_deprivation]
     deprivation = np.array([x.deprivation for x in nbh], dtype=np.float32)[neighbourhood]

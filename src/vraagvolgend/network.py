@@ -22,10 +22,24 @@ from .scenario import Network
 __all__ = ["build_network", "to_networkx"]
 
 
-def _offsets(rng: np.random.Generator, size: int, window: int) -> np.ndarray:
-    """Non-zero offsets uniform in [-window, -1] ∪ [1, window]."""
-    step = rng.integers(1, window + 1, size=size)
-    return np.where(rng.random(size) < 0.5, -step, step)
+def _field(bits: np.ndarray, shift: int, width: int = 21) -> np.ndarray:
+    """``width`` bits of raw 64-bit draws starting at bit ``shift``: uniform integers."""
+    return (bits >> np.uint64(shift)) & np.uint64((1 << width) - 1)
+
+
+def _below(bits: np.ndarray, shift: int, p: float) -> np.ndarray:
+    """Bernoulli(p) from 21 raw bits, compared as integers (no float conversion)."""
+    return _field(bits, shift) < np.uint64(round(p * 2**21))
+
+
+def _order(*keys: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
+    """Indices that sort by ``keys`` (small non-negative ints, most significant first), ties
+    broken by ``tiebreak`` (uint32): one sort of a packed 64-bit key instead of a lexsort."""
+    packed = np.zeros(len(tiebreak), dtype=np.uint64)
+    for key in keys:
+        packed = (packed << np.uint64(8)) | key.astype(np.uint64)
+    packed = (packed << np.uint64(32)) | tiebreak.astype(np.uint64)
+    return np.argsort(packed)
 
 
 def build_network(
@@ -43,56 +57,80 @@ def build_network(
         self-ties; entry ``[i, j]`` is the strength of the tie between households i and j.
     """
     n = households.n
+    index = np.int32 if n < 2**31 else np.int64
     stubs = rng.poisson(params.mean_degree / 2.0, size=n)
-    src = np.repeat(np.arange(n, dtype=np.int64), stubs)
+    src = np.repeat(np.arange(n, dtype=index), stubs)
     m = len(src)
 
     # Orderings in which neighbours are similar in income and type: one within neighbourhoods
     # (neighbourhood-major), one town-wide. Ties on the key are broken at random.
-    tiebreak = rng.random(n)
+    tiebreak = rng.bit_generator.random_raw(n).astype(np.uint32)
     similarity = households.income_quintile.astype(np.int64) * len(HOUSEHOLD_TYPES)
     similarity += households.household_type
-    local_order = np.lexsort((tiebreak, similarity, households.neighbourhood))
-    global_order = np.lexsort((tiebreak, similarity))
-    local_rank = np.empty(n, dtype=np.int64)
-    local_rank[local_order] = np.arange(n)
-    global_rank = np.empty(n, dtype=np.int64)
-    global_rank[global_order] = np.arange(n)
+    local_order = _order(households.neighbourhood, similarity, tiebreak=tiebreak).astype(index)
+    global_order = _order(similarity, tiebreak=tiebreak).astype(index)
+    local_rank = np.empty(n, dtype=index)
+    local_rank[local_order] = np.arange(n, dtype=index)
+    global_rank = np.empty(n, dtype=index)
+    global_rank[global_order] = np.arange(n, dtype=index)
     block_size = np.bincount(
         households.neighbourhood, minlength=len(households.neighbourhood_names)
-    )
-    block_start = np.concatenate(([0], np.cumsum(block_size)[:-1]))
+    ).astype(index)
+    block_start = np.concatenate(([0], np.cumsum(block_size)[:-1])).astype(index)
 
-    within = rng.random(m) < params.within_neighbourhood
-    similar = rng.random(m) < params.homophily
-    draw = rng.random(m)  # uniform partner choice
-    offset = _offsets(rng, m, params.homophily_window)
+    # Per stub, from one raw 64-bit draw: stay in the neighbourhood?, homophilous?, the
+    # offset's sign and size, and 21 bits for a uniform partner. Each of the four kinds of
+    # stub is then resolved on its own subset (no work on branches that do not apply).
+    bits = rng.bit_generator.random_raw(m)
+    within = _below(bits, 0, params.within_neighbourhood)
+    similar = _below(bits, 21, params.homophily)
+    window = np.uint64(params.homophily_window)
+    step = (1 + ((_field(bits, 43) * window) >> np.uint64(21))).astype(index)
+    offset = step * (1 - 2 * _field(bits, 42, 1).astype(index))
+    dst = np.empty(m, dtype=index)
 
-    start = block_start[households.neighbourhood[src]]
-    size = block_size[households.neighbourhood[src]]
-    local_pos = np.where(
-        similar,
-        start + (local_rank[src] - start + offset) % size,
-        start + (draw * size).astype(np.int64),
-    )
-    global_pos = np.where(similar, (global_rank[src] + offset) % n, (draw * n).astype(np.int64))
-    dst = np.where(within, local_order[local_pos], global_order[global_pos])
+    def uniform_below(rows: np.ndarray, bound: np.ndarray | int) -> np.ndarray:
+        """Uniform integers in [0, bound) from 32 fresh raw bits per row."""
+        draw = rng.bit_generator.random_raw(len(rows)) >> np.uint64(32)
+        return ((draw * np.asarray(bound, dtype=np.uint64)) >> np.uint64(32)).astype(index)
+
+    rows = np.flatnonzero(within & similar)
+    nbh = households.neighbourhood[src[rows]]
+    start, size = block_start[nbh], block_size[nbh]
+    dst[rows] = local_order[start + (local_rank[src[rows]] - start + offset[rows]) % size]
+    rows = np.flatnonzero(within & ~similar)
+    nbh = households.neighbourhood[src[rows]]
+    dst[rows] = local_order[block_start[nbh] + uniform_below(rows, block_size[nbh])]
+    rows = np.flatnonzero(~within & similar)
+    dst[rows] = global_order[(global_rank[src[rows]] + offset[rows]) % index(n)]
+    rows = np.flatnonzero(~within & ~similar)
+    dst[rows] = global_order[uniform_below(rows, n)]
+    del bits, within, similar, step, offset, rows, nbh, start, size
 
     strength = rng.beta(params.tie_strength_a, params.tie_strength_b, size=m).astype(np.float32)
     keep = src != dst
-    # Build one triangle (summing ties drawn twice) and mirror it, so the matrix is exactly
-    # symmetric: summing duplicates in both triangles could round differently.
+    # Build one triangle (summing ties drawn twice) and mirror it, so that the matrix is
+    # exactly symmetric: summing duplicates in both triangles could round differently.
     lo = np.minimum(src[keep], dst[keep])
     hi = np.maximum(src[keep], dst[keep])
     upper = sp.coo_array((strength[keep], (lo, hi)), shape=(n, n)).tocsr()
     upper.sum_duplicates()
     np.minimum(upper.data, 1.0, out=upper.data)  # a tie drawn twice is one strong tie
-    w = (upper + upper.T).tocsr()
-    if w.nnz < 2**31 and n < 2**31:  # 32-bit indices: half the memory, faster products
-        w = sp.csr_array(
-            (w.data, w.indices.astype(np.int32), w.indptr.astype(np.int32)), shape=(n, n)
+    rows = np.repeat(np.arange(n, dtype=index), np.diff(upper.indptr))
+    cols = upper.indices.astype(index)
+    both = sp.coo_array(
+        (
+            np.concatenate((upper.data, upper.data)),
+            (np.concatenate((rows, cols)), np.concatenate((cols, rows))),
+        ),
+        shape=(n, n),
+    ).tocsr()
+    if both.nnz < 2**31 and n < 2**31:  # 32-bit indices: half the memory, faster products
+        both = sp.csr_array(
+            (both.data, both.indices.astype(np.int32), both.indptr.astype(np.int32)),
+            shape=(n, n),
         )
-    return w
+    return both
 
 
 def to_networkx(network: sp.csr_array, households: Households | None = None) -> nx.Graph:
