@@ -67,3 +67,17 @@ def test_unknown_policy_is_rejected(small):
 def test_bad_scenario_type_is_rejected():
     with pytest.raises(TypeError, match="Scenario"):
         vv.MunicipalityModel({"n_households": 10}, rng=1)
+
+
+def test_severity_is_read_only_and_assignment_is_validated(small):
+    m = vv.MunicipalityModel(small, rng=1)
+    with pytest.raises(ValueError, match="read-only"):
+        m.severity[0, 0] = 0.5
+    with pytest.raises(ValueError, match="shape"):
+        m.severity = np.zeros((2, 2))
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        m.severity = np.full_like(m.severity, 2.0)
+    m.severity = np.zeros_like(m.severity)
+    assert m.aggregates is not None and (m.severity == 0).all()
+    m.step()
+    assert m.aggregates["households_0_problems"] > 0.9 * small.n_households

@@ -23,7 +23,7 @@ def test_constant_hazards_follow_the_closed_form():
     m = vv.MunicipalityModel(constant_hazard_scenario(onset, recovery), rng=11)
     a = -np.expm1(-onset)
     pi = a / (a + recovery)
-    m.severity[:] = 0  # start from nobody: the transient is closed-form too
+    m.severity = np.zeros_like(m.severity)  # start from nobody: the transient is closed-form too
     for t in range(1, 61):
         m.step()
         expected = pi * (1 - (1 - a - recovery) ** t)
@@ -69,7 +69,7 @@ def test_life_event_raises_several_domains_at_once():
         }
     )
     m = vv.MunicipalityModel(s, rng=2)
-    m.severity[:] = 0
+    m.severity = np.zeros_like(m.severity)
     m.step()
     hit = m.severity[domain_index("work")] > 0
     assert m.aggregates["events_job_loss"] == hit.sum()
@@ -130,9 +130,10 @@ def test_escalation_speeds_up_with_number_of_problems():
         }
     )
     m = vv.MunicipalityModel(s, rng=1)
-    m.severity[:] = 0
-    m.severity[0, :500] = 0.5  # one problem
-    m.severity[:3, 500:] = 0.5  # three problems
+    start = np.zeros_like(m.severity)
+    start[0, :500] = 0.5  # one problem
+    start[:3, 500:] = 0.5  # three problems
+    m.severity = start
     m.step()
     one = m.severity[0, :500] - 0.5
     three = m.severity[0, 500:] - 0.5

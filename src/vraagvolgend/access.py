@@ -65,7 +65,7 @@ F32 = np.float32
 
 
 class Uniforms:
-    """One uniform per household, decoded on demand from 21 bits of a raw 64-bit draw.
+    """One uniform per household, decoded on demand from 16 bits of a raw 64-bit draw.
 
     Index it like an array (``u[households]``): only the entries asked for are decoded, so a
     month pays for the draws of the few households that need them, while the raw bits are
@@ -73,7 +73,7 @@ class Uniforms:
     """
 
     __slots__ = ("raw", "shift")
-    BITS = 21
+    BITS = 16
 
     def __init__(self, raw: np.ndarray, shift: int):
         self.raw = raw
@@ -90,12 +90,14 @@ class AccessDraws:
     NAMES = ("seek", "outreach", "channel", "gp", "flexible", "rules", "upcode", "induced")
 
     def __init__(self, raw: np.ndarray):
-        for i, name in enumerate(self.NAMES):  # three 21-bit uniforms per 64-bit word
-            setattr(self, name, Uniforms(raw[i // 3], 21 * (i % 3)))
+        # Four 16-bit uniforms per 64-bit word: a resolution of 1.5e-5, ample for these
+        # probabilities, at half the bits of float32 draws.
+        for i, name in enumerate(self.NAMES):
+            setattr(self, name, Uniforms(raw[i // 4], 16 * (i % 4)))
 
     @classmethod
     def draw(cls, rng: np.random.Generator, n: int) -> AccessDraws:
-        return cls(rng.bit_generator.random_raw((3, n)))
+        return cls(rng.bit_generator.random_raw((2, n)))
 
 
 @dataclass
@@ -130,8 +132,14 @@ def seek_help(
     """
     n = severity.shape[1]
     dom, hh = np.divmod(need_index, n)
+    # Worst need per household: the flat indices are sorted domain by domain, so within one
+    # domain every household appears once and a plain maximum per domain suffices.
     worst = np.zeros(n, dtype=F32)
-    np.maximum.at(worst, hh, severity.ravel()[need_index])
+    sev = severity.ravel()[need_index]
+    bounds = np.searchsorted(dom, np.arange(len(DOMAINS) + 1))
+    for d in range(len(DOMAINS)):
+        h, v = hh[bounds[d] : bounds[d + 1]], sev[bounds[d] : bounds[d + 1]]
+        worst[h] = np.maximum(worst[h], v)
     needy = np.flatnonzero(worst > 0)
     p_seek = np.clip(
         params.seek_base + params.seek_slope * (worst[needy] - params.need_threshold), 0, 1

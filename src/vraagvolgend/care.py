@@ -156,7 +156,6 @@ class Care:
         pol = self.levers(month)
         # Full-population draws every month, whatever the policy: common random numbers.
         draws = self._draws = AccessDraws.draw(self.rng_access, n)
-        self.running = np.flatnonzero(self.slot.ravel() >= 0)
 
         # 1. Needs: active problems above the need threshold without provision or waiting place
         idx = state.active_index
@@ -230,7 +229,7 @@ class Care:
         self._costs = costs
 
         # 6. Effects of the running provisions (sparse: only where care runs)
-        effects = self._effects(flex_hh, rules, hh)
+        effects = self._effects(flex_hh)
         self.stats = {
             "arrivals": k,
             "found_by_outreach": n_found,
@@ -348,21 +347,30 @@ class Care:
         months = np.where(individual, np.maximum(np.rint(months * factor), 1), months)
         return months.astype(np.int16), intensity.astype(F32)
 
-    def _effects(self, flex_hh, rules, arriving) -> CareEffects:
-        n, d = self.n, len(DOMAINS)
+    def _effects(self, flex_hh) -> CareEffects:
+        n = self.n
         pos = self.running
         hh = pos % n
         prov = self.slot.ravel()[pos]
         intensity = self.intensity.ravel()[pos]
-        extra = np.zeros((d, n), dtype=F32)
-        for target in range(d):
-            gain = self.effect[prov, target] * intensity
-            acts = gain > 0
-            np.add.at(extra[target], hh[acts], gain[acts])
-        if len(flex_hh):
-            extra[:, flex_hh] += self.effect[self.flex][:, None]
-        mitigation = np.zeros((d, n), dtype=F32)
-        mitigation.ravel()[pos] = self.mitigation[prov] * np.minimum(intensity, 1)
+        # Added recovery per household in care and domain: the sum over its provisions of
+        # each provision's effect on that domain, times its intensity (plus one-off flexible
+        # solutions). Households in care get a row in a small table.
+        in_care = np.zeros(n, dtype=bool)
+        in_care[hh] = True
+        in_care[flex_hh] = True
+        row_of = (np.cumsum(in_care, dtype=np.int32) - 1).astype(np.int32)
+        row_of[~in_care] = -1
+        n_rows = int(row_of.max()) + 1 if n else 0
+        rows = np.concatenate([row_of[hh], row_of[flex_hh]])
+        table = np.zeros((n_rows, len(DOMAINS)), dtype=F32)
+        for d in np.flatnonzero(self.effect.any(axis=0)):
+            weights = np.concatenate(
+                [self.effect[prov, d] * intensity, np.full(len(flex_hh), self.effect[self.flex, d])]
+            )
+            table[:, d] = np.bincount(rows, weights=weights, minlength=n_rows)
+        mitigation = np.zeros(self.slot.size, dtype=F32)
+        mitigation[pos] = self.mitigation[prov] * np.minimum(intensity, 1)
 
         activation = np.zeros(n, dtype=F32)
         by_rule = np.array([r.activation() for r in self.regimes], dtype=F32)
@@ -372,7 +380,7 @@ class Care:
         activation[hh[plan]] = by_rule[rule[plan]]
         if len(flex_hh):
             activation[flex_hh] = np.maximum(activation[flex_hh], by_rule[-1])
-        return CareEffects(extra_recovery=extra, mitigation=mitigation, activation=activation)
+        return CareEffects(row_of, table, mitigation, activation)
 
     def _bill(self, month: int, pol: Policy, n_flex: int) -> np.ndarray:
         """Book this month's costs on episodes and cost lines; returns the cost-line vector."""

@@ -73,7 +73,7 @@ class MunicipalityModel(mesa.Model):
         self.care = (
             None if policy is None else Care(scenario, self.households, policy, self.streams)
         )
-        self.severity = self.problems.initial_severity(self.streams["initial"])
+        self._use_severity(self.problems.initial_severity(self.streams["initial"]))
         self.strain = np.zeros(self.households.n, dtype=np.float32)
         self.snapshots: dict[int, np.ndarray] = {}
         n = self.households.n
@@ -89,6 +89,31 @@ class MunicipalityModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_aggregate, name=name) for name in self.aggregates}
         )
+
+    @property
+    def severity(self) -> np.ndarray:
+        """Severity per domain and household, shape (domains, households); read-only.
+
+        To change it (in a custom rule or an experiment), assign a new array:
+        ``model.severity = new``; it is validated and copied.
+        """
+        return self._severity
+
+    @severity.setter
+    def severity(self, value) -> None:
+        new = np.array(value, dtype=np.float32)
+        if new.shape != self._severity.shape:
+            raise ValueError(f"severity must have shape {self._severity.shape}, not {new.shape}")
+        if not np.isfinite(new).all() or new.min() < 0 or new.max() > 1:
+            raise ValueError("severity must lie between 0 and 1")
+        self._use_severity(new)
+
+    def _use_severity(self, severity: np.ndarray) -> None:
+        # Read-only, so that the state read from it (shared by the month's processes and the
+        # data collection) cannot go stale.
+        severity.flags.writeable = False
+        self._severity = severity
+        self._state = self.problems.read(severity)
 
     @property
     def month(self) -> int:
@@ -108,9 +133,7 @@ class MunicipalityModel(mesa.Model):
 
     def _advance_month(self, month: int) -> None:
         # Every process reads the state at the start of the month (a synchronous update).
-        # Read at the start of every month (not cached): users may edit the severity in place.
-        start = self.severity
-        state = self.problems.read(start)
+        start, state = self._severity, self._state
         care = self.care
 
         # 1. Life events strike several domains at once (applied at the end of the month).
@@ -132,7 +155,7 @@ class MunicipalityModel(mesa.Model):
 
         # 5. Givers' strain builds or fades.
         self.strain = self.support.update_strain(self.strain, support.given)
-        self.severity = severity
+        self._use_severity(severity)
 
         # 6. Formal care: reviews, renewals, escalations, social assistance, the budget rule.
         if care is not None:
@@ -151,9 +174,9 @@ class MunicipalityModel(mesa.Model):
         n_with_children = max(int(h.has_children.sum()), 1)
         eligible = np.full(len(DOMAINS), h.n, dtype=float)
         eligible[domain_index("parenting")] = n_with_children
-        state = self.problems.read(s)  # ZRM ≤ 2 problems are among the active ones
+        state = self._state  # ZRM ≤ 2 problems are among the active ones
         stacked = np.bincount(np.minimum(state.n_active, 3), minlength=4)
-        mean_sev = s.sum(axis=1, dtype=np.float64) / eligible
+        mean_sev = s.sum(axis=1) / eligible  # float32 pairwise sums: ample for a mean
         idx = state.active_index
         severe = idx[s.ravel()[idx] >= ZRM2]
         zrm_le2 = np.bincount(severe // h.n, minlength=len(DOMAINS)) / eligible

@@ -40,6 +40,7 @@ class ProblemState:
     active: np.ndarray  # (domains, households) bool
     active_index: np.ndarray  # flat indices of the active entries
     n_active: np.ndarray  # active problems per household (int8)
+    load: np.ndarray  # summed severity per household (float32)
 
 
 @dataclass
@@ -51,13 +52,33 @@ class LifeEvents:
     counts: np.ndarray  # per event type
 
 
-@dataclass
 class CareEffects:
-    """What formal care does to this month's problem dynamics, per (domain, household)."""
+    """What formal care does to this month's problem dynamics.
 
-    extra_recovery: np.ndarray  # probability added to recovery
-    mitigation: np.ndarray  # escalation × (1 − mitigation)
-    activation: np.ndarray  # per household: extra pull on its network
+    Care runs for few households, so its effects are kept per household in care (a table of
+    added recovery per domain) and per running provision (escalation mitigation), and looked
+    up at the entries that need them.
+
+    Args:
+        row_of: Per household: its row in ``recovery``, or −1 when not in care.
+        recovery: (households in care, domains) recovery probability added.
+        mitigation: Flat (domain × household) array of escalation mitigation, 0 where none.
+        activation: Per household: extra pull on its network.
+    """
+
+    def __init__(self, row_of, recovery, mitigation, activation):
+        self.row = row_of
+        self.recovery = np.vstack([recovery, np.zeros((1, recovery.shape[1]), F32)])  # −1: none
+        self.mitigation = mitigation
+        self.activation = activation
+
+    def recovery_at(self, domain: np.ndarray, household: np.ndarray) -> np.ndarray:
+        """Recovery probability added at the given (domain, household) entries."""
+        return self.recovery[self.row[household], domain]
+
+    def mitigation_at(self, flat: np.ndarray) -> np.ndarray:
+        """Escalation mitigation at the given flat (domain × household) entries."""
+        return self.mitigation[flat]
 
 
 def _decode(bits: np.ndarray) -> np.ndarray:
@@ -141,6 +162,7 @@ class ProblemDynamics:
         bound = -np.expm1(-(self.event_base * max_effect[:, None]).astype(float)).sum(axis=0)
         self.event_bound = (bound * 1.0001).astype(F32)
         worst = np.exp(self.spillover_t.clip(min=0).sum(axis=1) + self.strain_effect.clip(min=0))
+        self.spill_max = self.spillover_t.clip(min=0).max(axis=1)
         bound = -np.expm1(-self.base_hazard.astype(float) * worst[:, None]) * 1.0001
         # As 32-bit integers, to compare with raw bits (1.0001: margin for float32 rounding)
         bound_bits = np.minimum(np.ceil(bound * 2.0**32), 2.0**32 - 1)
@@ -169,6 +191,7 @@ class ProblemDynamics:
             active=active,
             active_index=np.flatnonzero(active),
             n_active=active.sum(axis=0, dtype=np.int8),
+            load=severity.sum(axis=0, dtype=F32),
         )
 
     def life_events(self, severity: np.ndarray) -> LifeEvents:
@@ -225,11 +248,19 @@ class ProblemDynamics:
         bits = self.rng_transitions.bit_generator.random_raw((severity.size + 1) // 2)
         bits = bits.view(np.uint32)[: severity.size]
         new = severity * F32(1 - self.params.residual_decay)  # below the threshold: fading
+        new.flags.writeable = True
 
         # Onset, where it can happen at all
         cand = np.flatnonzero(bits < self.onset_bound_bits)
         cand = cand[~state.active.ravel()[cand]]
+        # A tighter, household-specific bound: the spill-over exponent is at most the largest
+        # coefficient into the domain times the household's summed severity.
         dom, hh = np.divmod(cand, n)
+        bound = self.base_hazard.ravel()[cand] * np.exp(
+            self.spill_max[dom] * state.load[hh] + self.strain_effect[dom] * strain[hh]
+        )
+        keep = _decode(bits[cand]) < F32(1.0001) * -np.expm1(-bound)
+        cand, dom, hh = cand[keep], dom[keep], hh[keep]
         exponent = np.einsum("kd,dk->k", self.spillover_t[dom], severity[:, hh])
         exponent += self.strain_effect[dom] * strain[hh]
         p = -np.expm1(-self.base_hazard.ravel()[cand] * np.exp(exponent))
@@ -249,8 +280,8 @@ class ProblemDynamics:
         step = self.escalation[dom] * (1 + F32(self.params.escalation_stacking) * stack)
         step *= 1 - self.mitigation * cov
         if care is not None:
-            recover_p += care.extra_recovery.ravel()[idx]
-            step *= 1 - care.mitigation.ravel()[idx]
+            recover_p += care.recovery_at(dom, hh)
+            step *= 1 - care.mitigation_at(idx)
         recover = _decode(bits[idx]) < recover_p
         new.ravel()[idx] = np.where(
             recover, sev * F32(self.params.recovered_fraction), np.minimum(sev + step, 1)

@@ -88,7 +88,7 @@ class InformalSupport:
         need = np.bincount(idx % n, weights=severity.ravel()[idx], minlength=n).astype(F32)
         needy = np.flatnonzero(need > 0)
         pull = need[needy] if activation is None else need[needy] * (1 + activation[needy])
-        load = severity.sum(axis=0, dtype=F32)
+        load = state.load
         capacity = self.capacity * F32(1 + capacity_boost)
         spare = capacity * np.clip(1 - load / F32(p.load_scale), 0, 1) * (1 - strain)
         # Only the rows of households in need matter (the network is symmetric): the need
