@@ -258,3 +258,20 @@ def test_no_care_has_no_costs(small):
     r = vv.run(small, None, seed=1, months=12)
     with pytest.raises(ValueError, match="no formal care"):
         _ = r.costs
+
+
+@pytest.mark.parametrize("policy", ["supply-driven", "demand-driven"])
+def test_sparse_bookkeeping_matches_the_dense_state(care_scenario, policy):
+    """The engine keeps lists of running and waiting entries; they must match the arrays."""
+    tight = vv.financing.resolve_policy(policy).with_changes(
+        {"contract": "task", "contracts.task_capacity": 0.3}
+    )
+    m = vv.MunicipalityModel(care_scenario, tight, rng=16)
+    for _ in range(12):
+        m.step()
+        running = m.care.running
+        assert len(np.unique(running)) == len(running)
+        np.testing.assert_array_equal(np.sort(running), np.flatnonzero(m.care.slot.ravel() >= 0))
+        waiting = np.sort(m.care.waiting_at)
+        np.testing.assert_array_equal(waiting, np.flatnonzero(m.care.waiting.ravel() >= 0))
+    assert len(m.care.waiting_at) > 0

@@ -97,6 +97,7 @@ class Care:
         self.wait_channel = np.zeros((d, n), dtype=np.int8)
         self.benefit_episode = np.full(n, -1, dtype=np.int32)
         self.running = np.zeros(0, dtype=np.int64)  # flat indices of running provisions
+        self.waiting_at = np.zeros(0, dtype=np.int64)  # flat indices of the waiting list
 
         self.rng_access = streams["access"]
         self.rng_care = streams["care"]
@@ -270,7 +271,7 @@ class Care:
             cap[self.billed_individually] = 0
         free = cap - np.bincount(self.slot.ravel()[self.running], minlength=len(self.names))
 
-        wait_pos = np.flatnonzero(self.waiting.ravel() >= 0)
+        wait_pos = self.waiting_at
         pos = np.concatenate([wait_pos, new_pos])
         prov = np.concatenate([self.waiting.ravel()[wait_pos], new_prov]).astype(np.int16)
         since = np.concatenate(
@@ -298,9 +299,10 @@ class Care:
         self.waiting.ravel()[pos[waiting]] = prov[waiting]
         self.wait_since.ravel()[pos[waiting]] = since[waiting]
         self.wait_channel.ravel()[pos[waiting]] = channel[waiting]
+        self.waiting_at = pos[waiting]
         return pos[admitted], prov[admitted], channel[admitted]
 
-    def _start(self, month, admitted, severity, u_upcode, pol, rules):
+    def _start(self, month, admitted, severity, u_upcode, pol, rules, renewal=False):
         """Open episodes for admitted requests ``(flat positions, provisions, channels)``.
 
         ``rules`` gives per position which regime runs the episode. Returns the number of
@@ -331,7 +333,8 @@ class Care:
         self.upcoded.ravel()[pos] = (
             (pol.contract == "output") & individual & (u_upcode[hh] < pol.contracts.output_upcoding)
         )
-        self.running = np.concatenate([self.running, pos])
+        if not renewal:  # renewals and escalations reuse a running slot
+            self.running = np.concatenate([self.running, pos])
         return len(pos)
 
     @staticmethod
@@ -460,6 +463,7 @@ class Care:
                 self._draws.upcode,
                 pol,
                 rules=self.slot_rules.ravel()[esc],
+                renewal=True,
             )
 
         # 8. Reviews and renewals
@@ -498,6 +502,7 @@ class Care:
                     self._draws.upcode,
                     pol,
                     rules=np.full(len(go), i, dtype=np.int8),
+                    renewal=True,
                 )
         review_units = self.regimes[-1].review_units()
         self._costs[self._line("conversation")] += (
@@ -517,7 +522,7 @@ class Care:
             ch = np.full(len(start), ALL_CHANNELS.index("entitlement"), dtype=np.int8)
             self.benefit_episode[start] = self.ledger.start(start, self.benefit, w, ch, month + 1)
 
-        self.running = np.flatnonzero(self.slot.ravel() >= 0)
+        self.running = self.running[self.slot.ravel()[self.running] >= 0]  # drop the ended
         self.budget.add(month, self._costs)
         self.stats.update(self._measure(month, escalations=len(esc)))
 
@@ -539,7 +544,7 @@ class Care:
             served[hh[law == code]] = True
             out[f"served_{name}"] = int(served.sum())
         out["on_benefit"] = int((self.benefit_episode >= 0).sum())
-        waiting = np.flatnonzero(self.waiting.ravel() >= 0)
+        waiting = self.waiting_at
         out["waiting_list"] = len(waiting)
         out["mean_wait_months"] = (
             float((month - self.wait_since.ravel()[waiting]).mean()) if len(waiting) else 0.0
