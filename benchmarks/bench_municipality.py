@@ -1,6 +1,8 @@
 """How fast the municipality model builds and steps, and how much memory it needs per household.
 
-For each size (default 10,000, 100,000 and 1,000,000 households) this measures:
+For each size (default 10,000, 100,000 and 1,000,000 households) and each policy (default
+supply-driven and demand-driven: the whole month, access, care and costs included; ``none`` runs
+without formal care) this measures:
 
 1. building the population (``build_households``) and the network (``build_network``), each
    timed on its own with ``rng = numpy.random.default_rng(0)``; plus the network's mean degree;
@@ -24,6 +26,7 @@ Run (from the repository root)::
 
     .venv/bin/python benchmarks/bench_municipality.py
     .venv/bin/python benchmarks/bench_municipality.py --sizes 10000 100000 --months 24
+    .venv/bin/python benchmarks/bench_municipality.py --sizes 8400000 --months 6  # all of NL
 
 ``resource`` is Unix-only, and ``ru_maxrss`` is read as KiB, as on Linux.
 """
@@ -50,7 +53,7 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def measure(n_households: int, months: int) -> dict[str, float]:
+def measure(n_households: int, months: int, policy: str = "supply-driven") -> dict[str, float]:
     """Every measurement for one size; meant to run in a fresh process (see ``--one``)."""
     baseline = peak_rss_bytes()  # right after the imports
     scenario = vv.Scenario.default().with_changes(n_households=n_households, burn_in_months=0)
@@ -68,7 +71,7 @@ def measure(n_households: int, months: int) -> dict[str, float]:
     gc.collect()
 
     start = time.perf_counter()
-    model = vv.MunicipalityModel(scenario, rng=0)
+    model = vv.MunicipalityModel(scenario, None if policy == "none" else policy, rng=0)
     build_model = time.perf_counter() - start
 
     month_times = []
@@ -80,6 +83,7 @@ def measure(n_households: int, months: int) -> dict[str, float]:
     s_per_month = float(np.median(month_times))  # the median shrugs off a stray slow month
 
     return {
+        "policy": policy,
         "households": n_households,
         "months": months,
         "build_population_s": build_population,
@@ -93,9 +97,18 @@ def measure(n_households: int, months: int) -> dict[str, float]:
     }
 
 
-def measure_in_subprocess(n_households: int, months: int) -> dict[str, float]:
+def measure_in_subprocess(n_households: int, months: int, policy: str) -> dict[str, float]:
     """Run :func:`measure` in a fresh interpreter, so that its peak memory is its own."""
-    command = [sys.executable, __file__, "--one", str(n_households), "--months", str(months)]
+    command = [
+        sys.executable,
+        __file__,
+        "--one",
+        str(n_households),
+        "--months",
+        str(months),
+        "--policies",
+        policy,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"size {n_households:,} failed:\n{done.stderr}")
@@ -104,6 +117,7 @@ def measure_in_subprocess(n_households: int, months: int) -> dict[str, float]:
 
 COLUMNS = [
     # (header, key, format)
+    ("policy", "policy", "{}"),
     ("households", "households", "{:,.0f}"),
     ("build population s", "build_population_s", "{:.3f}"),
     ("build network s", "build_network_s", "{:.3f}"),
@@ -145,6 +159,8 @@ def scaling_table(results: list[dict[str, float]]) -> str:
     ]
     rows = []
     for r in results:
+        if r["policy"] != first["policy"]:
+            continue
         size_ratio = r["households"] / first["households"]
         month_ratio = r["s_per_month"] / first["s_per_month"]
         build_ratio = r["build_model_s"] / first["build_model_s"]
@@ -173,26 +189,36 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--months", type=int, default=12, help="months to step (default: %(default)s)"
     )
+    parser.add_argument(
+        "--policies",
+        nargs="+",
+        default=["supply-driven", "demand-driven"],
+        help="policies to run, or none for no formal care (default: %(default)s)",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # one size, as a JSON line
     args = parser.parse_args(argv)
 
     if args.one is not None:
-        print(json.dumps(measure(args.one, args.months)))
+        print(json.dumps(measure(args.one, args.months, args.policies[0])))
         return
 
     print(f"vraagvolgend {vv.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}")
     print(f"{args.months} months per size, each size in a fresh process\n")
     results = []
-    for n in args.sizes:
-        print(f"  {n:,} households ...", end="", flush=True)
-        start = time.perf_counter()
-        results.append(measure_in_subprocess(n, args.months))
-        print(f" {time.perf_counter() - start:.1f} s", flush=True)
+    for policy in args.policies:
+        for n in args.sizes:
+            print(f"  {policy}, {n:,} households ...", end="", flush=True)
+            start = time.perf_counter()
+            results.append(measure_in_subprocess(n, args.months, policy))
+            print(f" {time.perf_counter() - start:.1f} s", flush=True)
 
     print()
     print(results_table(results))
     print()
-    print(f"Scaling relative to {results[0]['households']:,} households, measured in this run")
+    print(
+        f"Scaling relative to {results[0]['households']:,} households "
+        f"({results[0]['policy']}), measured in this run"
+    )
     print("(efficiency = time ratio / size ratio: 1.00 is linear, above 1 worse than linear):\n")
     print(scaling_table(results))
 

@@ -372,8 +372,8 @@ class Care:
                 [self.effect[prov, d] * intensity, np.full(len(flex_hh), self.effect[self.flex, d])]
             )
             table[:, d] = np.bincount(rows, weights=weights, minlength=n_rows)
-        mitigation = np.zeros(self.slot.size, dtype=F32)
-        mitigation[pos] = self.mitigation[prov] * np.minimum(intensity, 1)
+        # Mitigation is looked up from the slots themselves (provision −1: none → 0)
+        mitigation = (np.append(self.mitigation, F32(0)), self.slot.ravel(), self.intensity.ravel())
 
         activation = np.zeros(n, dtype=F32)
         by_rule = np.array([r.activation() for r in self.regimes], dtype=F32)

@@ -175,7 +175,9 @@ class MunicipalityModel(mesa.Model):
         eligible = np.full(len(DOMAINS), h.n, dtype=float)
         eligible[domain_index("parenting")] = n_with_children
         state = self._state  # ZRM ≤ 2 problems are among the active ones
-        stacked = np.bincount(np.minimum(state.n_active, 3), minlength=4)
+        k = state.n_active
+        stacked = [int((k == 0).sum()), int((k == 1).sum()), int((k == 2).sum())]
+        stacked.append(h.n - sum(stacked))
         mean_sev = s.sum(axis=1) / eligible  # float32 pairwise sums: ample for a mean
         idx = state.active_index
         severe = idx[s.ravel()[idx] >= ZRM2]

@@ -62,7 +62,8 @@ class CareEffects:
     Args:
         row_of: Per household: its row in ``recovery``, or −1 when not in care.
         recovery: (households in care, domains) recovery probability added.
-        mitigation: Flat (domain × household) array of escalation mitigation, 0 where none.
+        mitigation: (mitigation per provision with a 0 appended, flat provision per entry with
+            −1 for none, flat intensity per entry).
         activation: Per household: extra pull on its network.
     """
 
@@ -78,7 +79,8 @@ class CareEffects:
 
     def mitigation_at(self, flat: np.ndarray) -> np.ndarray:
         """Escalation mitigation at the given flat (domain × household) entries."""
-        return self.mitigation[flat]
+        per_provision, slot, intensity = self.mitigation
+        return per_provision[slot[flat]] * np.minimum(intensity[flat], 1)
 
 
 def _decode(bits: np.ndarray) -> np.ndarray:
