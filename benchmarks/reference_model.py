@@ -35,6 +35,10 @@ agents (``self.agents.do(...)``) or a model-level allocation:
    care (youth care escalating to residential care, reviews and renewals, social assistance);
 5. the model books the month's costs and applies the budget rule at a year end.
 
+Random numbers are scalar draws from the model's seeded ``random.Random`` (``agent.random``
+in Mesa), made only where a decision needs one; the library draws whole arrays from its own
+streams, so the two agree in distribution, not run by run.
+
 Only the two built-in regimes are reproduced (:class:`~vraagvolgend.SupplyDriven`,
 :class:`~vraagvolgend.DemandDriven` and their parameter variants); a subclass that overrides a
 rule method is not, and a :class:`~vraagvolgend.PolicySwitch` is not supported.
@@ -71,7 +75,6 @@ D = len(DOMAINS)
 FINANCES, WORK, HOUSING, MENTAL_HEALTH, _, PARENTING, _ = range(D)
 #: Cost keys of the aggregates: the laws, access, and the social-assistance benefit on its own.
 COST_KEYS = ("collective", "jeugdwet", "wmo", "participatiewet", "access", "benefit")
-ZRM2 = 0.6  # mental-health severity that, with a housing crisis, leads to sheltered housing
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,8 @@ class WaitingPlace:
 
 @dataclass(frozen=True)
 class LifeEventInfo:
+    """A life event's parameters, with domains as indices."""
+
     rate: float
     household_types: frozenset[str]
     vulnerability_effect: float
@@ -133,8 +138,23 @@ def _nonzero(mapping) -> tuple[tuple[int, float], ...]:
     return tuple((DOMAINS.index(d), float(v)) for d, v in mapping.items() if v != 0)
 
 
+def plan_intensity(policy: DemandDriven, severity: float) -> float:
+    """A demand-driven package sized to need (1 = the catalogue's standard package)."""
+    return min(max(severity / policy.reference_severity, policy.min_intensity), 1.5)
+
+
 def contract_response(policy: Policy, individual: bool, months: int, intensity: float):
-    """How providers respond to the contract type: (months, intensity) of a new episode."""
+    """How providers respond to the contract type.
+
+    Args:
+        policy: The policy in effect (its contract type and :class:`~vraagvolgend.Contracts`).
+        individual: Whether the provision is billed per client (not a lump sum).
+        months: Months until the episode's end or review, before the response.
+        intensity: Care intensity, before the response.
+
+    Returns:
+        (months, intensity) of the episode.
+    """
     c = policy.contracts
     if policy.contract == "effort":
         factor = 1 + c.effort_prolongation  # price × hours pays to prolong
@@ -287,17 +307,21 @@ class Household(mesa.Agent):
         # The gatekeeper: light needs to the light product, heavy ones to an individual one.
         direct = self.channel == "gp" and rnd() < acc.gp_direct_referral
         induced_share = pol.contracts.effort_induced_referral if pol.contract == "effort" else 0.0
+        induced = rnd() < induced_share  # the provider refers the household's light needs on
         catalogue = m.catalogue
         for d in treat:
             light = s[d] < acc.collective_limit
-            induced = rnd() < induced_share
             offer = m.light[d] if light and not direct and not induced else m.heavy[d]
             if d == PARENTING:
                 if pol.practice_support_youth and self.channel == "gp" and light:
                     offer = catalogue["practice_support_youth"]
                 if s[d] >= acc.residential_threshold:
                     offer = catalogue["youth_residential"]
-            if d == HOUSING and s[HOUSING] >= acc.sheltered_threshold and s[MENTAL_HEALTH] >= ZRM2:
+            if (
+                d == HOUSING
+                and s[HOUSING] >= acc.sheltered_threshold
+                and s[MENTAL_HEALTH] >= acc.sheltered_mental_threshold
+            ):
                 offer = catalogue["sheltered_housing"]
             self.requests[d] = offer
         self.tiebreak = rnd()
@@ -318,9 +342,8 @@ class Household(mesa.Agent):
         m = self.model
         pol = m.policy
         if isinstance(pol, DemandDriven):
-            sized = self.severity[d] / pol.reference_severity  # package sized to need
-            intensity = min(max(sized, pol.min_intensity), 1.5)
-            months = pol.review_months
+            intensity = plan_intensity(pol, self.severity[d])
+            months = pol.review_months  # a plan is reviewed, not ended
         else:
             intensity = 1.0
             months = provision.duration
@@ -479,9 +502,7 @@ class Household(mesa.Agent):
             and youth.provision.name == "youth_ambulant"
             and s[PARENTING] >= acc.residential_threshold
         ):
-            self.start_episode(
-                PARENTING, m.catalogue["youth_residential"], month, "escalation", upcode=False
-            )
+            self.start_episode(PARENTING, m.catalogue["youth_residential"], month + 1, "escalation")
             m.escalations += 1
 
         # Reviews: supply-driven renews the product while not recovered, demand-driven resizes
@@ -495,12 +516,14 @@ class Household(mesa.Agent):
                 if s[d] < sc.problems.threshold:
                     del self.care[d]
                     continue
-                sized = min(max(s[d] / pol.reference_severity, pol.min_intensity), 1.5)
                 ep.left, ep.intensity = contract_response(
-                    pol, ep.provision.billed_individually, pol.review_months, sized
+                    pol,
+                    ep.provision.billed_individually,
+                    pol.review_months,
+                    plan_intensity(pol, s[d]),
                 )
             elif s[d] >= pol.renewal_threshold:
-                self.start_episode(d, ep.provision, month + 1, "renewal", upcode=False)
+                self.start_episode(d, ep.provision, month + 1, "renewal")
             else:
                 del self.care[d]
         if reviewed:
@@ -689,7 +712,11 @@ class ReferenceModel(mesa.Model):
         # Requests per provision: (since, tiebreak, household, domain); those waiting longest
         # go first, then at random.
         requests: dict[str, list] = defaultdict(list)
+        need_threshold = self.scenario_params.access.need_threshold
         for hh in self.agents:
+            # Who recovered while waiting leaves the list, as in the library.
+            for d in [d for d in hh.waiting if hh.severity[d] < need_threshold]:
+                del hh.waiting[d]
             for d, p in hh.requests.items():
                 requests[p.name].append((month, hh.tiebreak, hh, d))
             for d, place in hh.waiting.items():
@@ -802,7 +829,7 @@ def library_aggregates(result_or_model) -> dict:
         costs = care.budget.frame() if care is not None else None
     else:
         monthly = result_or_model.monthly
-        costs = result_or_model.costs if result_or_model._care is not None else None
+        costs = result_or_model.costs if result_or_model.policy is not None else None
     last = monthly.iloc[-1]
     out = {
         "mean_severity": {d: float(last[f"mean_severity_{d}"]) for d in DOMAINS},

@@ -7,17 +7,23 @@ different random numbers afterwards, so they can only agree statistically: over 
 
     |mean_lib − mean_ref| ≤ Z · sqrt(se_lib² + se_ref²) + REL_SLACK · |mean_lib|
 
-with se the standard error of the mean over the k runs. Why the relative slack (5 %):
+with se the standard error of the mean over the k runs. Why the relative slack (10 %):
 
 * some aggregates are (almost) deterministic: the collective costs are lump sums fixed by the
   capacity and the budget rule, so both standard errors are about 0 and only the float32
-  (library) against float64 (reference) rounding separates the two;
-* with k = 5 runs a standard error is itself only known to about ±35 %, and about 46
-  aggregates are compared, so a few would cross 3 estimated standard errors by chance; the
-  slack keeps the test from failing on chance while hiding no difference larger than 5 %.
+  (library) against float64 (reference) arithmetic separates the two;
+* with k = 5 runs a standard error is itself only known to about ±35 %, and 46 aggregates are
+  compared (23 per policy). Drawing 5 of 24 paired seeds at random, some aggregate crossed the
+  tolerance by chance in 8 % of the draws with a 5 % slack and in 2 % with 10 % (75 % with
+  none, mostly the lump sums). The test runs on fixed seeds, but any change to the library's
+  random streams draws new ones, so it should not fail on chance.
 
-That the tolerance is not vacuous is shown by a reference with doubled onset rates, which
-must be detected.
+The test is therefore coarse: at this size the tolerance is about 20–30 % of a mean severity
+or a served count and 25–75 % of a cost, so it catches a wrong rule, not a subtle bias
+(comparing 24 paired seeds, every aggregate agreed within about 7 %, |z| ≤ 2).
+
+That the tolerance is not vacuous is shown by a reference with doubled onset rates: every
+mean severity must then be flagged (they rise by 60–100 %, several times the tolerance).
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ BURN_IN = 24
 MONTHS = 24
 SEEDS = range(5)
 Z = 3.0
-REL_SLACK = 0.05
+REL_SLACK = 0.10
 POLICIES = ("supply-driven", "demand-driven")
 
 
@@ -140,5 +146,4 @@ def test_tolerance_detects_doubled_onset_rates(library):
     doubled = scenario(**{"problems.onset_rate": {d: 2 * r for d, r in onset.items()}})
     table = compare(library["supply-driven"], reference_runs("supply-driven", doubled))
     flagged = disagreements(table)
-    severities = [k for k in flagged if k.startswith("mean_severity_")]
-    assert len(severities) >= 5, flagged
+    assert {f"mean_severity_{d}" for d in DOMAINS} <= set(flagged), flagged

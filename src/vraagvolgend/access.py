@@ -204,6 +204,8 @@ def gatekeeper(
         offer[p],
     )
     h, m = domain_index("housing"), domain_index("mental_health")
-    sheltered = (severity[h] >= F32(params.sheltered_threshold)) & (severity[m] >= F32(0.6))
+    sheltered = (severity[h] >= F32(params.sheltered_threshold)) & (
+        severity[m] >= F32(params.sheltered_mental_threshold)
+    )
     offer[h] = np.where(sheltered, product_index["sheltered_housing"], offer[h])
     return np.where(treat, offer, -1).astype(np.int16)

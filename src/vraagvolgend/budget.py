@@ -136,7 +136,11 @@ class Budget:
         self.year_to_date += costs
 
     def individual_overrun(self, exclude: set[str]) -> bool:
-        """Whether this year's individual costs (less ``exclude`` lines) exceed the budget."""
+        """Whether this year's individual costs (less ``exclude`` lines) exceed the budget.
+
+        The three laws are taken together, as a municipality's social-domain budget is: an
+        overspend on one law that another law's underspend covers is no overrun.
+        """
         keep = self._individual & ~np.isin(self.line_names, list(exclude))
         return bool(self.year_to_date[keep].sum() > sum(self.annual_budget.values()))
 

@@ -115,12 +115,14 @@ class Care:
         )
         self.collective_multiplier = 1.0
         self.intake_closed = False
+        self.left_waiting = 0
         self._costs = np.zeros(len(lines))
         self.stats: dict[str, float] = {
             "arrivals": 0,
             "found_by_outreach": 0,
             "hidden_need": 0,
             "new_episodes": 0,
+            "left_waiting_list_recovered": 0,
             **self._measure(0, escalations=0),
         }
 
@@ -200,7 +202,9 @@ class Care:
         dom, col = np.nonzero(offer >= 0)
         new_pos = dom.astype(np.int64) * n + hh[col]
         new_prov = offer[dom, col]
-        admitted = self._admit(month, new_pos, new_prov, arrivals.channel[col], draws.rules)
+        admitted = self._admit(
+            month, new_pos, new_prov, arrivals.channel[col], draws.rules, severity
+        )
         started = self._start(
             month, admitted, severity, draws.upcode, pol, rules=rules_all[admitted[0] % n]
         )
@@ -230,12 +234,13 @@ class Care:
         self._costs = costs
 
         # 6. Effects of the running provisions (sparse: only where care runs)
-        effects = self._effects(flex_hh)
+        effects = self._effects(flex_hh, rules[flex_col])
         self.stats = {
             "arrivals": k,
             "found_by_outreach": n_found,
             "hidden_need": arrivals.hidden,
             "new_episodes": started + len(flex_hh),
+            "left_waiting_list_recovered": self.left_waiting,
         }
         return effects
 
@@ -255,12 +260,13 @@ class Care:
     def _line(self, name: str) -> int:
         return len(self.names) * 2 + EXTRA_LINES.index(name)
 
-    def _admit(self, month, new_pos, new_prov, new_channel, tiebreak):
+    def _admit(self, month, new_pos, new_prov, new_channel, tiebreak, severity):
         """Admit requests (new ones and the waiting list) up to capacity.
 
         New requests that do not fit a full collective provision are referred to the domain's
         individual product; requests that do not fit an individual provision wait, oldest
-        first. Returns (flat positions, provisions, channels) of the admitted requests.
+        first. A household whose need fell below the need threshold while it waited leaves the
+        list. Returns (flat positions, provisions, channels) of the admitted requests.
         """
         n = self.n
         cap = self.capacity(month)
@@ -271,7 +277,11 @@ class Care:
             cap[self.billed_individually] = 0
         free = cap - np.bincount(self.slot.ravel()[self.running], minlength=len(self.names))
 
-        wait_pos = self.waiting_at
+        # Who recovered while waiting leaves the list (the place would otherwise block the slot)
+        recovered = severity.ravel()[self.waiting_at] < F32(self.params.need_threshold)
+        self.waiting.ravel()[self.waiting_at[recovered]] = -1
+        self.left_waiting = int(recovered.sum())
+        wait_pos = self.waiting_at = self.waiting_at[~recovered]
         pos = np.concatenate([wait_pos, new_pos])
         prov = np.concatenate([self.waiting.ravel()[wait_pos], new_prov]).astype(np.int16)
         since = np.concatenate(
@@ -350,7 +360,7 @@ class Care:
         months = np.where(individual, np.maximum(np.rint(months * factor), 1), months)
         return months.astype(np.int16), intensity.astype(F32)
 
-    def _effects(self, flex_hh) -> CareEffects:
+    def _effects(self, flex_hh, flex_rules) -> CareEffects:
         n = self.n
         pos = self.running
         hh = pos % n
@@ -382,7 +392,7 @@ class Care:
         plan = integrated[rule]
         activation[hh[plan]] = by_rule[rule[plan]]
         if len(flex_hh):
-            activation[flex_hh] = np.maximum(activation[flex_hh], by_rule[-1])
+            activation[flex_hh] = np.maximum(activation[flex_hh], by_rule[flex_rules])
         return CareEffects(row_of, table, mitigation, activation)
 
     def _bill(self, month: int, pol: Policy, n_flex: int) -> np.ndarray:
@@ -457,7 +467,7 @@ class Care:
             residential = np.full(len(esc), self.index["youth_residential"], dtype=np.int16)
             channel = np.full(len(esc), ALL_CHANNELS.index("escalation"), dtype=np.int8)
             self._start(
-                month,
+                month + 1,  # billed from next month, like a renewal
                 (esc, residential, channel),
                 severity,
                 self._draws.upcode,
@@ -473,7 +483,7 @@ class Care:
             u = self.rng_care.random(n, dtype=F32)
             moving = due[u[due % n] < share_new]
             self.slot_rules.ravel()[moving] = len(self.regimes) - 1
-        n_reviews = 0
+        review_cost = 0.0
         for i, regime in enumerate(self.regimes):
             sel = due[self.slot_rules.ravel()[due] == i]
             if len(sel) == 0:
@@ -483,7 +493,7 @@ class Care:
             self.ledger.end(self.episode.ravel()[stop], month)
             self.slot.ravel()[stop] = -1
             if regime.integrated:  # the plan goes on, resized, until the next review
-                n_reviews += len(np.unique(sel % n))
+                review_cost += len(np.unique(sel % n)) * regime.review_units()
                 prov_go = self.slot.ravel()[go]
                 months = np.asarray(regime.duration(self.duration[prov_go].astype(np.int64)))
                 months, new_int = self._contract_response(
@@ -504,10 +514,7 @@ class Care:
                     rules=np.full(len(go), i, dtype=np.int8),
                     renewal=True,
                 )
-        review_units = self.regimes[-1].review_units()
-        self._costs[self._line("conversation")] += (
-            n_reviews * review_units * self.params.conversation_cost
-        )
+        self._costs[self._line("conversation")] += review_cost * self.params.conversation_cost
 
         # 9. Social assistance: an entitlement that follows the work domain
         w = domain_index("work")

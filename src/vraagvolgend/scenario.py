@@ -704,7 +704,17 @@ class Access(Section):
         lo=0.0,
         hi=1.0,
         source=ASSUMED,
-        doc="housing severity (with mental health at ZRM 2 or worse) for sheltered housing",
+        doc="housing severity from which sheltered housing is offered (with mental health "
+        "at sheltered_mental_threshold or worse)",
+    )
+    sheltered_mental_threshold: float = param(
+        0.6,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source="assumption: sheltered housing is for people with psychiatric problems (ZRM 2 "
+        "or worse in mental health)",
+        doc="mental-health severity that, with acute housing problems, leads to sheltered housing",
     )
     conversation_cost: float = param(
         150.0,
