@@ -221,9 +221,10 @@ class Care:
 
         # 5. Costs
         costs = self._bill(month, pol, len(flex_hh))
+        law_of_offer = np.append(self.law, -1)[offer]  # offer −1 (none) → law −1
         laws_per_household = np.zeros(k, dtype=np.int8)
-        for code in np.unique(self.law):
-            laws_per_household += np.isin(offer, np.flatnonzero(self.law == code)).any(axis=0)
+        for code in range(len(LAWS)):
+            laws_per_household += (law_of_offer == code).any(axis=0)
         units = self._by_rules(rules, lambda r: r.conversation_units(laws_per_household))
         costs[self._line("conversation")] += float(units.sum()) * self.params.conversation_cost
         n_found = int(arrivals.found.sum())
@@ -289,12 +290,14 @@ class Care:
         ).astype(np.int64)
         channel = np.concatenate([self.wait_channel.ravel()[wait_pos], new_channel])
         admitted = np.zeros(len(pos), dtype=bool)
+        limited = np.isfinite(free)
         for collective_pass in (True, False):
-            for p in np.flatnonzero(self.collective == collective_pass):
+            if not collective_pass:  # provisions without a capacity take everyone at once
+                admitted |= ~limited[prov]
+            pending = np.unique(prov[~admitted])
+            for p in pending[(self.collective[pending] == collective_pass) & limited[pending]]:
                 rows = np.flatnonzero((prov == p) & ~admitted)
-                if len(rows) == 0:
-                    continue
-                if np.isfinite(free[p]) and len(rows) > free[p]:
+                if len(rows) > free[p]:
                     order = np.lexsort((tiebreak[pos[rows] % n], since[rows]))
                     take = rows[order[: max(int(free[p]), 0)]]
                     rest = rows[order[max(int(free[p]), 0) :]]

@@ -30,6 +30,7 @@ from .scenario import Support
 __all__ = ["InformalSupport", "SupportFlow"]
 
 F32 = np.float32
+SLICE_ABOVE = 200_000  # households; below it two full sparse products are faster
 
 
 @dataclass
@@ -93,14 +94,21 @@ class InformalSupport:
         spare = capacity * np.clip(1 - load / F32(p.load_scale), 0, 1) * (1 - strain)
         # Only the rows of households in need matter (the network is symmetric): the need
         # around each giver is the transpose product of those rows, and only those households
-        # receive. Slicing them out once is cheaper than two full products.
-        rows = self.network[needy]
-        need_around = rows.T @ pull
+        # receive. In a large municipality slicing them out once is cheaper than two full
+        # products; in a small one the slicing's fixed cost is not worth it.
+        if n > SLICE_ABOVE:
+            rows = self.network[needy]
+            need_around = rows.T @ pull
+        else:
+            rows = None
+            full_pull = np.zeros(n, dtype=F32)
+            full_pull[needy] = pull
+            need_around = self.network @ full_pull
         offer = spare * np.minimum(need_around / F32(p.need_saturation), 1)
         per_unit_need = np.divide(
             offer, need_around, out=np.zeros_like(offer), where=need_around > 0
         )
-        received = rows @ per_unit_need
+        received = (self.network @ per_unit_need)[needy] if rows is None else rows @ per_unit_need
         if activation is not None:
             received *= 1 + activation[needy]
         coverage = np.zeros(n, dtype=F32)
