@@ -83,9 +83,10 @@ class CareEffects:
         return per_provision[slot[flat]] * np.minimum(intensity[flat], 1)
 
 
-def _decode(bits: np.ndarray) -> np.ndarray:
-    """Uniforms in [0, 1) from raw 32-bit draws."""
-    return (bits * (2.0**-32)).astype(F32)
+def _decode16(bits: np.ndarray) -> np.ndarray:
+    """Uniforms on the midpoints of a 2^16 grid from raw 16-bit draws (for recovery, whose
+    probabilities are far above the grid's spacing of 1.5e-5)."""
+    return ((bits.astype(F32) + F32(0.5)) * F32(2.0**-16)).astype(F32)
 
 
 class ProblemDynamics:
@@ -166,12 +167,14 @@ class ProblemDynamics:
         worst = np.exp(self.spillover_t.clip(min=0).sum(axis=1) + self.strain_effect.clip(min=0))
         self.spill_max = self.spillover_t.clip(min=0).max(axis=1)
         bound = -np.expm1(-self.base_hazard.astype(float) * worst[:, None]) * 1.0001
-        # As 32-bit integers, to compare with raw bits (1.0001: margin for float32 rounding)
-        bound_bits = np.minimum(np.ceil(bound * 2.0**32), 2.0**32 - 1)
-        self.onset_bound_bits = bound_bits.astype(np.uint32).ravel()
+        # As the largest 16-bit value a candidate's first 16 bits can take (u < bound ⇔
+        # bits ≤ ceil(bound · 2^16) − 1); 1.0001: margin for float32 rounding.
+        bound_bits = np.clip(np.ceil(bound * 2.0**16) - 1, 0, 2**16 - 1)
+        self.onset_bound_bits = bound_bits.astype(np.uint16).ravel()
 
         self.rng_events = streams["events"]
         self.rng_transitions = streams["transitions"]
+        self.rng_refine = streams["transitions_refine"]
 
     def initial_severity(self, rng: np.random.Generator) -> np.ndarray:
         """A starting state near the steady state of independent domains (burn-in does the rest).
@@ -247,26 +250,31 @@ class ProblemDynamics:
         # One uniform per (domain, household), as 32 raw bits: an inactive entry uses it for
         # onset, an active one for recovery, so runs whose states differ still share the draw
         # of every entry. Bits are compared as integers and decoded only where needed.
-        bits = self.rng_transitions.bit_generator.random_raw((severity.size + 1) // 2)
-        bits = bits.view(np.uint32)[: severity.size]
+        bits = self.rng_transitions.bit_generator.random_raw((severity.size + 3) // 4)
+        bits = bits.view(np.uint16)[: severity.size]
         new = severity * F32(1 - self.params.residual_decay)  # below the threshold: fading
         new.flags.writeable = True
 
-        # Onset, where it can happen at all
-        cand = np.flatnonzero(bits < self.onset_bound_bits)
-        cand = cand[~state.active.ravel()[cand]]
+        # Onset, where it can happen at all. The first 16 bits of each entry's uniform are
+        # compared with a fixed bound; the few entries below it (a set that does not depend on
+        # the state, so runs still share their draws) get 16 more bits from a second stream.
+        cand = np.flatnonzero(bits <= self.onset_bound_bits)
+        low = self.rng_refine.bit_generator.random_raw((len(cand) + 3) // 4)
+        low = low.view(np.uint16)[: len(cand)]
+        u_all = ((bits[cand].astype(np.float64) * 65536 + low) * 2.0**-32).astype(F32)
+        inactive = ~state.active.ravel()[cand]
+        cand, u_all = cand[inactive], u_all[inactive]
         # A tighter, household-specific bound: the spill-over exponent is at most the largest
         # coefficient into the domain times the household's summed severity.
         dom, hh = np.divmod(cand, n)
         bound = self.base_hazard.ravel()[cand] * np.exp(
             self.spill_max[dom] * state.load[hh] + self.strain_effect[dom] * strain[hh]
         )
-        keep = _decode(bits[cand]) < F32(1.0001) * -np.expm1(-bound)
-        cand, dom, hh = cand[keep], dom[keep], hh[keep]
+        keep = u_all < F32(1.0001) * -np.expm1(-bound)
+        cand, dom, hh, u_cand = cand[keep], dom[keep], hh[keep], u_all[keep]
         exponent = np.einsum("kd,dk->k", self.spillover_t[dom], severity[:, hh])
         exponent += self.strain_effect[dom] * strain[hh]
         p = -np.expm1(-self.base_hazard.ravel()[cand] * np.exp(exponent))
-        u_cand = _decode(bits[cand])
         onset = u_cand < p
         lo, hi = self.params.onset_severity
         new.ravel()[cand[onset]] = F32(lo) + F32(hi - lo) * (u_cand[onset] / p[onset])
@@ -284,7 +292,7 @@ class ProblemDynamics:
         if care is not None:
             recover_p += care.recovery_at(dom, hh)
             step *= 1 - care.mitigation_at(idx)
-        recover = _decode(bits[idx]) < recover_p
+        recover = _decode16(bits[idx]) < recover_p
         new.ravel()[idx] = np.where(
             recover, sev * F32(self.params.recovered_fraction), np.minimum(sev + step, 1)
         )

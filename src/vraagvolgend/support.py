@@ -25,6 +25,7 @@ import scipy.sparse as sp
 
 from .domains import HOUSEHOLD_TYPES
 from .households import Households
+from .parallel import in_parallel, row_blocks
 from .scenario import Support
 
 __all__ = ["InformalSupport", "SupportFlow"]
@@ -57,6 +58,9 @@ class InformalSupport:
         self.params = params
         self.network = network
         self.threshold = F32(threshold)
+        # In a large municipality the sparse products run on row blocks in parallel threads
+        # (scipy releases the GIL); see vraagvolgend.parallel.
+        self.blocks = row_blocks(network) if network is not None else []
         capacity = np.array([params.capacity[t] for t in HOUSEHOLD_TYPES], dtype=F32)
         self.capacity = capacity[households.household_type]
 
@@ -97,10 +101,20 @@ class InformalSupport:
         # receive. In a large municipality slicing them out once is cheaper than two full
         # products; in a small one the slicing's fixed cost is not worth it.
         if n > SLICE_ABOVE:
-            rows = self.network[needy]
-            need_around = rows.T @ pull
+            # Per row block: the block's rows in need, their transpose product (partial sums of
+            # the need around every giver), later their product with the offers.
+            starts = [start for start, _ in self.blocks]
+            cut = np.searchsorted(needy, starts[1:])
+            parts = list(zip(np.split(needy, cut), np.split(pull, cut), strict=True))
+
+            def slice_and_spread(block, part):
+                (start, matrix), (ids, values) = block, part
+                rows = matrix[ids - start]
+                return rows, rows.T @ values
+
+            done = in_parallel(slice_and_spread, self.blocks, parts)
+            need_around = np.sum([spread for _, spread in done], axis=0, dtype=F32)
         else:
-            rows = None
             full_pull = np.zeros(n, dtype=F32)
             full_pull[needy] = pull
             need_around = self.network @ full_pull
@@ -108,7 +122,12 @@ class InformalSupport:
         per_unit_need = np.divide(
             offer, need_around, out=np.zeros_like(offer), where=need_around > 0
         )
-        received = (self.network @ per_unit_need)[needy] if rows is None else rows @ per_unit_need
+        if n > SLICE_ABOVE:
+            received = np.concatenate(
+                in_parallel(lambda rows: rows @ per_unit_need, [rows for rows, _ in done])
+            )
+        else:
+            received = (self.network @ per_unit_need)[needy]
         if activation is not None:
             received *= 1 + activation[needy]
         coverage = np.zeros(n, dtype=F32)
