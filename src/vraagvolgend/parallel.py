@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from itertools import pairwise
 
 import scipy.sparse as sp
 
@@ -57,7 +58,7 @@ def row_blocks(matrix: sp.csr_array) -> list[tuple[int, sp.csr_array]]:
     k = n_threads() if n >= MIN_ROWS else 1
     bounds = [n * i // k for i in range(k + 1)]
     blocks = []
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in pairwise(bounds):
         a, b = matrix.indptr[lo], matrix.indptr[hi]
         block = sp.csr_array(
             (matrix.data[a:b], matrix.indices[a:b], matrix.indptr[lo : hi + 1] - a),
