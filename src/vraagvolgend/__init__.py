@@ -14,7 +14,7 @@ Example:
 from importlib.metadata import PackageNotFoundError, version
 
 from .domains import DOMAINS, HOUSEHOLD_TYPES, zrm_level
-from .experiments import Comparison, compare
+from .experiments import Comparison, Experiment, Lever, Uncertainty, compare, run_experiment
 from .financing import Contracts, DemandDriven, Policy, PolicySwitch, SupplyDriven
 from .households import Households, HouseholdView, build_households
 from .model import MunicipalityModel
@@ -35,6 +35,7 @@ from .scenario import (
     Support,
 )
 from .simulation import run
+from .store import ResultStore
 
 try:
     __version__ = version("vraagvolgend")
@@ -49,9 +50,11 @@ __all__ = [
     "Comparison",
     "Contracts",
     "DemandDriven",
+    "Experiment",
     "HouseholdCosts",
     "HouseholdView",
     "Households",
+    "Lever",
     "LifeEvent",
     "MunicipalityModel",
     "Neighbourhood",
@@ -63,16 +66,19 @@ __all__ = [
     "Problems",
     "Provision",
     "Result",
+    "ResultStore",
     "Scenario",
     "ScenarioError",
     "Streams",
     "SupplyDriven",
     "Support",
+    "Uncertainty",
     "__version__",
     "build_households",
     "build_network",
     "compare",
     "run",
+    "run_experiment",
     "to_networkx",
     "zrm_level",
 ]

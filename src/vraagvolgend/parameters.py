@@ -247,6 +247,10 @@ class Section:
                 raise err.under(path) from None
             raise
 
+    def __reduce__(self):
+        # Read-only mappings do not pickle; rebuilding from plain values does (and validates).
+        return (_rebuild, (type(self), self.to_dict()))
+
     def to_dict(self) -> dict:
         """Return the section as plain Python values (tuples become lists)."""
         out: dict[str, Any] = {}
@@ -309,6 +313,10 @@ class Section:
                     }
                 )
         return rows
+
+
+def _rebuild(cls: type[Section], data: dict) -> Section:
+    return cls.from_dict(data)
 
 
 def _plain(value: Any) -> Any:

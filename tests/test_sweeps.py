@@ -1,0 +1,175 @@
+"""Experiments: designs, the resumable store, and identical results on every executor."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vraagvolgend as vv
+from vraagvolgend.store import ResultStore
+
+KEYS = ["point", "policy", "replication", "year", "line"]
+
+
+@pytest.fixture(scope="module")
+def small_experiment() -> vv.Experiment:
+    s = vv.Scenario.default().with_changes(n_households=1200, burn_in_months=12)
+    return vv.Experiment(
+        "small",
+        ["supply-driven", "demand-driven"],
+        [vv.Uncertainty("network.mean_degree", values=[5, 9])],
+        replications=2,
+        months=12,
+        scenario=s,
+    )
+
+
+def tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(KEYS).reset_index(drop=True)
+
+
+def test_designs_and_common_random_numbers():
+    full = vv.Experiment(
+        "f",
+        ["supply-driven"],
+        [
+            vv.Uncertainty("network.mean_degree", 6, 10),
+            vv.Uncertainty("support.enabled", values=[True, False]),
+        ],
+        levers=[vv.Lever("outreach", values=[0.0, 0.1])],
+        replications=3,
+        levels=2,
+    )
+    assert len(full.scenario_points()) == 4
+    assert [label for label, _ in full.policy_variants()] == [
+        "supply-driven__outreach=0.0",
+        "supply-driven__outreach=0.1",
+    ]
+    runs = full.runs()
+    assert len(runs) == 4 * 2 * 3
+    # replication r has the same seed at every point and for every policy
+    by_rep = {}
+    for spec in runs:
+        by_rep.setdefault(spec.key.replication, set()).add(tuple(spec.seed.generate_state(2)))
+    assert all(len(seeds) == 1 for seeds in by_rep.values())
+    lhs = vv.Experiment(
+        "l",
+        ["supply-driven"],
+        [vv.Uncertainty("network.mean_degree", 6, 10)],
+        design="lhs",
+        samples=8,
+    )
+    degrees = np.sort(lhs.scenario_points()["network.mean_degree"].to_numpy())
+    assert len(degrees) == 8 and degrees[0] >= 6 and degrees[-1] <= 10
+    assert (np.floor((degrees - 6) / 0.5) == np.arange(8)).all()  # one point per stratum
+    table = pd.DataFrame({"network.mean_degree": [6.5, 7.5]})
+    assert (
+        len(
+            vv.Experiment(
+                "t", ["supply-driven"], [vv.Uncertainty("network.mean_degree", 6, 10)], design=table
+            ).scenario_points()
+        )
+        == 2
+    )
+
+
+def test_bad_definitions_are_rejected_before_any_work():
+    with pytest.raises(vv.ParameterError, match="mean_degre"):
+        vv.Experiment("x", ["supply-driven"], [vv.Uncertainty("network.mean_degre", values=[6])])
+    with pytest.raises(vv.ParameterError, match=r"between 0\.0 and 100\.0"):
+        vv.Experiment("x", ["supply-driven"], [vv.Uncertainty("network.mean_degree", values=[-1])])
+    with pytest.raises(vv.ParameterError, match="outreach"):
+        vv.Experiment("x", ["supply-driven"], levers=[vv.Lever("outreach", values=[2.0])])
+    with pytest.raises(vv.ParameterError, match="low ≤ high"):
+        vv.Uncertainty("network.mean_degree", 9, 6)
+    with pytest.raises(vv.ParameterError, match="replications"):
+        vv.Experiment("x", ["supply-driven"], replications=0)
+
+
+def test_serial_process_pool_and_dask_give_identical_results(small_experiment, tmp_path):
+    serial = vv.run_experiment(
+        small_experiment, tmp_path / "serial", executor="serial", progress=False
+    )
+    pool = vv.run_experiment(
+        small_experiment, tmp_path / "pool", executor="processes", workers=2, progress=False
+    )
+    dask = vv.run_experiment(
+        small_experiment, tmp_path / "dask", executor="dask", workers=2, progress=False
+    )
+    assert "error" not in serial.columns
+    assert serial[["point", "policy", "replication"]].drop_duplicates().shape[0] == 8
+    pd.testing.assert_frame_equal(tidy(serial), tidy(pool))
+    pd.testing.assert_frame_equal(tidy(serial), tidy(dask))
+    meta = ResultStore(tmp_path / "serial").metadata(
+        sorted(ResultStore(tmp_path / "serial").finished("small"))[0]
+    )
+    assert meta["name"] == "small" and meta["version"] == vv.__version__
+
+
+def test_a_finished_store_computes_nothing_again(small_experiment, tmp_path):
+    vv.run_experiment(small_experiment, tmp_path, executor="serial", progress=False)
+    files = sorted((tmp_path / "small").glob("*.parquet"))
+    stamps = [f.stat().st_mtime_ns for f in files]
+    again = vv.run_experiment(small_experiment, tmp_path, executor="serial", progress=False)
+    assert [f.stat().st_mtime_ns for f in files] == stamps
+    assert again[["point", "policy", "replication"]].drop_duplicates().shape[0] == 8
+
+
+def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path):
+    s = vv.Scenario.default().with_changes(n_households=500, burn_in_months=6)
+
+    class Broken(vv.SupplyDriven):
+        def intensity(self, severity):
+            raise RuntimeError("broken rule")
+
+    e = vv.Experiment(
+        "b", [vv.SupplyDriven(), Broken(name="broken")], replications=1, months=12, scenario=s
+    )
+    out = vv.run_experiment(e, tmp_path, executor="serial", progress=False)
+    failed = out[out["error"].notna()]
+    assert set(failed["policy"]) == {"broken"} and "broken rule" in failed["error"].iloc[0]
+    assert (out.loc[out["error"].isna(), "policy"] == "supply-driven").all()
+
+
+def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
+    """SIGKILL a sweep part-way, resume it: exactly the uninterrupted result, no run twice."""
+    script = tmp_path / "sweep.py"
+    script.write_text(
+        textwrap.dedent("""
+        import sys, vraagvolgend as vv
+        s = vv.Scenario.default().with_changes(n_households=2000, burn_in_months=24)
+        e = vv.Experiment("k", ["supply-driven", "demand-driven"],
+                          [vv.Uncertainty("network.mean_degree", values=[5, 7, 9])],
+                          replications=3, months=24, scenario=s)
+        if __name__ == "__main__":
+            vv.run_experiment(e, sys.argv[1], executor="serial", progress=False)
+    """)
+    )
+    store = tmp_path / "store"
+    folder = store / "k"
+    process = subprocess.Popen([sys.executable, str(script), str(store)])
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(folder.glob("*.parquet"))) < 5:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    first = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.parquet")}
+    assert 5 <= len(first) < 18, "the sweep should be killed part-way"
+
+    subprocess.run([sys.executable, str(script), str(store)], check=True)
+    after = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.parquet")}
+    assert len(after) == 18
+    assert all(after[name] == stamp for name, stamp in first.items())  # none computed twice
+
+    subprocess.run([sys.executable, str(script), str(tmp_path / "clean")], check=True)
+    resumed = tidy(ResultStore(store).load("k"))
+    clean = tidy(ResultStore(tmp_path / "clean").load("k"))
+    pd.testing.assert_frame_equal(resumed, clean)
