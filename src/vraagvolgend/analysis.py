@@ -1,0 +1,222 @@
+"""Analysis of experiment results: per-policy means, paired differences, break-even, sweeps.
+
+All functions take the tidy table of :func:`~vraagvolgend.experiments.run_experiment` (one row
+per run, year and cost line) and first reduce it to one row per run with :func:`run_table`:
+the mean annual cost per cost line (``cost_<line>``, and ``cost_external_total`` without the
+benefit) and the mean of each outcome indicator over the years.
+
+Example:
+    >>> import vraagvolgend as vv, tempfile
+    >>> s = vv.Scenario.default().with_changes(n_households=400, burn_in_months=6)
+    >>> e = vv.Experiment("a", ["supply-driven", "demand-driven"], replications=2, months=12,
+    ...                   scenario=s)
+    >>> results = vv.run_experiment(e, tempfile.mkdtemp(), executor="serial", progress=False)
+    >>> paired_differences(results, "supply-driven")["policy"].tolist()[:1]
+    ['demand-driven']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .parameters import ParameterError
+
+__all__ = [
+    "break_even_year",
+    "by_parameter",
+    "paired_differences",
+    "policy_summary",
+    "run_table",
+]
+
+RUN = ["point", "policy", "replication"]
+INDICATORS = (
+    "youth_care_share",
+    "wmo_clients_per_1000",
+    "social_assistance_share",
+    "any_individual_share",
+    "external_cost_per_inhabitant",
+    "mean_severity",
+    "share_3plus_problems",
+)
+
+
+def _check(results: pd.DataFrame) -> pd.DataFrame:
+    if "error" in results.columns:
+        results = results[results["error"].isna()]
+    missing = {"year", "line", "cost_eur", *RUN} - set(results.columns)
+    if missing:
+        raise ParameterError("results", f"not an experiment's result table: missing {missing}")
+    return results
+
+
+def run_table(results: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
+    """One row per run: mean annual cost per line and mean outcome indicators.
+
+    Args:
+        results: The tidy table of an experiment.
+        year: Only this year (default: the mean over all years).
+    """
+    r = _check(results)
+    if year is not None:
+        r = r[r["year"] == year]
+    costs = r.pivot_table(index=[*RUN, "year"], columns="line", values="cost_eur", aggfunc="sum")
+    costs = costs.fillna(0.0)
+    costs["external_total"] = costs.drop(columns=["benefit"], errors="ignore").sum(axis=1)
+    costs = costs.groupby(level=RUN).mean().add_prefix("cost_")
+    indicators = [c for c in INDICATORS if c in r.columns]
+    outcome = r.groupby([*RUN, "year"])[indicators].first().groupby(level=RUN).mean()
+    return costs.join(outcome).reset_index()
+
+
+def _ci(x: np.ndarray) -> tuple[float, float, float]:
+    mean = float(np.mean(x))
+    if len(x) < 2:
+        return mean, np.nan, np.nan
+    half = float(stats.t.ppf(0.975, len(x) - 1) * np.std(x, ddof=1) / np.sqrt(len(x)))
+    return mean, mean - half, mean + half
+
+
+def _columns(runs: pd.DataFrame, columns) -> list[str]:
+    if columns is None:
+        return [c for c in runs.columns if c not in RUN]
+    unknown = set(columns) - set(runs.columns)
+    if unknown:
+        raise ParameterError("columns", f"{sorted(unknown)} are not in the run table")
+    return list(columns)
+
+
+def policy_summary(results: pd.DataFrame, columns=None, by_point: bool = False) -> pd.DataFrame:
+    """Per policy (and scenario point): mean and 95% confidence interval over replications."""
+    runs = run_table(results)
+    groups = ["policy", "point"] if by_point else ["policy"]
+    rows = []
+    for key, g in runs.groupby(groups):
+        key = key if isinstance(key, tuple) else (key,)
+        for col in _columns(runs, columns):
+            mean, lo, hi = _ci(g[col].to_numpy(dtype=float))
+            rows.append(
+                {
+                    **dict(zip(groups, key, strict=True)),
+                    "outcome": col,
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "runs": len(g),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def paired_differences(
+    results: pd.DataFrame, baseline: str, columns=None, by_point: bool = False
+) -> pd.DataFrame:
+    """Each policy minus ``baseline`` on the same scenario point and replication (common random
+    numbers), with the mean and 95% confidence interval of the paired differences."""
+    runs = run_table(results)
+    if baseline not in set(runs["policy"]):
+        raise ParameterError("baseline", f"{baseline!r} is not a policy of these results")
+    cols = _columns(runs, columns)
+    base = runs[runs["policy"] == baseline].set_index(["point", "replication"])[cols]
+    rows = []
+    for policy, g in runs[runs["policy"] != baseline].groupby("policy"):
+        diff = g.set_index(["point", "replication"])[cols] - base
+        diff = diff.dropna()
+        for key, d in diff.groupby(level="point") if by_point else [(None, diff)]:
+            for col in cols:
+                mean, lo, hi = _ci(d[col].to_numpy(dtype=float))
+                row = {
+                    "policy": policy,
+                    "outcome": col,
+                    "difference": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "pairs": len(d),
+                }
+                if by_point:
+                    row = {"point": key, **row}
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def break_even_year(
+    results: pd.DataFrame, policy: str, baseline: str, line: str = "external_total"
+) -> tuple[int | None, pd.DataFrame]:
+    """When an investment pays for itself.
+
+    Returns the first year in which the cumulative paired cost difference (``policy`` minus
+    ``baseline``, mean over scenario points and replications) is at most zero, or ``None``
+    within the horizon, and the table of yearly and cumulative differences.
+    """
+    r = _check(results)
+    per_year = r.pivot_table(
+        index=[*RUN, "year"], columns="line", values="cost_eur", aggfunc="sum"
+    ).fillna(0.0)
+    per_year["external_total"] = per_year.drop(columns=["benefit"], errors="ignore").sum(axis=1)
+    if line not in per_year.columns:
+        raise ParameterError("line", f"{line!r} is not a cost line: {list(per_year.columns)}")
+    series = per_year[line].reset_index()
+    mine = series[series["policy"] == policy].set_index(["point", "replication", "year"])[line]
+    base = series[series["policy"] == baseline].set_index(["point", "replication", "year"])[line]
+    if mine.empty or base.empty:
+        raise ParameterError("policy", f"{policy!r} or {baseline!r} is not in these results")
+    diff = (mine - base).dropna().groupby(level="year").mean()
+    table = pd.DataFrame({"difference": diff, "cumulative": diff.cumsum()})
+    paid = table.index[table["cumulative"] <= 0]
+    return (int(paid[0]) if len(paid) else None), table.reset_index()
+
+
+def by_parameter(
+    results: pd.DataFrame, experiment, column: str = "cost_external_total", bins: int = 4
+) -> pd.DataFrame:
+    """A sweep's outcome against each lever and uncertainty (ranges binned into quantiles).
+
+    Args:
+        results: The experiment's tidy table.
+        experiment: The :class:`~vraagvolgend.experiments.Experiment` (for the points).
+        column: A column of :func:`run_table`.
+        bins: Quantile bins for a range-valued uncertainty.
+    """
+    runs = run_table(results)
+    _columns(runs, [column])
+    points = experiment.scenario_points().rename_axis("point").reset_index()
+    runs = runs.merge(points, on="point", how="left")
+    rows = []
+    for u in experiment.uncertainties:
+        values = runs[u.name]
+        if u.values is None and values.nunique() > bins:
+            values = pd.qcut(values, bins, duplicates="drop").astype(str)
+        for value, g in runs.groupby(values):
+            rows.append(
+                {
+                    "parameter": u.name,
+                    "kind": "uncertainty",
+                    "value": value,
+                    "mean": g[column].mean(),
+                    "runs": len(g),
+                }
+            )
+    labels = {label: policy for label, policy in experiment.policy_variants()}
+    for lever in experiment.levers:
+        path = lever.name.split(".")
+
+        def value_of(label, path=path):
+            v = labels[label].to_dict()
+            for part in path:
+                v = v[part]
+            return v
+
+        lever_values = runs["policy"].map(value_of)
+        for value, g in runs.groupby(lever_values):
+            rows.append(
+                {
+                    "parameter": lever.name,
+                    "kind": "lever",
+                    "value": value,
+                    "mean": g[column].mean(),
+                    "runs": len(g),
+                }
+            )
+    return pd.DataFrame(rows)
