@@ -31,3 +31,24 @@ def test_compare_regimes(capsys, monkeypatch, tmp_path):
     report = (out / "report.md").read_text()
     assert "Annual cost per law" in report and "demand-driven − supply-driven" in report
     assert (out / "summary.csv").exists() and (out / "runs.csv").exists()
+
+
+def test_sweep_contracts(capsys, monkeypatch, tmp_path):
+    argv = [
+        "x",
+        "--replications",
+        "2",
+        "--households",
+        "800",
+        "--months",
+        "12",
+        "--store",
+        str(tmp_path),
+        "--workers",
+        "2",
+    ]
+    monkeypatch.setattr(sys, "argv", argv)
+    runpy.run_path(str(EXAMPLES / "sweep_contracts.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "demand-driven__contract=task__collective_capacity=1.5" in out
+    assert "Δ annual external cost" in out

@@ -173,3 +173,51 @@ def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
     resumed = tidy(ResultStore(store).load("k"))
     clean = tidy(ResultStore(tmp_path / "clean").load("k"))
     pd.testing.assert_frame_equal(resumed, clean)
+
+
+def test_killing_a_dask_worker_loses_no_run(tmp_path):
+    """SIGKILL one worker process of a local cluster while the sweep runs: every run still
+    arrives, identical to the serial result."""
+    import threading
+
+    from dask.distributed import Client, LocalCluster
+
+    s = vv.Scenario.default().with_changes(n_households=2000, burn_in_months=24)
+    e = vv.Experiment(
+        "w",
+        ["supply-driven", "demand-driven"],
+        [vv.Uncertainty("network.mean_degree", values=[5, 7, 9])],
+        replications=2,
+        months=24,
+        scenario=s,
+    )
+    serial = vv.run_experiment(e, tmp_path / "serial", executor="serial", progress=False)
+
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    client = Client(cluster)
+    try:
+        pids = list(client.run(os.getpid).values())
+        out = {}
+        sweep = threading.Thread(
+            target=lambda: out.update(
+                r=vv.run_experiment(e, tmp_path / "dask", executor=client, progress=False)
+            )
+        )
+        sweep.start()
+        folder = tmp_path / "dask" / "w"
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list(folder.glob("*.parquet"))) < 2:
+            time.sleep(0.02)
+        os.kill(pids[0], signal.SIGKILL)
+        finished_at_kill = len(list(folder.glob("*.parquet")))
+        sweep.join(timeout=300)
+        assert not sweep.is_alive()
+    finally:
+        client.close()
+        cluster.close()
+    assert finished_at_kill < 12, "the worker should be killed while runs remain"
+    result = out["r"]
+    assert "error" not in result.columns
+    pd.testing.assert_frame_equal(tidy(serial), tidy(result))
