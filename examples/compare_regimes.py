@@ -33,6 +33,7 @@ def main(
     print(comparison)
     print("\nMean annual cost, EUR thousand:")
     print(comparison.table().round(0).to_string())
+    comparison.save(out)
     report = write_report(comparison, out)
     print(
         f"\nReport written to {report} ({elapsed:.0f} s for {replications * len(policies)} runs)."

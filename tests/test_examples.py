@@ -29,8 +29,10 @@ def test_compare_regimes(capsys, monkeypatch, tmp_path):
     text = capsys.readouterr().out
     assert "external_total" in text and "demand-driven" in text
     report = (out / "report.md").read_text()
-    assert "Annual cost per law" in report and "demand-driven − supply-driven" in report
-    assert (out / "summary.csv").exists() and (out / "runs.csv").exists()
+    assert "annual cost per law" in report and "demand-driven − supply-driven" in report
+    assert (out / "report.html").exists() and (out / "costs_by_year.png").exists()
+    assert (out / "summary.csv").exists() and (out / "runs.parquet").exists()
+    assert (out / "scenario.toml").exists() and (out / "manifest.json").exists()
 
 
 def test_sweep_contracts(capsys, monkeypatch, tmp_path):

@@ -13,8 +13,9 @@ Example:
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .comparison import Comparison, compare
 from .domains import DOMAINS, HOUSEHOLD_TYPES, zrm_level
-from .experiments import Comparison, Experiment, Lever, Uncertainty, compare, run_experiment
+from .experiments import Experiment, Lever, Uncertainty, run_experiment
 from .financing import Contracts, DemandDriven, Policy, PolicySwitch, SupplyDriven
 from .households import Households, HouseholdView, build_households
 from .model import MunicipalityModel
