@@ -6,6 +6,8 @@ import runpy
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -54,3 +56,49 @@ def test_sweep_contracts(capsys, monkeypatch, tmp_path):
     out = capsys.readouterr().out
     assert "demand-driven__contract=task__collective_capacity=1.5" in out
     assert "Δ annual external cost" in out
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "expect"),
+    [
+        ("first_run.py", ["--households", "800", "--months", "12"], "Household"),
+        (
+            "custom_policy.py",
+            ["--replications", "2", "--households", "800", "--months", "12"],
+            "debt-first",
+        ),
+        (
+            "custom_scenario.py",
+            ["--households", "800", "--replications", "2", "--months", "12"],
+            "weak networks",
+        ),
+    ],
+)
+def test_other_examples(capsys, monkeypatch, tmp_path, script, args, expect):
+    if script == "custom_scenario.py":
+        args = [*args, "--out", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", ["x", *args])
+    runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+    assert expect in capsys.readouterr().out
+
+
+def test_experiment_file_example_is_valid():
+    from vraagvolgend.cli import load_experiment
+
+    e = load_experiment(EXAMPLES / "experiment.toml")
+    assert len(e.runs()) == 2 * 2 * 2 * 3
+
+
+def test_notebook_display_and_plots():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import vraagvolgend as vv
+
+    s = vv.Scenario.default().with_changes(n_households=400, burn_in_months=6)
+    r = vv.run(s, "supply-driven", months=12)
+    assert "<table" in r._repr_html_() and "youth_care_share" in r._repr_html_()
+    assert len(r.plot().axes[0].lines) == 4  # households served per law
+    c = vv.compare(["supply-driven", "demand-driven"], s, replications=2, months=12, progress=False)
+    assert "<table" in c._repr_html_()
+    assert len(c.plot().axes[0].patches) == 2 * 6

@@ -319,7 +319,37 @@ class Comparison:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        return self.summary.to_html(float_format=lambda x: f"{x:,.1f}", index=False)
+        table = self.table().round(0)
+        return (
+            "<p>Mean annual cost (EUR thousand); the first column is the baseline of the paired "
+            "differences in <code>.summary</code>.</p>" + table.to_html()
+        )
+
+    def plot(self):
+        """Mean annual cost per line and policy with 95% intervals (matplotlib; the figure)."""
+        import matplotlib.pyplot as plt
+
+        names = [p.name for p in self.policies]
+        lines = [line for line in COST_LINES if line != "benefit"]
+        fig, ax = plt.subplots(figsize=(8, 3.8))
+        width = 0.8 / len(names)
+        x = np.arange(len(lines))
+        for i, name in enumerate(names):
+            s = self.summary[self.summary["policy"] == name].set_index("line").loc[lines]
+            err = np.vstack([s["mean"] - s["ci_low"], s["ci_high"] - s["mean"]]) / 1e6
+            ax.bar(
+                x + i * width,
+                s["mean"] / 1e6,
+                width,
+                yerr=np.nan_to_num(err),
+                label=name,
+                capsize=3,
+            )
+        ax.set_xticks(x + 0.4 - width / 2, lines, rotation=20)
+        ax.set_ylabel("EUR million per year")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        return fig
 
     def __repr__(self) -> str:
         return f"<Comparison of {[p.name for p in self.policies]}>"

@@ -104,6 +104,7 @@ def _number(value: Any, path: str, lo: float | None, hi: float | None, integer: 
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         want = "an integer" if integer else "a number"
         raise ParameterError(path, f"{value!r} is not {want} ({_range_text(lo, hi)})")
+    given = value
     if integer:
         if isinstance(value, float) and not value.is_integer():
             raise ParameterError(path, f"{value!r} is not an integer ({_range_text(lo, hi)})")
@@ -113,7 +114,7 @@ def _number(value: Any, path: str, lo: float | None, hi: float | None, integer: 
         if not math.isfinite(value):
             raise ParameterError(path, f"{value!r} is not finite ({_range_text(lo, hi)})")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ParameterError(path, f"{value!r} is out of range: must be {_range_text(lo, hi)}")
+        raise ParameterError(path, f"{given!r} is out of range: must be {_range_text(lo, hi)}")
     return value
 
 

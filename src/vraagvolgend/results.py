@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,7 +13,7 @@ from .domains import DOMAINS, domain_index, zrm_level
 from .households import Households
 from .scenario import Scenario
 
-__all__ = ["Result"]
+__all__ = ["HouseholdCosts", "Result", "SavedRun"]
 
 
 class Result:
@@ -180,6 +182,34 @@ class Result:
             )
         return pd.DataFrame(rows)
 
+    def save(self, directory, csv: bool = False) -> Path:
+        """Write the tables (Parquet, and CSV on request), the scenario and policy as TOML and
+        a manifest with the package version and seed, so the run can be reproduced from the
+        folder alone."""
+        from importlib.metadata import version
+
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        tables = {"households": self.households, "problems": self.problems, "monthly": self.monthly}
+        if self._care is not None:
+            tables.update(episodes=self.episodes, costs=self.costs, budget=self.budget)
+        for name, table in tables.items():
+            table.to_parquet(out / f"{name}.parquet", index=False)
+            if csv:
+                table.to_csv(out / f"{name}.csv", index=False)
+        self.scenario.to_toml(out / "scenario.toml")
+        if self.policy is not None and hasattr(self.policy, "to_toml"):
+            self.policy.to_toml(out / "policy.toml")
+        manifest = {
+            "kind": "run",
+            "version": version("vraagvolgend"),
+            "seed": self.seed if isinstance(self.seed, int) else str(self.seed),
+            "months": self.months,
+            "policy": getattr(self.policy, "name", None),
+        }
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        return out
+
     def _require_care(self):
         if self._care is None:
             raise ValueError("this run had no formal care (policy=None): there are no costs")
@@ -226,6 +256,37 @@ class Result:
             )
         table = pd.crosstab(self.households[by], labels, normalize="index", dropna=False)
         return table.rename_axis(columns=None)
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p><b>{self.scenario.name}</b>: {self._households.n:,} households, "
+            f"{self.months} months, seed {self.seed}, policy "
+            f"{getattr(self.policy, 'name', 'none (no formal care)')}</p>"
+        )
+        table = self.indicators() if self._care is not None else self.stacking()
+        return head + table.to_html(index=False, float_format=lambda x: f"{x:,.3f}")
+
+    def plot(self, columns: list[str] | None = None):
+        """Monthly aggregates over time (matplotlib; returns the figure).
+
+        Args:
+            columns: Columns of :attr:`monthly` (default: households served per law with
+                formal care, otherwise households with 0, 1, 2 and 3+ problems).
+        """
+        import matplotlib.pyplot as plt
+
+        m = self.monthly
+        if columns is None:
+            columns = [c for c in m.columns if c.startswith("served_")] or [
+                c for c in m.columns if c.startswith("households_") and c.endswith("_problems")
+            ]
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        for col in columns:
+            ax.plot(m["month"], m[col], label=col)
+        ax.set_xlabel("month")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        return fig
 
     def __repr__(self) -> str:
         return (
@@ -280,3 +341,36 @@ class HouseholdCosts:
 
     def _repr_html_(self) -> str:
         return "<pre>" + str(self).replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+
+
+class SavedRun:
+    """A run read back from a folder written by :meth:`Result.save` (its tables only).
+
+    Example:
+        >>> import vraagvolgend as vv, tempfile
+        >>> s = vv.Scenario.default().with_changes(n_households=200, burn_in_months=3)
+        >>> folder = vv.run(s, "supply-driven", months=12).save(tempfile.mkdtemp())
+        >>> SavedRun(folder).household(0).household_id
+        0
+    """
+
+    def __init__(self, directory):
+        folder = Path(directory)
+        manifest = folder / "manifest.json"
+        if not manifest.exists():
+            from .parameters import ParameterError
+
+            raise ParameterError(str(folder), "is not a run folder (no manifest.json)")
+        self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
+        self.households = pd.read_parquet(folder / "households.parquet")
+        self.problems = pd.read_parquet(folder / "problems.parquet")
+        episodes = folder / "episodes.parquet"
+        self._care = True if episodes.exists() else None
+        self.episodes = pd.read_parquet(episodes) if episodes.exists() else pd.DataFrame()
+
+    def household(self, household_id: int) -> HouseholdCosts:
+        """The cost picture of one household."""
+        if not 0 <= household_id < len(self.households):
+            last = len(self.households) - 1
+            raise IndexError(f"household_id {household_id} is out of range: 0 … {last}")
+        return HouseholdCosts(self, int(household_id))
