@@ -17,10 +17,9 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .comparison import mean_ci
 from .parameters import ParameterError
 
 __all__ = [
@@ -71,14 +70,6 @@ def run_table(results: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
     return costs.join(outcome).reset_index()
 
 
-def _ci(x: np.ndarray) -> tuple[float, float, float]:
-    mean = float(np.mean(x))
-    if len(x) < 2:
-        return mean, np.nan, np.nan
-    half = float(stats.t.ppf(0.975, len(x) - 1) * np.std(x, ddof=1) / np.sqrt(len(x)))
-    return mean, mean - half, mean + half
-
-
 def _columns(runs: pd.DataFrame, columns) -> list[str]:
     if columns is None:
         return [c for c in runs.columns if c not in RUN]
@@ -96,7 +87,7 @@ def policy_summary(results: pd.DataFrame, columns=None, by_point: bool = False) 
     for key, g in runs.groupby(groups):
         key = key if isinstance(key, tuple) else (key,)
         for col in _columns(runs, columns):
-            mean, lo, hi = _ci(g[col].to_numpy(dtype=float))
+            mean, lo, hi = mean_ci(g[col].to_numpy(dtype=float))
             rows.append(
                 {
                     **dict(zip(groups, key, strict=True)),
@@ -126,7 +117,7 @@ def paired_differences(
         diff = diff.dropna()
         for key, d in diff.groupby(level="point") if by_point else [(None, diff)]:
             for col in cols:
-                mean, lo, hi = _ci(d[col].to_numpy(dtype=float))
+                mean, lo, hi = mean_ci(d[col].to_numpy(dtype=float))
                 row = {
                     "policy": policy,
                     "outcome": col,

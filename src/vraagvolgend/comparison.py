@@ -27,7 +27,7 @@ from .rng import SeedLike, as_seed_sequence
 from .scenario import Scenario
 from .simulation import run
 
-__all__ = ["COST_LINES", "Comparison", "compare", "run_details", "summarise_run"]
+__all__ = ["COST_LINES", "Comparison", "compare", "mean_ci", "run_details", "summarise_run"]
 
 #: Cost lines of the summary: the three laws' individual provisions (participation services
 #: without the benefit), the benefit itself, collective provisions, access, and the external
@@ -88,12 +88,8 @@ def run_details(result) -> dict[str, pd.DataFrame]:
     cost in the costliest households), ``lorenz`` (households, cost: cumulative shares) and
     ``zrm`` (domain, zrm_level, share at the last year end).
     """
-    costs = result.costs
-    benefit = costs["provision"] == "benefit"
-    line = np.where(benefit, "benefit", costs["law"].astype(str))
-    yearly = costs.assign(line=line).groupby(["year", "line"], as_index=False)["cost_eur"].sum()
-
-    years = max(costs["year"].nunique(), 1)
+    yearly = result.annual_costs()
+    years = max(yearly["year"].nunique(), 1)
     e = result.episodes
     individual = e[(e["law"] != "collective") & (e["provision"] != "benefit")]
     per_household = (
@@ -133,7 +129,7 @@ def run_details(result) -> dict[str, pd.DataFrame]:
         }
     )
     ascending = ordered[::-1]
-    x = np.linspace(0, 1, 21)
+    x = np.linspace(0, 1, 101)
     cum = np.concatenate([[0.0], np.cumsum(ascending)]) / (total if total > 0 else 1.0)
     lorenz = pd.DataFrame(
         {"households": x, "cost": np.interp(x * len(ascending), np.arange(len(cum)), cum)}
@@ -159,7 +155,8 @@ def run_details(result) -> dict[str, pd.DataFrame]:
     }
 
 
-def _mean_ci(x: np.ndarray) -> tuple[float, float, float]:
+def mean_ci(x: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% confidence interval (Student's t) of replications; NaN bounds for one."""
     mean = float(np.mean(x))
     if len(x) < 2:
         return mean, np.nan, np.nan
@@ -205,8 +202,8 @@ class Comparison:
             for col in columns:
                 x = mine[col].to_numpy(dtype=float)
                 d = x - base[col].to_numpy(dtype=float)
-                mean, lo, hi = _mean_ci(x)
-                dmean, dlo, dhi = _mean_ci(d)
+                mean, lo, hi = mean_ci(x)
+                dmean, dlo, dhi = mean_ci(d)
                 rows.append(
                     {
                         "policy": name,
@@ -226,7 +223,7 @@ class Comparison:
         y = self.details["yearly"]
         rows = []
         for (policy, year, line), g in y.groupby(["policy", "year", "line"]):
-            mean, lo, hi = _mean_ci(g["cost_eur"].to_numpy(dtype=float))
+            mean, lo, hi = mean_ci(g["cost_eur"].to_numpy(dtype=float))
             rows.append(
                 {
                     "policy": policy,

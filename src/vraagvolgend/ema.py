@@ -94,11 +94,7 @@ class _RunFunction:
         )
         policy = self.policy.with_changes({lv: values[identifier(lv)] for lv in self.levers})
         result = run(scenario, policy, seed=values.get("seed", self.seed), months=self.months)
-        costs = result.costs
-        benefit = costs["provision"] == "benefit"
-        line = np.where(benefit, "benefit", costs["law"].astype(str))
-        table = costs.assign(line=line).groupby(["year", "line"], as_index=False)["cost_eur"].sum()
-        table = table.merge(result.indicators(), on="year")
+        table = result.annual_costs().merge(result.indicators(), on="year")
         table = table.assign(point=0, policy=policy.name, replication=0)
         row = run_table(table).iloc[0]
         return {name: float(row.get(name, np.nan)) for name in OUTCOMES}

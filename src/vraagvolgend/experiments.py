@@ -254,12 +254,7 @@ def run_one(spec: RunSpec) -> pd.DataFrame:
     """
     os.environ["VRAAGVOLGEND_THREADS"] = "1"
     result = run(spec.scenario, spec.policy, seed=spec.seed, months=spec.months)
-    costs = result.costs
-    benefit = costs["provision"] == "benefit"
-    line = np.where(benefit, "benefit", costs["law"].astype(str))
-    annual = costs.assign(line=line).groupby(["year", "line"], as_index=False)["cost_eur"].sum()
-    outcomes = result.indicators()
-    return annual.merge(outcomes, on="year", how="left")
+    return result.annual_costs().merge(result.indicators(), on="year", how="left")
 
 
 def _executor(executor, workers):

@@ -128,6 +128,13 @@ class Result:
             )
         return HouseholdCosts(self, int(household_id))
 
+    def annual_costs(self) -> pd.DataFrame:
+        """Cost per year and line: the three laws' provisions, ``collective``, ``access`` and
+        the social-assistance ``benefit`` on a line of its own (columns year, line, cost_eur)."""
+        costs = self.costs
+        line = np.where(costs["provision"] == "benefit", "benefit", costs["law"].astype(str))
+        return costs.assign(line=line).groupby(["year", "line"], as_index=False)["cost_eur"].sum()
+
     def indicators(self) -> pd.DataFrame:
         """Annual indicators comparable with public figures (one row per year).
 

@@ -57,6 +57,24 @@ def _outcome(experiment, results, column: str) -> np.ndarray:
     return per_point.reindex(range(len(experiment.scenario_points()))).to_numpy(dtype=float)
 
 
+def _run_design(name, policy, uncertainties, design, store, outcome, seed, options) -> np.ndarray:
+    """Run a SALib design as an experiment; the outcome per design point (mean over
+    replications), in the design's order."""
+    options = dict(options)
+    run_options = {k: options.pop(k) for k in ("executor", "workers") if k in options}
+    experiment = Experiment(
+        name,
+        [policy],
+        tuple(uncertainties),
+        design=design,
+        seed=seed,
+        replications=options.pop("replications", 1),
+        **options,
+    )
+    results = run_experiment(experiment, store, progress=False, **run_options)
+    return _outcome(experiment, results, outcome)
+
+
 def sobol(
     uncertainties: list[Uncertainty],
     policy,
@@ -90,20 +108,7 @@ def sobol(
         sample.sample(problem, samples, calc_second_order=False, seed=seed),
         columns=problem["names"],
     )
-    run_options = {
-        k: experiment_options.pop(k) for k in ("executor", "workers") if k in experiment_options
-    }
-    experiment = Experiment(
-        name,
-        [policy],
-        tuple(uncertainties),
-        design=design,
-        seed=seed,
-        replications=experiment_options.pop("replications", 1),
-        **experiment_options,
-    )
-    results = run_experiment(experiment, store, progress=False, **run_options)
-    y = _outcome(experiment, results, outcome)
+    y = _run_design(name, policy, uncertainties, design, store, outcome, seed, experiment_options)
     indices = analyze.analyze(problem, y, calc_second_order=False, seed=seed)
     return pd.DataFrame(
         {
@@ -136,20 +141,7 @@ def morris(
     problem = _problem(uncertainties)
     x = sample.sample(problem, trajectories, num_levels=levels, seed=seed)
     design = pd.DataFrame(x, columns=problem["names"])
-    run_options = {
-        k: experiment_options.pop(k) for k in ("executor", "workers") if k in experiment_options
-    }
-    experiment = Experiment(
-        name,
-        [policy],
-        tuple(uncertainties),
-        design=design,
-        seed=seed,
-        replications=experiment_options.pop("replications", 1),
-        **experiment_options,
-    )
-    results = run_experiment(experiment, store, progress=False, **run_options)
-    y = _outcome(experiment, results, outcome)
+    y = _run_design(name, policy, uncertainties, design, store, outcome, seed, experiment_options)
     indices = analyze.analyze(problem, x, y, num_levels=levels, seed=seed)
     return pd.DataFrame(
         {
