@@ -110,3 +110,23 @@ def test_sections_validate_when_built_directly():
     with pytest.raises(ParameterError) as info:
         vv.Network(mean_degree=-3)
     assert info.value.field == "network.mean_degree"
+
+
+def test_partial_files_merge_at_every_depth():
+    s = Scenario.from_toml(
+        "[provisions.wmo.household_help]\ncost_month = 300.0\n"
+        "[support.capacity]\ncouple = 0.5\n"
+        "[life_events.job_loss]\nrate = 0.004\n"
+    )
+    d = Scenario.default()
+    assert s.provisions["household_help"].cost_month == 300.0
+    assert (
+        s.provisions["household_help"].duration_months
+        == d.provisions["household_help"].duration_months
+    )
+    assert s.provisions.names == d.provisions.names
+    assert s.support.capacity["couple"] == 0.5
+    assert s.support.capacity["single"] == d.support.capacity["single"]
+    assert s.life_events["job_loss"].rate == 0.004
+    assert s.life_events["job_loss"].impact == d.life_events["job_loss"].impact
+    assert set(s.life_events) == set(d.life_events)

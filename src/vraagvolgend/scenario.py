@@ -820,21 +820,17 @@ class Scenario(Section):
 
     @classmethod
     def from_partial_dict(cls, data: Mapping[str, Any]) -> Scenario:
-        """Build a scenario from a mapping that overrides some defaults (sections merge)."""
+        """Build a scenario from a mapping that overrides some defaults.
+
+        Tables merge into the default at every depth, so a file only needs the keys it
+        changes (one provision's price, one household type's capacity); lists (such as
+        ``neighbourhoods``) replace the default's list.
+        """
         base = cls.default().to_dict()
-        names = list(base)
         for key in data:
-            if key not in names:
-                raise _unknown_key("", key, names)
-        merged = dict(base)
-        for key, value in data.items():
-            if key in ("population", "network", "problems", "support", "access") and isinstance(
-                value, Mapping
-            ):
-                merged[key] = {**base[key], **value}
-            else:
-                merged[key] = value
-        return cls.from_dict(merged)
+            if key not in base:
+                raise _unknown_key("", key, list(base))
+        return cls.from_dict(_merge(base, data))
 
     def to_toml(self, path: str | Path | None = None) -> str:
         """Write the scenario as TOML (with the source of every value as a comment).
@@ -853,3 +849,14 @@ class Scenario(Section):
     def describe(self) -> pd.DataFrame:
         """Every parameter with its value, allowed range, meaning and source."""
         return pd.DataFrame(self.provenance())
+
+
+def _merge(base: Mapping, changes: Mapping) -> dict:
+    """``base`` with ``changes`` laid over it; nested tables merge, everything else replaces."""
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
+            out[key] = _merge(base[key], value)
+        else:
+            out[key] = value
+    return out
