@@ -175,39 +175,33 @@ def by_parameter(
     points = experiment.scenario_points().rename_axis("point").reset_index()
     runs = runs.merge(points, on="point", how="left")
     rows = []
+
+    def add(parameter: str, kind: str, values: pd.Series) -> None:
+        for value, g in runs.groupby(values):
+            rows.append(
+                {
+                    "parameter": parameter,
+                    "kind": kind,
+                    "value": value,
+                    "mean": g[column].mean(),
+                    "runs": len(g),
+                }
+            )
+
     for u in experiment.uncertainties:
         values = runs[u.name]
         if u.values is None and values.nunique() > bins:
             values = pd.qcut(values, bins, duplicates="drop").astype(str)
-        for value, g in runs.groupby(values):
-            rows.append(
-                {
-                    "parameter": u.name,
-                    "kind": "uncertainty",
-                    "value": value,
-                    "mean": g[column].mean(),
-                    "runs": len(g),
-                }
-            )
-    labels = {label: policy for label, policy in experiment.policy_variants()}
+        add(u.name, "uncertainty", values)
+    labels = {label: policy.to_dict() for label, policy in experiment.policy_variants()}
     for lever in experiment.levers:
         path = lever.name.split(".")
 
         def value_of(label, path=path):
-            v = labels[label].to_dict()
+            v = labels[label]
             for part in path:
                 v = v[part]
             return v
 
-        lever_values = runs["policy"].map(value_of)
-        for value, g in runs.groupby(lever_values):
-            rows.append(
-                {
-                    "parameter": lever.name,
-                    "kind": "lever",
-                    "value": value,
-                    "mean": g[column].mean(),
-                    "runs": len(g),
-                }
-            )
+        add(lever.name, "lever", runs["policy"].map(value_of))
     return pd.DataFrame(rows)

@@ -26,7 +26,6 @@ Users subclass a regime and override its rule methods (:meth:`Policy.select_doma
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .domains import DOMAINS, domain_index
-from .parameters import ParameterError, Section, param, read_text, to_toml_lines
+from .parameters import ParameterError, Section, load_toml, param, to_toml_lines
 
 __all__ = [
     "BUDGET_RULES",
@@ -237,15 +236,7 @@ class Policy(Section):
     @classmethod
     def from_toml(cls, source) -> Policy:
         """Read a policy from a TOML file path or text (``regime`` picks the class)."""
-        text, where = read_text(source)
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ParameterError(where or "policy", f"is not valid TOML: {err}") from None
-        try:
-            return cls.from_dict(data)
-        except ParameterError as err:
-            raise (ParameterError(f"{where}: {err.field}", err.message) if where else err) from None
+        return load_toml(source, cls.from_dict, "policy")
 
     def to_toml(self, path=None) -> str:
         """Write the policy as TOML (each value with its source as a comment)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-__all__ = ["ParameterError", "Section", "param", "read_text", "to_toml_lines"]
+__all__ = ["ParameterError", "Section", "load_toml", "param", "read_text", "to_toml_lines"]
 
 
 class ParameterError(ValueError):
@@ -392,3 +392,21 @@ def read_text(source: str | Path) -> tuple[str, str]:
             raise ParameterError(str(path), "file not found")
         return path.read_text(encoding="utf-8"), str(path)
     return str(source), ""
+
+
+def load_toml(source: str | Path, build, what: str):
+    """Parse TOML from a file path or text and build it with ``build(data)``; errors name the
+    file (when there is one), the key, the value and what is allowed."""
+    import tomllib
+
+    text, where = read_text(source)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ParameterError(where or what, f"is not valid TOML: {err}") from None
+    try:
+        return build(data)
+    except ParameterError as err:
+        if where:
+            raise ParameterError(f"{where}: {err.field}", err.message) from None
+        raise

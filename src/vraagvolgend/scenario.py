@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from .domains import DOMAINS, HOUSEHOLD_TYPES
-from .parameters import ParameterError, Section, _unknown_key, param, read_text, to_toml_lines
+from .parameters import ParameterError, Section, _unknown_key, load_toml, param, to_toml_lines
 from .provisions import Catalogue
 
 __all__ = [
@@ -806,17 +805,7 @@ class Scenario(Section):
         Raises:
             ParameterError: naming the file, the key, the value and what is allowed.
         """
-        text, where = read_text(source)
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ParameterError(where or "scenario", f"is not valid TOML: {err}") from None
-        try:
-            return cls.from_partial_dict(data)
-        except ParameterError as err:
-            if where:
-                raise ParameterError(f"{where}: {err.field}", err.message) from None
-            raise
+        return load_toml(source, cls.from_partial_dict, "scenario")
 
     @classmethod
     def from_partial_dict(cls, data: Mapping[str, Any]) -> Scenario:
