@@ -61,13 +61,44 @@ from dataclasses import dataclass
 import mesa
 
 import vraagvolgend as vv
-from vraagvolgend.access import HEAVY_PRODUCT, LIGHT_PRODUCT
 from vraagvolgend.domains import DOMAINS, HOUSEHOLD_TYPES
 from vraagvolgend.financing import DemandDriven, Policy, SupplyDriven, resolve_policy
 from vraagvolgend.problems import ProblemDynamics
-from vraagvolgend.provisions import INDIVIDUAL_LAWS, LAWS
 from vraagvolgend.rng import as_seed_sequence
-from vraagvolgend.scenario import CHANNELS
+from vraagvolgend.vocabulary import CHANNELS, INDIVIDUAL_LAWS, LAWS
+
+def _dynamics(scenario, households, streams) -> ProblemDynamics:
+    dynamics = ProblemDynamics()
+    dynamics.setup(scenario, households, streams)
+    return dynamics
+
+
+# The default catalogue's routing, written out independently of the library's routing tables
+# (the library reads it from data/provisions.toml): light and heavy product per domain, and
+# the thresholds of the heavier offers and of social assistance.
+LIGHT_PRODUCT = {
+    "finances": "debt_help",
+    "work": "social_work",
+    "housing": "social_work",
+    "mental_health": "social_work",
+    "physical_health": "aids",
+    "parenting": "school_social_work",
+    "social_isolation": "community_activities",
+}
+HEAVY_PRODUCT = {
+    "finances": "individual_support",
+    "work": "reintegration",
+    "housing": "individual_support",
+    "mental_health": "individual_support",
+    "physical_health": "household_help",
+    "parenting": "youth_ambulant",
+    "social_isolation": "day_activities",
+}
+RESIDENTIAL_THRESHOLD = 0.7
+SHELTERED_THRESHOLD = 0.7
+SHELTERED_MENTAL_THRESHOLD = 0.6
+BENEFIT_WORK_THRESHOLD = 0.5
+BENEFIT_MAX_QUINTILE = 2
 
 __all__ = ["COST_KEYS", "Household", "ReferenceModel", "library_aggregates"]
 
@@ -315,12 +346,12 @@ class Household(mesa.Agent):
             if d == PARENTING:
                 if pol.practice_support_youth and self.channel == "gp" and light:
                     offer = catalogue["practice_support_youth"]
-                if s[d] >= acc.residential_threshold:
+                if s[d] >= RESIDENTIAL_THRESHOLD:
                     offer = catalogue["youth_residential"]
             if (
                 d == HOUSING
-                and s[HOUSING] >= acc.sheltered_threshold
-                and s[MENTAL_HEALTH] >= acc.sheltered_mental_threshold
+                and s[HOUSING] >= SHELTERED_THRESHOLD
+                and s[MENTAL_HEALTH] >= SHELTERED_MENTAL_THRESHOLD
             ):
                 offer = catalogue["sheltered_housing"]
             self.requests[d] = offer
@@ -500,7 +531,7 @@ class Household(mesa.Agent):
         if (
             youth is not None
             and youth.provision.name == "youth_ambulant"
-            and s[PARENTING] >= acc.residential_threshold
+            and s[PARENTING] >= RESIDENTIAL_THRESHOLD
         ):
             self.start_episode(PARENTING, m.catalogue["youth_residential"], month + 1, "escalation")
             m.escalations += 1
@@ -531,8 +562,8 @@ class Household(mesa.Agent):
 
         # Social assistance: an entitlement that follows the work domain.
         self.on_benefit = (
-            s[WORK] >= acc.benefit_work_threshold
-            and self.income_quintile <= acc.benefit_max_quintile
+            s[WORK] >= BENEFIT_WORK_THRESHOLD
+            and self.income_quintile <= BENEFIT_MAX_QUINTILE
         )
 
 
@@ -565,7 +596,7 @@ class ReferenceModel(mesa.Model):
         streams = vv.Streams(seed_sequence)
         h = vv.build_households(scenario, streams["population"])
         w = vv.build_network(h, scenario.network, streams["network"])
-        severity = ProblemDynamics(scenario, h, streams).initial_severity(streams["initial"])
+        severity = _dynamics(scenario, h, streams).initial_severity(streams["initial"])
         households = [
             Household(
                 self,

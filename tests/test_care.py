@@ -195,7 +195,11 @@ def test_benefit_cost_matches_the_closed_form():
     """
     onset, recovery = 0.03, 0.1
     s = constant_hazard_scenario(onset, recovery, n=30_000).with_changes(
-        {"access.seek_base": 0.0, "access.seek_slope": 0.0, "access.benefit_work_threshold": 0.5}
+        {
+            "access.seek_base": 0.0,
+            "access.seek_slope": 0.0,
+            "provisions.participatiewet.benefit.need_window": [0.5, 1.0],
+        }
     )
     r = vv.run(s, "supply-driven", seed=14, months=48)
     a = -np.expm1(-onset)

@@ -25,13 +25,14 @@ def test_thread_setting_is_validated(monkeypatch):
 def test_block_products_match_the_whole_network(monkeypatch):
     """Support computed on row blocks in threads equals the single-matrix computation."""
     s = vv.Scenario.default().with_changes(n_households=20_000, burn_in_months=24)
-    m = vv.MunicipalityModel(s, rng=3)
+    m = vv.MunicipalityModel(s, None, rng=3)
     whole = m.support.flow(m.severity, m._state, m.strain)
 
     monkeypatch.setattr(parallel, "MIN_ROWS", 1000)
     monkeypatch.setattr(support, "SLICE_ABOVE", 1000)
     monkeypatch.setenv("VRAAGVOLGEND_THREADS", "2")
-    blocked = support.InformalSupport(s.support, m.households, m.network, s.problems.threshold)
+    blocked = support.InformalSupport()
+    blocked.setup(s.support, m.households, m.network)
     assert len(blocked.blocks) == 2
     split = blocked.flow(m.severity, m._state, m.strain)
     np.testing.assert_allclose(split.coverage, whole.coverage, rtol=1e-5, atol=1e-6)

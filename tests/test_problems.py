@@ -20,7 +20,7 @@ def _active_share(model) -> np.ndarray:
 
 def test_constant_hazards_follow_the_closed_form():
     onset, recovery = 0.03, 0.1
-    m = vv.MunicipalityModel(constant_hazard_scenario(onset, recovery), rng=11)
+    m = vv.MunicipalityModel(constant_hazard_scenario(onset, recovery), None, rng=11)
     a = -np.expm1(-onset)
     pi = a / (a + recovery)
     m.severity = np.zeros_like(m.severity)  # start from nobody: the transient is closed-form too
@@ -49,7 +49,7 @@ def test_recovery_slows_with_stacking_in_closed_form():
     slow = base.with_changes({"problems.recovery_stacking": 2.0})
     shares = []
     for s in (base, slow):
-        m = vv.MunicipalityModel(s, rng=3)
+        m = vv.MunicipalityModel(s, None, rng=3)
         m.run_for(60)
         shares.append(_active_share(m).mean())
     assert shares[1] > shares[0] + 0.02
@@ -68,7 +68,7 @@ def test_life_event_raises_several_domains_at_once():
             "problems.residual_decay": 0.0,
         }
     )
-    m = vv.MunicipalityModel(s, rng=2)
+    m = vv.MunicipalityModel(s, None, rng=2)
     m.severity = np.zeros_like(m.severity)
     m.step()
     hit = m.severity[domain_index("work")] > 0
@@ -86,7 +86,7 @@ def test_higher_deprivation_raises_onset():
 
     def onsets(deprivation: float) -> int:
         nbh = [{**n.to_dict(), "deprivation": deprivation} for n in base.neighbourhoods]
-        m = vv.MunicipalityModel(base.with_changes(neighbourhoods=nbh), rng=4)
+        m = vv.MunicipalityModel(base.with_changes(neighbourhoods=nbh), None, rng=4)
         m.run_for(24)
         return int(m.datacollector.get_model_vars_dataframe()["new_problems"].sum())
 
@@ -129,7 +129,7 @@ def test_escalation_speeds_up_with_number_of_problems():
             "problems.escalation_stacking": 1.0,
         }
     )
-    m = vv.MunicipalityModel(s, rng=1)
+    m = vv.MunicipalityModel(s, None, rng=1)
     start = np.zeros_like(m.severity)
     start[0, :500] = 0.5  # one problem
     start[:3, 500:] = 0.5  # three problems
@@ -142,7 +142,7 @@ def test_escalation_speeds_up_with_number_of_problems():
 
 
 def test_parenting_only_for_households_with_children(small):
-    m = vv.MunicipalityModel(small, rng=5)
+    m = vv.MunicipalityModel(small, None, rng=5)
     m.run_for(12)
     assert (m.severity[domain_index("parenting"), ~m.households.has_children] == 0).all()
     assert (m.severity[domain_index("parenting"), m.households.has_children] > 0).any()

@@ -24,10 +24,92 @@ def test_catalogue_is_overridable_and_validated():
     with pytest.raises(ParameterError) as info:
         vv.Scenario.default().with_changes({"provisions.wmo.household_help.cost_month": -1})
     assert info.value.field == "provisions.wmo.household_help.cost_month"
-    with pytest.raises(ParameterError, match="benefit"):
+    with pytest.raises(ParameterError, match="'parenting' needs exactly one heavy"):
         data = vv.Scenario.default().provisions.to_dict()
-        del data["participatiewet"]["benefit"]
+        del data["jeugdwet"]["youth_ambulant"]
         Catalogue.from_dict(data)
+
+
+SMALL = {"n_households": 2000, "burn_in_months": 12}
+
+
+def _renamed(scenario: vv.Scenario) -> vv.Scenario:
+    """The scenario with every provision renamed (routing references renamed too)."""
+    data = scenario.to_dict()
+    cat = data["provisions"]
+    for law, entries in cat.items():
+        renamed = {}
+        for name, entry in entries.items():
+            if entry["escalates_to"] != "none":
+                entry["escalates_to"] = "p_" + entry["escalates_to"]
+            renamed["p_" + name] = entry
+        cat[law] = renamed
+    return vv.Scenario.from_dict(data)
+
+
+@pytest.mark.parametrize("policy", ["supply-driven", "demand-driven"])
+def test_a_catalogue_with_every_provision_renamed_runs_identically(policy):
+    s = vv.Scenario.default().with_changes(**SMALL)
+    a = vv.run(s, policy, seed=3, months=24)
+    b = vv.run(_renamed(s), policy, seed=3, months=24)
+    ca, cb = a.costs, b.costs
+    assert cb["provision"].str.replace("p_", "", regex=False).tolist() == ca["provision"].tolist()
+    assert cb["cost_eur"].tolist() == ca["cost_eur"].tolist()
+    ea, eb = a.episodes, b.episodes
+    assert len(ea) == len(eb) > 0
+    assert (eb["provision"].astype(str) == "p_" + ea["provision"].astype(str)).all()
+
+
+def test_a_provision_added_in_a_users_toml_is_offered_and_billed(tmp_path):
+    """A new heavy Wmo provision for acute isolation, declared only in the user's file."""
+    toml = tmp_path / "peer.toml"
+    toml.write_text(
+        "n_households = 2000\nburn_in_months = 12\n"
+        "[provisions.wmo.peer_support]\n"
+        "new = true\n"
+        'description = "Peer support group"\n'
+        'serves = ["social_isolation"]\n'
+        'tier = "heavy"\n'
+        "priority = 1\n"
+        "need_window = [0.6, 1.0]\n"
+        "domains = { social_isolation = 0.05 }\n"
+        "cost_month = 123.0\n"
+        "duration_months = 6\n"
+    )
+    s = vv.Scenario.from_toml(toml)
+    r = vv.run(s, "supply-driven", seed=2, months=24)
+    peer = r.episodes[r.episodes["provision"] == "peer_support"]
+    assert len(peer) > 0
+    assert (peer["domain"] == "social_isolation").all() and (peer["law"] == "wmo").all()
+    billed = r.costs[r.costs["provision"] == "peer_support"]["cost_eur"].sum()
+    assert billed == pytest.approx(peer["cost_eur"].sum()) and billed > 0
+    # It takes the acute cases from the default heavy offer (day activities)
+    base = vv.run(vv.Scenario.default().with_changes(**SMALL), "supply-driven", seed=2, months=24)
+    day = "day_activities"
+    assert (r.episodes["provision"] == day).sum() < (base.episodes["provision"] == day).sum()
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("[provisions.wmo.househld_help]\ncost_month = 10.0\n", "did you mean 'household_help'"),
+        ("[provisions.wmo.foo]\ncost_month = 10.0\n", "new = true"),
+        ("[life_events.job_los]\nrate = 0.01\n", "did you mean 'job_loss'"),
+    ],
+)
+def test_a_misspelt_entry_is_refused_with_a_hint(text, hint):
+    with pytest.raises(ParameterError, match=hint):
+        vv.Scenario.from_toml(text + "\n# .toml text\n")
+
+
+def test_a_new_life_event_needs_the_marker_and_then_strikes():
+    text = (
+        "n_households = 2000\nburn_in_months = 0\n"
+        "[life_events.flood]\nnew = true\nrate = 0.05\nimpact = { housing = 0.5 }\n"
+    )
+    s = vv.Scenario.from_toml(text)
+    r = vv.run(s, None, seed=1, months=6)
+    assert r.monthly["events_flood"].sum() > 0.02 * 2000 * 6
 
 
 def test_a_dearer_catalogue_costs_more():

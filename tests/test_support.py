@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import vraagvolgend as vv
+from vraagvolgend.strain import update_strain
 
 
 def test_switching_support_off_raises_severities(small):
@@ -18,7 +19,7 @@ def test_switching_support_off_raises_severities(small):
 
 
 def test_coverage_and_giving_are_bounded(small):
-    m = vv.MunicipalityModel(small, rng=1)
+    m = vv.MunicipalityModel(small, None, rng=1)
     flow = m.support.flow(m.severity, m.problems.read(m.severity), m.strain)
     assert flow.coverage.min() >= 0 and flow.coverage.max() <= 1
     need = (m.severity * (m.severity >= small.problems.threshold)).sum(axis=0)
@@ -33,11 +34,12 @@ def test_strain_builds_with_heavy_giving_and_fades():
     h = vv.build_households(
         vv.Scenario.default().with_changes(n_households=100), np.random.default_rng(0)
     )
-    support = vv.support.InformalSupport(params, h, None, 0.4)
+    support = vv.support.InformalSupport()
+    support.setup(params, h, None)
     strain = np.zeros(3, dtype=np.float32)
     given = np.array([0.0, params.strain_threshold, 1.0], dtype=np.float32)
     for _ in range(6):
-        strain = support.update_strain(strain, given)
+        strain = update_strain(params, strain, given)
     assert strain[0] == 0 and strain[1] == 0 and strain[2] > 0.5
     peak = float(strain[2])
     for _ in range(12):
@@ -51,7 +53,7 @@ def test_carer_strain_raises_the_givers_problems(small):
     harmful = small.with_changes({"support.strain_effect": {"mental_health": 3.0}})
     results = {}
     for name, s in (("harmless", harmless), ("harmful", harmful)):
-        m = vv.MunicipalityModel(s, rng=8)
+        m = vv.MunicipalityModel(s, None, rng=8)
         m.run_for(36)
         results[name] = m
     strained = results["harmless"].strain >= 0.25

@@ -8,11 +8,13 @@
 * It arrives through a **channel**: GP, municipal access (*wijkteam*), school (only for
   parenting needs) or self-referral; outreach is a channel of its own.
 * The **gatekeeper** offers light needs (below ``collective_limit``) the domain's collective or
-  light product, heavier needs an individual provision. GPs refer directly to an individual
-  provision for a share of their patients; with practice support for youth (*POH-jeugd*), light
-  parenting needs seen by the GP stay with the POH. Under effort-based contracts a share of
-  households with light needs is referred to individual provisions anyway (supplier-induced
-  referral).
+  light provision, heavier needs an individual provision, as the catalogue's routing declares
+  (:class:`~vraagvolgend.provisions.Routing`): no provision is named in code. GPs refer
+  directly to an individual provision for a share of their patients; lever- or channel-gated
+  offers (practice support for youth, *POH-jeugd*, only via the GP and only when funded),
+  offers that need two domains (sheltered housing) and heavier offers for acute needs are
+  declared on the provisions. Under effort-based contracts a share of light needs is referred
+  to an individual provision anyway (supplier-induced referral).
 
 Everything here works on the few households with a need this month, not on the population.
 """
@@ -24,42 +26,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from .domains import DOMAINS, domain_index
-from .scenario import CHANNELS, Access
+from .month import MonthState, Process, Requests
+from .provisions import Routing
+from .scenario import Access
+from .vocabulary import ALL_CHANNELS, CHANNELS, LAWS
 
 __all__ = [
     "ALL_CHANNELS",
-    "HEAVY_PRODUCT",
-    "LIGHT_PRODUCT",
     "AccessDraws",
     "Arrivals",
+    "Gatekeeper",
     "Uniforms",
     "gatekeeper",
     "seek_help",
 ]
-
-#: Channels as recorded on episodes: the four access channels, then how else episodes start.
-ALL_CHANNELS = (*CHANNELS, "outreach", "renewal", "escalation", "entitlement")
-
-#: The product per domain for a light need (collective, or a light individual provision) ...
-LIGHT_PRODUCT = {
-    "finances": "debt_help",
-    "work": "social_work",
-    "housing": "social_work",
-    "mental_health": "social_work",
-    "physical_health": "aids",
-    "parenting": "school_social_work",
-    "social_isolation": "community_activities",
-}
-#: ... and for a heavy need (one catalogue product per domain, as a supply-driven counter has).
-HEAVY_PRODUCT = {
-    "finances": "individual_support",
-    "work": "reintegration",
-    "housing": "individual_support",
-    "mental_health": "individual_support",
-    "physical_health": "household_help",
-    "parenting": "youth_ambulant",
-    "social_isolation": "day_activities",
-}
 
 F32 = np.float32
 
@@ -174,8 +154,8 @@ def gatekeeper(
     treat: np.ndarray,
     severity: np.ndarray,
     channel: np.ndarray,
-    product_index: dict[str, int],
-    practice_support_youth: bool,
+    routing: Routing,
+    policy,
     induced_referral: float,
     u_gp: np.ndarray,
     u_induced: np.ndarray,
@@ -183,29 +163,106 @@ def gatekeeper(
     """The provision offered per treated domain: (domains, households) int16, −1 = none.
 
     All arguments are for the arriving households only: ``treat`` and ``severity`` are
-    (domains, k), ``channel``, ``u_gp`` and ``u_induced`` have length k.
+    (domains, k), ``channel``, ``u_gp`` and ``u_induced`` have length k. The catalogue's
+    routing decides: the domain's light default for a light need that was not referred on,
+    its heavy default otherwise, and a provision with a higher priority wherever its
+    conditions hold (need window, channel, lever, other domains).
     """
-    light = np.array([product_index[LIGHT_PRODUCT[d]] for d in DOMAINS], dtype=np.int16)
-    heavy = np.array([product_index[HEAVY_PRODUCT[d]] for d in DOMAINS], dtype=np.int16)
     gp = channel == ALL_CHANNELS.index("gp")
     is_light = severity < F32(params.collective_limit)
     direct = gp & (u_gp < params.gp_direct_referral)
     induced = u_induced < induced_referral
+    light, heavy = routing.light, routing.heavy
     offer = np.where(is_light & ~(direct | induced)[None, :], light[:, None], heavy[:, None])
-
-    p = domain_index("parenting")
-    if practice_support_youth:
-        poh = treat[p] & gp & is_light[p]
-        offer[p] = np.where(poh, product_index["practice_support_youth"], offer[p])
-    # Escalated needs go to the heavy end of the catalogue.
-    offer[p] = np.where(
-        severity[p] >= F32(params.residential_threshold),
-        product_index["youth_residential"],
-        offer[p],
-    )
-    h, m = domain_index("housing"), domain_index("mental_health")
-    sheltered = (severity[h] >= F32(params.sheltered_threshold)) & (
-        severity[m] >= F32(params.sheltered_mental_threshold)
-    )
-    offer[h] = np.where(sheltered, product_index["sheltered_housing"], offer[h])
+    for code, tier, domains, (lo, hi), channels, lever, also in routing.overrides:
+        if lever is not None and not getattr(policy, lever):
+            continue
+        via = np.isin(channel, channels) if channels is not None else True
+        for d in domains:
+            applies = treat[d] & via & (severity[d] >= lo) & (severity[d] <= hi)
+            if tier == "light":
+                applies &= is_light[d]
+            for other, at_least in also:
+                applies &= severity[other] >= at_least
+            offer[d] = np.where(applies, code, offer[d])
     return np.where(treat, offer, -1).astype(np.int16)
+
+
+class Gatekeeper(Process):
+    """Access (process ``access``): needs, help-seeking, the regime's choice, the offer.
+
+    Draws the month's access uniforms for every household (common random numbers), finds the
+    needs (active problems above ``need_threshold`` with no provision and no waiting place),
+    lets households seek help or be found by outreach, lets the regime in charge choose which
+    domains to treat now, and asks the gatekeeper what to offer. Pays the access conversations
+    and outreach. Writes ``state.draws``, ``arrivals``, ``rules``, ``treat``, ``requests``
+    and starts ``state.costs``.
+    """
+
+    name = "access"
+    arrivals = found = hidden = 0
+
+    def init(self, model) -> None:
+        super().init(model)
+        self.care = model.care
+        self.has_children = model.households.has_children
+
+    def step(self, state: MonthState) -> None:
+        care, n, month = self.care, self.care.n, state.month
+        severity, pol = state.severity, state.policy
+        draws = state.draws = AccessDraws.draw(care.rng_access, n)
+
+        idx = state.problems.active_index
+        free = (care.slot.ravel()[idx] < 0) & (care.waiting.ravel()[idx] < 0)
+        need = idx[free & (severity.ravel()[idx] >= F32(care.params.need_threshold))]
+        arrivals = state.arrivals = seek_help(
+            care.params, need, severity, care.avoider, self.has_children, pol.outreach, draws
+        )
+
+        # The regime's choice, on the arriving households only: (domains, k) sub-arrays
+        hh = arrivals.households
+        k = len(hh)
+        asking = np.zeros((len(DOMAINS), n), dtype=bool)
+        asking.ravel()[need] = True
+        asking = asking[:, hh]
+        sub_severity = severity[:, hh]
+        in_care = care.slot[:, hh] >= 0
+        state.rules = care.rules(month, draws.rules)
+        rules = state.rules[hh]
+        treat = state.treat = care.by_rules(
+            rules, lambda r: r.select_domains(asking, sub_severity, in_care)
+        )
+        offer = gatekeeper(
+            care.params,
+            treat,
+            sub_severity,
+            arrivals.channel,
+            care.routing,
+            pol,
+            care.contract(month).induced_referral(),
+            draws.gp[hh],
+            draws.induced[hh],
+        )
+        dom, col = np.nonzero(offer >= 0)
+        state.requests = Requests(
+            dom.astype(np.int64) * n + hh[col], offer[dom, col], arrivals.channel[col]
+        )
+
+        # Access costs: conversations (per law involved, or one integrated conversation)
+        state.costs = np.zeros(len(care.budget.line_names))
+        law_of_offer = np.append(care.law, -1)[offer]  # offer −1 (none) → law −1
+        laws_per_household = np.zeros(k, dtype=np.int8)
+        for code in range(len(LAWS)):
+            laws_per_household += (law_of_offer == code).any(axis=0)
+        units = care.by_rules(rules, lambda r: r.conversation_units(laws_per_household))
+        state.costs[care.line("conversation")] += float(units.sum()) * care.params.conversation_cost
+        n_found = int(arrivals.found.sum())
+        state.costs[care.line("outreach")] += n_found * pol.outreach_cost
+        self.arrivals, self.found, self.hidden = k, n_found, arrivals.hidden
+
+    def reporters(self) -> dict[str, float]:
+        return {
+            "arrivals": self.arrivals,
+            "found_by_outreach": self.found,
+            "hidden_need": self.hidden,
+        }

@@ -1,10 +1,14 @@
-"""Costs, the episode ledger and the annual budget with its rule.
+"""The municipality's budget: monthly costs per cost line, annual budgets, and the budget rule.
 
-* :class:`EpisodeLedger` keeps every provision episode (household, provision, domain, channel,
-  start, end, cost) in growable columnar buffers: no Python object per episode.
 * :class:`Budget` keeps the monthly cost per cost line (each provision, its idle capacity, the
-  access conversations, outreach and the network programme), the annual budget per law, and
-  applies the policy's budget rule at each year end.
+  access conversations, outreach and the network programme) and the annual budget per law.
+* A **budget rule** (a small class, registered by name) says what the municipality does when
+  individual costs overrun the budget: :class:`NoRule` (nothing), :class:`CutCollective` (cut
+  collective capacity the next year) or :class:`CapIntake` (close intake to individual
+  provisions for the rest of the year). A user's own rule subclasses :class:`BudgetRule` and
+  registers with :func:`register_budget_rule`.
+* :class:`Budgeting` is the month's last process: it books the month's costs and, at a year
+  end, closes the year and applies the rule.
 """
 
 from __future__ import annotations
@@ -14,97 +18,19 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-__all__ = ["Budget", "EpisodeLedger"]
+from .month import MonthState, Process
+from .vocabulary import BENEFIT_LINE, LAWS, is_year_end
 
-
-class EpisodeLedger:
-    """Episodes as growable columns; an episode's id is its row."""
-
-    _COLUMNS: ClassVar[dict[str, type]] = {
-        "household": np.int32,
-        "provision": np.int16,
-        "domain": np.int8,
-        "channel": np.int8,
-        "start": np.int32,
-        "end": np.int32,
-        "cost": np.float64,
-    }
-
-    def __init__(self, capacity: int = 1024):
-        self.n = 0
-        self._cols = {k: np.zeros(capacity, dtype=t) for k, t in self._COLUMNS.items()}
-
-    def _grow(self, extra: int) -> None:
-        need = self.n + extra
-        size = len(self._cols["household"])
-        if need <= size:
-            return
-        new = max(need, 2 * size)
-        for k, col in self._cols.items():
-            grown = np.zeros(new, dtype=col.dtype)
-            grown[: self.n] = col[: self.n]
-            self._cols[k] = grown
-
-    def start(self, household, provision, domain, channel, month: int) -> np.ndarray:
-        """Open episodes; returns their ids."""
-        k = len(household)
-        self._grow(k)
-        ids = np.arange(self.n, self.n + k, dtype=np.int32)
-        c = self._cols
-        c["household"][ids] = household
-        c["provision"][ids] = provision
-        c["domain"][ids] = domain
-        c["channel"][ids] = channel
-        c["start"][ids] = month
-        c["end"][ids] = -(2**31)  # open
-        c["cost"][ids] = 0.0
-        self.n += k
-        return ids
-
-    def end(self, ids: np.ndarray, month: int) -> None:
-        self._cols["end"][ids] = month
-
-    def add_cost(self, ids: np.ndarray, amounts: np.ndarray) -> None:
-        """Add costs to episodes (``ids`` must be unique within one call)."""
-        self._cols["cost"][ids] += amounts
-
-    def column(self, name: str) -> np.ndarray:
-        return self._cols[name][: self.n]
-
-    def frame(
-        self,
-        provision_names,
-        provision_laws,
-        domain_names,
-        channel_names,
-        first_month: int = 1,
-    ) -> pd.DataFrame:
-        """The ``episodes`` table: episodes running at some point from ``first_month`` on."""
-        c = {k: v[: self.n] for k, v in self._cols.items()}
-        is_open = c["end"] == -(2**31)
-        keep = is_open | (c["end"] >= first_month)
-        prov = c["provision"][keep]
-        end = pd.array(np.where(is_open[keep], 0, c["end"][keep]), dtype="Int32")
-        end[is_open[keep]] = pd.NA
-        return pd.DataFrame(
-            {
-                "household_id": c["household"][keep].astype(np.int64),
-                "provision": pd.Categorical.from_codes(prov, categories=list(provision_names)),
-                "law": pd.Categorical(
-                    np.asarray(provision_laws, dtype=object)[prov],
-                    categories=["jeugdwet", "wmo", "participatiewet", "collective"],
-                ),
-                "domain": pd.Categorical.from_codes(
-                    c["domain"][keep], categories=list(domain_names)
-                ),
-                "channel": pd.Categorical.from_codes(
-                    c["channel"][keep], categories=list(channel_names)
-                ),
-                "start_month": c["start"][keep],
-                "end_month": end,
-                "cost_eur": c["cost"][keep],
-            }
-        )
+__all__ = [
+    "BUDGET_RULES",
+    "Budget",
+    "BudgetRule",
+    "Budgeting",
+    "CapIntake",
+    "CutCollective",
+    "NoRule",
+    "register_budget_rule",
+]
 
 
 class Budget:
@@ -170,3 +96,93 @@ class Budget:
             for name, law, c in zip(self.line_names, self.line_laws, costs, strict=True):
                 rows.append({"year": year, "law": law, "provision": name, "cost_eur": float(c)})
         return pd.DataFrame(rows, columns=["year", "law", "provision", "cost_eur"])
+
+
+#: Registered budget rules by name.
+BUDGET_RULES: dict[str, type[BudgetRule]] = {}
+
+
+def register_budget_rule(name: str):
+    """Class decorator: register a :class:`BudgetRule` subclass under ``name``."""
+
+    def register(cls):
+        if not (isinstance(cls, type) and issubclass(cls, BudgetRule)):
+            raise TypeError("register_budget_rule decorates a subclass of BudgetRule")
+        cls.name = name
+        BUDGET_RULES[name] = cls
+        return cls
+
+    return register
+
+
+class BudgetRule:
+    """What the municipality does about an overrun of its individual-provision budget.
+
+    Args:
+        policy: The policy whose ``budget_cut`` and other levers the rule reads.
+    """
+
+    name: ClassVar[str] = "rule"
+
+    def __init__(self, policy):
+        self.policy = policy
+
+    def closes_intake(self, budget: Budget) -> bool:
+        """Checked every month before admission: close intake to individual provisions?"""
+        return False
+
+    def at_year_end(self, care, overran: bool) -> None:
+        """Applied at each year end (``overran``: individual costs exceeded the budget)."""
+
+
+@register_budget_rule("none")
+class NoRule(BudgetRule):
+    """Nothing happens: the deficit is paid from reserves."""
+
+
+@register_budget_rule("cut_collective")
+class CutCollective(BudgetRule):
+    """After an overrun year, collective capacity is cut by ``budget_cut`` (compounding)."""
+
+    def at_year_end(self, care, overran):
+        if overran:
+            care.collective_multiplier *= 1 - self.policy.budget_cut
+
+
+@register_budget_rule("cap")
+class CapIntake(BudgetRule):
+    """Once this year's individual costs exceed the budget, intake to individual provisions
+    closes until the year ends (running episodes continue)."""
+
+    def closes_intake(self, budget):
+        return budget.individual_overrun({BENEFIT_LINE})
+
+
+class Budgeting(Process):
+    """Books the month's costs; at a year end closes the year and applies the budget rule
+    (process ``budget``)."""
+
+    name = "budget"
+
+    def init(self, model) -> None:
+        super().init(model)
+        self.care = model.care
+        self.costs = np.zeros(len(self.care.budget.line_names))
+        self.multiplier = 1.0
+
+    def step(self, state: MonthState) -> None:
+        care = self.care
+        care.budget.add(state.month, state.costs)
+        self.costs = state.costs
+        self.multiplier = care.collective_multiplier  # in effect this month
+        if is_year_end(state.month):
+            overran = care.budget.close_year(state.month // 12, exclude={BENEFIT_LINE})
+            care.budget_rule(state.month).at_year_end(care, overran)
+            care.intake_closed = False
+
+    def reporters(self) -> dict[str, float]:
+        laws = self.care.budget.line_laws
+        out = {"collective_capacity_multiplier": self.multiplier}
+        for law in (*LAWS, "access"):
+            out[f"cost_{law}"] = float(self.costs[laws == law].sum())
+        return out

@@ -30,18 +30,17 @@ def _scenario(path: str | None):
 
 def _policy(spec: str):
     """A policy from a name or a TOML file; ``none`` means no formal care."""
-    from .financing import _REGIMES, Policy
+    from .financing import Policy, resolve_policy
 
     if spec == "none":
         return None
-    if spec in _REGIMES:
-        return _REGIMES[spec]()
     path = Path(spec)
     if path.suffix == ".toml" or path.exists():
         return Policy.from_toml(path)
-    raise ParameterError(
-        "--policy", f"{spec!r} is neither a policy name ({', '.join(_REGIMES)}, none) nor a file"
-    )
+    try:
+        return resolve_policy(spec)
+    except ParameterError as err:
+        raise ParameterError("--policy", f"{err.message} (or none, or a policy file)") from None
 
 
 def _cmd_run(args) -> int:

@@ -26,6 +26,8 @@ Users subclass a regime and override its rule methods (:meth:`Policy.select_doma
 
 from __future__ import annotations
 
+import difflib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,22 +35,51 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .budget import BUDGET_RULES
+from .contracts import CONTRACTS
 from .domains import DOMAINS, domain_index
-from .parameters import ParameterError, Section, load_toml, param, to_toml_lines
+from .parameters import (
+    ParameterError,
+    Section,
+    _unknown_key,
+    load_toml,
+    merge_partial,
+    param,
+    to_toml_lines,
+)
 
 __all__ = [
     "BUDGET_RULES",
     "CONTRACTS",
+    "REGIMES",
     "Contracts",
     "DemandDriven",
     "Policy",
     "PolicySwitch",
     "SupplyDriven",
+    "load_policy",
     "resolve_policy",
 ]
 
-CONTRACTS = ("effort", "output", "task")
-BUDGET_RULES = ("none", "cut_collective", "cap")
+CONTINUATIONS = ("renew", "prolong")
+#: Registered regimes by name (every subclass of :class:`Policy` registers itself).
+REGIMES: dict[str, type] = {}
+
+
+def _not_one_of(field: str, value, known, what: str) -> ParameterError:
+    close = difflib.get_close_matches(str(value).replace("_", "-"), list(known), n=1)
+    close = close or difflib.get_close_matches(str(value), list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ParameterError(field, f"{value!r} is not {what}: one of {', '.join(known)}{hint}")
+
+
+def _regime_class(regime) -> type:
+    if not isinstance(regime, str) or regime not in REGIMES or regime == "policy":
+        known = [r for r in REGIMES if r != "policy"]
+        raise _not_one_of("regime", regime, known, "a known regime")
+    return REGIMES[regime]
+
+
 ASSUMED = "assumption"
 F32 = np.float32
 
@@ -139,10 +170,10 @@ class Policy(Section):
     name: str = param("policy", kind="str", source=ASSUMED, doc="name of the policy")
     contract: str = param(
         "effort",
-        kind="choice",
-        keys=CONTRACTS,
+        kind="str",
         source="effort-based (price × hours) is the most common contract (VNG)",
-        doc="contract type for individual provisions",
+        doc="contract type for individual provisions (effort, output, task, or a registered "
+        "contract of your own)",
     )
     collective_capacity: float = param(
         1.0,
@@ -192,8 +223,7 @@ class Policy(Section):
     )
     budget_rule: str = param(
         "cut_collective",
-        kind="choice",
-        keys=BUDGET_RULES,
+        kind="str",
         source="prevention and collective provisions are the first to be cut (seed articles)",
         doc="after a year whose individual costs overran: cut collective capacity next year, "
         "cap individual intake at the budget, or nothing",
@@ -217,6 +247,29 @@ class Policy(Section):
         doc="annual budget per inhabitant per law for individual provisions (EUR)",
     )
     contracts: Contracts = param(Contracts, kind="section", section=Contracts, source="")
+    continuation: str = param(
+        "renew",
+        kind="choice",
+        keys=CONTINUATIONS,
+        source=ASSUMED,
+        doc="at a review that does not end it, an episode is renewed (a new episode) or "
+        "prolonged (the same episode, resized)",
+    )
+
+    def __init_subclass__(cls, **kwargs):
+        # Every regime registers under its name, so that a policy file (or a comparison
+        # folder) naming it comes back as the same class. A subclass that does not name
+        # itself registers under its class name.
+        super().__init_subclass__(**kwargs)
+        if "regime" not in cls.__dict__:
+            cls.regime = cls.__qualname__
+        REGIMES[cls.regime] = cls
+
+    def _check(self) -> None:
+        if self.contract not in CONTRACTS:
+            raise _not_one_of("contract", self.contract, CONTRACTS, "a contract")
+        if self.budget_rule not in BUDGET_RULES:
+            raise _not_one_of("budget_rule", self.budget_rule, BUDGET_RULES, "a budget rule")
 
     # --- identity and serialisation ----------------------------------------------------------
 
@@ -225,18 +278,33 @@ class Policy(Section):
 
     @classmethod
     def from_dict(cls, data: Mapping, *, path: str | None = None) -> Policy:
-        """Build a policy from a mapping; its ``regime`` key picks the class."""
+        """Build a policy from a complete mapping; its ``regime`` key picks the class."""
         data = dict(data)
         regime = data.pop("regime", cls.regime)
-        target = _REGIMES.get(regime) if cls in (Policy, *_REGIMES.values()) else cls
-        if target is None:
-            raise ParameterError("regime", f"{regime!r} is not one of {', '.join(_REGIMES)}")
+        target = _regime_class(regime) if cls in (Policy, *REGIMES.values()) else cls
         return Section.from_dict.__func__(target, data, path=path)
 
     @classmethod
+    def from_partial_dict(cls, data: Mapping) -> Policy:
+        """Build a policy from a mapping that overrides some of its regime's defaults.
+
+        Tables merge into the regime's default at every depth (the same rule as scenarios), so
+        a file with ``[budget_per_inhabitant]`` holding only ``wmo = 100`` keeps the other
+        laws' budgets.
+        """
+        if not isinstance(data, Mapping):
+            raise ParameterError("policy", f"{data!r} is not a table")
+        regime = data.get("regime", cls.regime if cls is not Policy else "supply-driven")
+        target = _regime_class(regime)
+        base = target().to_dict()
+        return target.from_dict(merge_partial(target, base, data))
+
+    @classmethod
     def from_toml(cls, source) -> Policy:
-        """Read a policy from a TOML file path or text (``regime`` picks the class)."""
-        return load_toml(source, cls.from_dict, "policy")
+        """Read a policy from a TOML file path or text (``regime`` picks the class); keys left
+        out keep the regime's defaults. A file with a ``[switch]`` table gives a
+        :class:`PolicySwitch`."""
+        return load_toml(source, load_policy, "policy")
 
     def to_toml(self, path=None) -> str:
         """Write the policy as TOML (each value with its source as a comment)."""
@@ -252,8 +320,6 @@ class Policy(Section):
         return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
     # --- the regime's rules (override in a subclass to try another rule) ---------------------
-
-    integrated: ClassVar[bool] = False
 
     def select_domains(
         self, need: np.ndarray, severity: np.ndarray, in_care: np.ndarray
@@ -342,9 +408,16 @@ class DemandDriven(Policy):
     """
 
     regime: ClassVar[str] = "demand-driven"
-    integrated: ClassVar[bool] = True
 
     name: str = param("demand-driven", kind="str", source=ASSUMED, doc="name of the policy")
+    continuation: str = param(
+        "prolong",
+        kind="choice",
+        keys=CONTINUATIONS,
+        source="assumption: one plan, reviewed and resized (design.md)",
+        doc="at a review that does not end it, an episode is renewed (a new episode) or "
+        "prolonged (the same episode, resized)",
+    )
     max_parallel: int = param(
         2,
         kind="int",
@@ -417,6 +490,7 @@ class DemandDriven(Policy):
     )
 
     def _check(self) -> None:
+        super()._check()
         if sorted(self.root_cause_order) != sorted(DOMAINS):
             raise ParameterError(
                 "root_cause_order", f"must list each domain once: {', '.join(DOMAINS)}"
@@ -453,9 +527,6 @@ class DemandDriven(Policy):
 
     def review_units(self):
         return self.review_factor
-
-
-_REGIMES: dict[str, type[Policy]] = {"supply-driven": SupplyDriven, "demand-driven": DemandDriven}
 
 
 @dataclass(frozen=True)
@@ -514,15 +585,73 @@ class PolicySwitch:
             "after": self.after.to_dict(),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> PolicySwitch:
+        """Build a switch from ``{"switch": {...}, "before": {...}, "after": {...}}`` (the
+        policies may be partial: they merge into their regime's defaults)."""
+        for key in data:
+            if key not in ("switch", "before", "after"):
+                raise _unknown_key("", key, ["switch", "before", "after"])
+        switch = data.get("switch", {})
+        if not isinstance(switch, Mapping):
+            raise ParameterError("switch", "is not a table")
+        for key in switch:
+            if key not in ("at_month", "ramp_months", "name"):
+                raise _unknown_key("switch", key, ["at_month", "ramp_months", "name"])
+        if "at_month" not in switch:
+            raise ParameterError("switch.at_month", "is missing")
+        sides = {}
+        for side in ("before", "after"):
+            if side not in data:
+                raise ParameterError(side, "is missing: a switch needs [before] and [after]")
+            try:
+                sides[side] = Policy.from_partial_dict(data[side])
+            except ParameterError as err:
+                raise err.under(side) from None
+        try:
+            return cls(**sides, **switch)
+        except TypeError as err:
+            raise ParameterError("switch", str(err)) from None
+
+    @classmethod
+    def from_toml(cls, source) -> PolicySwitch:
+        """Read a switch from a TOML file path or text."""
+        return load_toml(source, cls.from_dict, "policy switch")
+
+    def to_toml(self, path=None) -> str:
+        """Write the switch as TOML: ``[switch]``, then the two policies as tables."""
+        lines = [
+            "# vraagvolgend policy switch",
+            "[switch]",
+            f"at_month = {self.at_month}",
+            f"ramp_months = {self.ramp_months}",
+            f"name = {json.dumps(self.name, ensure_ascii=False)}",
+        ]
+        for side in ("before", "after"):
+            p = getattr(self, side)
+            lines += ["", f"[{side}]", f'regime = "{p.regime}"', *to_toml_lines(p, side)[1:]]
+        text = "\n".join(lines) + "\n"
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+
+def load_policy(data: Mapping) -> Policy | PolicySwitch:
+    """A policy (or a switch, when ``data`` has a ``switch`` table) from a partial mapping."""
+    if isinstance(data, Mapping) and "switch" in data:
+        return PolicySwitch.from_dict(data)
+    return Policy.from_partial_dict(data)
+
 
 def resolve_policy(policy: Any) -> Policy | PolicySwitch | None:
     """Turn ``None``, a name (``"supply-driven"``, ``"demand-driven"``) or a policy into one."""
     if policy is None or isinstance(policy, Policy | PolicySwitch):
         return policy
     if isinstance(policy, str):
-        if policy in _REGIMES:
-            return _REGIMES[policy]()
-        raise ParameterError("policy", f"{policy!r} is not a known policy: {', '.join(_REGIMES)}")
+        if policy in REGIMES and policy != "policy":
+            return REGIMES[policy]()
+        known = [r for r in REGIMES if r != "policy"]
+        raise _not_one_of("policy", policy, known, "a known policy")
     raise ParameterError("policy", f"{policy!r} is not a Policy, a PolicySwitch or a name")
 
 

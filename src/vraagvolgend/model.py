@@ -12,17 +12,58 @@ from functools import partial
 import mesa
 import numpy as np
 
-from .care import Care
+from .access import Gatekeeper
+from .allocation import Allocation
+from .assistance import SocialAssistance
+from .billing import Billing
+from .budget import Budgeting
+from .care import CareSystem
 from .domains import DOMAINS, domain_index
+from .effects import CareEffectsProcess
+from .episodes import Episodes
+from .events import LifeEvents
 from .financing import resolve_policy
 from .households import HouseholdView, build_households
+from .month import MonthState, Pipeline, Process
 from .network import build_network
 from .problems import ProblemDynamics
+from .reviews import Reviews
 from .rng import SeedLike, Streams, as_seed_sequence
 from .scenario import Scenario
-from .support import InformalSupport, SupportFlow
+from .strain import CarerStrain
+from .support import InformalSupport
 
-__all__ = ["MunicipalityModel"]
+__all__ = ["CARE_PROCESSES", "PROCESSES", "MunicipalityModel"]
+
+#: The month, in order: every process reads the state at the start of the month; the care
+#: processes (marked) run only when there is formal care. This list is the one place the order
+#: is declared; ``model.pipeline.plan()`` shows it with the time each process took.
+PROCESSES: tuple[type[Process], ...] = (
+    LifeEvents,  # 1. life events strike (applied at the end of the month)
+    Gatekeeper,  # 2. access: needs, help-seeking, the regime's choice, the offer  [care]
+    Allocation,  # 3. capacity, waiting lists, admission  [care]
+    Episodes,  # 4. new episodes and flexible-budget solutions  [care]
+    Billing,  # 5. this month's costs per episode and cost line  [care]
+    CareEffectsProcess,  # 6. what running care does to this month's problems  [care]
+    InformalSupport,  # 7. informal support over the network
+    ProblemDynamics,  # 8. onset, recovery, escalation; life events add their severity
+    CarerStrain,  # 9. carers' strain builds or fades
+    Reviews,  # 10. episodes age, escalate, are reviewed: end, renew or prolong  [care]
+    SocialAssistance,  # 11. entitlements follow the work domain  [care]
+    Budgeting,  # 12. costs booked; at a year end the budget rule  [care]
+)
+CARE_PROCESSES = frozenset(
+    {
+        Gatekeeper,
+        Allocation,
+        Episodes,
+        Billing,
+        CareEffectsProcess,
+        Reviews,
+        SocialAssistance,
+        Budgeting,
+    }
+)
 
 ZRM2 = np.float32(0.6)  # severity from which a domain reads as ZRM level 2 or worse
 
@@ -53,7 +94,14 @@ class MunicipalityModel(mesa.Model):
         (12, 12)
     """
 
-    def __init__(self, scenario: Scenario | None = None, policy=None, *, rng: SeedLike = None):
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        policy="supply-driven",
+        *,
+        rng: SeedLike = None,
+        processes: list[Process] | None = None,
+    ):
         scenario = Scenario.default() if scenario is None else scenario
         if not isinstance(scenario, Scenario):
             raise TypeError(f"scenario must be a vraagvolgend.Scenario, not {type(scenario)!r}")
@@ -66,20 +114,19 @@ class MunicipalityModel(mesa.Model):
 
         self.households = build_households(scenario, self.streams["population"])
         self.network = build_network(self.households, scenario.network, self.streams["network"])
-        self.problems = ProblemDynamics(scenario, self.households, self.streams)
-        self.support = InformalSupport(
-            scenario.support, self.households, self.network, scenario.problems.threshold
-        )
         self.care = (
-            None if policy is None else Care(scenario, self.households, policy, self.streams)
+            None if policy is None else CareSystem(scenario, self.households, policy, self.streams)
         )
+        self.pipeline = Pipeline(
+            [p() for p in PROCESSES if policy is not None or p not in CARE_PROCESSES]
+        )
+        for process in processes or ():
+            self.pipeline.insert(process)
+        self.pipeline.init(self)
+        self.problems: ProblemDynamics = self.pipeline["problem_dynamics"]
         self._use_severity(self.problems.initial_severity(self.streams["initial"]))
         self.strain = np.zeros(self.households.n, dtype=np.float32)
         self.snapshots: dict[int, np.ndarray] = {}
-        n = self.households.n
-        no_events = np.zeros(len(self.problems.event_names), dtype=np.int64)
-        zeros = np.zeros(n, np.float32)
-        self._month = (no_events, SupportFlow(zeros, zeros), 0, 0)
 
         # Burn-in months are numbered −burn_in + 1 … 0; their costs are not booked.
         for month in range(1 - scenario.burn_in_months, 1):
@@ -116,6 +163,11 @@ class MunicipalityModel(mesa.Model):
         self._state = self.problems.read(severity)
 
     @property
+    def support(self) -> InformalSupport:
+        """The informal-support process (its ``flow`` computes a month's support)."""
+        return self.pipeline["informal_support"]
+
+    @property
     def month(self) -> int:
         """Months simulated after burn-in (``model.time`` as an int)."""
         return int(self.time)
@@ -132,43 +184,28 @@ class MunicipalityModel(mesa.Model):
             self.snapshots[self.steps // 12] = self.severity.copy()
 
     def _advance_month(self, month: int) -> None:
-        # Every process reads the state at the start of the month (a synchronous update).
-        start, state = self._severity, self._state
-        care = self.care
-
-        # 1. Life events strike several domains at once (applied at the end of the month).
-        events = self.problems.life_events(start)
-
-        # 2. Formal care: access, allocation under the policy, new episodes, costs, effects.
-        effects = care.begin_month(month, start, state) if care is not None else None
-
-        # 3. Informal support flows over the network (demand-driven plans activate it).
-        boost = care.levers(month).network_programme if care is not None else 0.0
-        activation = effects.activation if effects is not None else None
-        support = self.support.flow(start, state, self.strain, activation, boost)
-
-        # 4. Problems: onset (with spill-over and carer strain), recovery, escalation.
-        severity, onsets, recoveries = self.problems.advance(
-            start, state, self.strain, support.coverage, effects
+        # Every process reads the state at the start of the month (a synchronous update) and
+        # puts what it produces on the month's state; the month ends by committing the new
+        # severity and strain.
+        state = MonthState(
+            month=month,
+            severity=self._severity,
+            problems=self._state,
+            strain=self.strain,
+            policy=self.care.levers(month) if self.care is not None else None,
         )
-        severity = self.problems.finish(severity, events)
-
-        # 5. Givers' strain builds or fades.
-        self.strain = self.support.update_strain(self.strain, support.given)
-        self._use_severity(severity)
-
-        # 6. Formal care: reviews, renewals, escalations, social assistance, the budget rule.
-        if care is not None:
-            care.end_month(month, severity)
-        self._month = (events.counts, support, onsets, recoveries)
+        self.pipeline.step(state)
+        self.strain = state.strain_end
+        self._use_severity(state.severity_end)
+        self.last_month = state
 
     def _collect(self) -> None:
         self.aggregates = self._measure()
         self.datacollector.collect(self)
 
     def _measure(self) -> dict[str, float]:
-        """The monthly aggregates (one row of the ``monthly`` table)."""
-        event_counts, support, onsets, recoveries = self._month
+        """The monthly aggregates (one row of the ``monthly`` table): the state's census,
+        then what each process reports."""
         s = self.severity
         h = self.households
         n_with_children = max(int(h.has_children.sum()), 1)
@@ -188,13 +225,5 @@ class MunicipalityModel(mesa.Model):
             agg[f"share_zrm_le2_{d}"] = float(zrm_le2[i])
         for k, label in enumerate(("0", "1", "2", "3plus")):
             agg[f"households_{label}_problems"] = int(stacked[k])
-        agg["informal_support_given"] = float(support.given.sum(dtype=np.float64))
-        agg["households_supported"] = int((support.coverage > 0).sum())
-        agg["carers_under_strain"] = int((self.strain >= self.params.support.strain_level).sum())
-        agg["new_problems"] = onsets
-        agg["recoveries"] = recoveries
-        for i, name in enumerate(self.problems.event_names):
-            agg[f"events_{name}"] = int(event_counts[i])
-        if self.care is not None:
-            agg.update(self.care.stats)
+        agg.update(self.pipeline.reporters())
         return agg

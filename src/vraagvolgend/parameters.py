@@ -410,3 +410,74 @@ def load_toml(source: str | Path, build, what: str):
         if where:
             raise ParameterError(f"{where}: {err.field}", err.message) from None
         raise
+
+
+# --- one merge rule ---------------------------------------------------------------------------
+
+
+def merge_partial(cls: type[Section], base: Mapping, changes: Mapping, path: str = "") -> dict:
+    """``base`` (a section's plain values) with a partial table ``changes`` laid over it.
+
+    The one rule for every section (scenarios, policies, catalogues): sub-sections and tables
+    merge at every depth, lists and values replace. In a table of named entries (provisions,
+    life events) a name that is not in ``base`` must be declared new with ``new = true``, so
+    that a misspelt name gets a "did you mean" instead of becoming a phantom entry.
+
+    Args:
+        cls: The section class ``base`` belongs to (its declarations say what is a table).
+        base: The complete values to start from.
+        changes: The partial values.
+        path: Dotted location, for error messages.
+    """
+    if not isinstance(changes, Mapping):
+        raise ParameterError(path or cls.__name__, f"{changes!r} is not a table")
+    declared = {f.name: f.metadata for f in fields(cls)}
+    out = dict(base)
+    for key, value in changes.items():
+        where = f"{path}.{key}" if path else str(key)
+        meta = declared.get(key)
+        if meta is None:
+            if key == "regime" and "regime" in base:
+                out[key] = value
+                continue
+            raise _unknown_key(path, key, list(declared))
+        kind = meta["kind"]
+        if kind == "section" and isinstance(value, Mapping):
+            out[key] = merge_partial(meta["section"], base[key], value, where)
+        elif kind == "named" and isinstance(value, Mapping):
+            entries = dict(base[key])
+            for name, entry in value.items():
+                at = f"{where}.{name}"
+                is_new = isinstance(entry, Mapping) and entry.get("new") is True
+                if name in entries:
+                    if is_new and entries[name].get("new") is not True:
+                        raise ParameterError(at, "already exists: leave out new = true")
+                    entries[name] = merge_partial(meta["section"], entries[name], entry, at)
+                elif is_new:
+                    entries[name] = dict(entry)
+                else:
+                    close = difflib.get_close_matches(str(name), list(entries), n=1)
+                    hint = (
+                        f"did you mean {close[0]!r}?"
+                        if close
+                        else f"known: {', '.join(entries) or 'none'}"
+                    )
+                    raise ParameterError(
+                        at, f"unknown entry; {hint} (declare a new one with new = true)"
+                    )
+            out[key] = entries
+        elif kind in ("map", "map2") and isinstance(value, Mapping):
+            out[key] = _merge_tables(base.get(key) or {}, value)
+        else:
+            out[key] = value
+    return out
+
+
+def _merge_tables(base: Mapping, changes: Mapping) -> dict:
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
+            out[key] = _merge_tables(base[key], value)
+        else:
+            out[key] = value
+    return out

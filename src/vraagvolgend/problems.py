@@ -4,18 +4,19 @@ The state is a severity array of shape (domains, households), float32, one row p
 the order of :data:`~vraagvolgend.domains.DOMAINS`. A domain is an *active problem* while its
 severity is at least ``threshold``. Each month, from the state at the start of the month:
 
-1. Life events strike (at most one per household per month); each raises several domains.
-2. Onset: an inactive domain becomes active with a hazard from the household's vulnerability,
+1. Onset: an inactive domain becomes active with a hazard from the household's vulnerability,
    its neighbourhood's deprivation, its type, the severities of its other domains (the
    spill-over matrix) and its carer strain. A new problem gets a severity in ``onset_severity``.
-3. Recovery: an active problem resolves with a probability that falls with the number of
+2. Recovery: an active problem resolves with a probability that falls with the number of
    active problems; informal support (and later formal care) adds to it for light problems.
-4. Escalation: an active problem that does not resolve worsens by a rate that grows with the
+3. Escalation: an active problem that does not resolve worsens by a rate that grows with the
    number of active problems and shrinks with support coverage.
-5. Severity below the threshold fades.
+4. Severity below the threshold fades.
 
-Every random draw comes from full-population arrays drawn every month whatever the state, so
-that two runs on one seed (say, two policies) see the same life events and onset draws.
+Then the month's life events (drawn by :mod:`vraagvolgend.events` from the state at the start
+of the month) add their severity. Every random draw comes from full-population arrays drawn
+every month whatever the state, so that two runs on one seed (say, two policies) see the same
+life events and onset draws.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ import numpy as np
 
 from .domains import DOMAINS, HOUSEHOLD_TYPES, domain_index
 from .households import Households
+from .month import MonthState, Process
 from .scenario import Scenario
 
-__all__ = ["CareEffects", "LifeEvents", "ProblemDynamics", "ProblemState"]
+__all__ = ["CareEffects", "ProblemDynamics", "ProblemState"]
 
 F32 = np.float32
 
@@ -41,15 +43,6 @@ class ProblemState:
     active_index: np.ndarray  # flat indices of the active entries
     n_active: np.ndarray  # active problems per household (int8)
     load: np.ndarray  # summed severity per household (float32)
-
-
-@dataclass
-class LifeEvents:
-    """This month's life events: who, which event, and how many of each."""
-
-    households: np.ndarray
-    event: np.ndarray  # index into ProblemDynamics.event_names, per household in ``households``
-    counts: np.ndarray  # per event type
 
 
 class CareEffects:
@@ -89,17 +82,23 @@ def _decode16(bits: np.ndarray) -> np.ndarray:
     return ((bits.astype(F32) + F32(0.5)) * F32(2.0**-16)).astype(F32)
 
 
-class ProblemDynamics:
-    """The monthly problem processes of one municipality, with hazards precomputed.
+class ProblemDynamics(Process):
+    """The monthly problem dynamics of one municipality, with hazards precomputed (process
+    ``problem_dynamics``; streams ``transitions`` and ``transitions_refine``).
 
-    Args:
-        scenario: The scenario (problems, life events, support sections are used).
-        households: The population.
-        streams: Mapping of stream name to generator; uses ``events``, ``onset`` and
-            ``transitions``.
+    Reads the state at the start of the month, informal support coverage and the effects of
+    formal care; writes the state at the end of the month (``state.severity_end``).
     """
 
-    def __init__(self, scenario: Scenario, households: Households, streams):
+    name = "problem_dynamics"
+    onsets = recoveries = 0
+
+    def init(self, model) -> None:
+        super().init(model)
+        self.setup(model.params, model.households, model.streams)
+
+    def setup(self, scenario: Scenario, households: Households, streams) -> None:
+        """Precompute the hazards (also usable without a model, for tests)."""
         p = scenario.problems
         self.params = p
         self.n = households.n
@@ -135,35 +134,8 @@ class ProblemDynamics:
         self.light_recovery = F32(s.light_recovery)
         self.mitigation = F32(s.escalation_mitigation)
 
-        # Life events: hazard constants per household and the severity each adds
-        events = scenario.life_events
-        self.event_names = tuple(events)
-        vul = households.vulnerability.astype(float)
-        self.event_base = np.array(
-            [
-                ev.rate
-                * np.isin(
-                    households.household_type,
-                    [HOUSEHOLD_TYPES.index(t) for t in ev.household_types],
-                )
-                * np.exp(ev.vulnerability_effect * vul)
-                for ev in events.values()
-            ],
-            dtype=F32,
-        ).reshape(len(events), self.n)
-        self.event_severity_effect = np.array(
-            [[ev.severity_effect.get(d, 0.0) for d in DOMAINS] for ev in events.values()], dtype=F32
-        ).reshape(len(events), len(DOMAINS))
-        # One extra all-zero row: "no event"
-        self.event_impact = np.zeros((len(events) + 1, len(DOMAINS)), dtype=F32)
-        for i, ev in enumerate(events.values()):
-            self.event_impact[i] = [ev.impact.get(d, 0.0) for d in DOMAINS]
-
-        # Upper bounds of the monthly event and onset probabilities (every severity at 1, full
-        # strain): draws above them cannot be an event or an onset, whatever the state.
-        max_effect = np.exp(self.event_severity_effect.clip(min=0).sum(axis=1))
-        bound = -np.expm1(-(self.event_base * max_effect[:, None]).astype(float)).sum(axis=0)
-        self.event_bound = (bound * 1.0001).astype(F32)
+        # Upper bound of the monthly onset probability (every severity at 1, full strain):
+        # draws above it cannot be an onset, whatever the state.
         worst = np.exp(self.spillover_t.clip(min=0).sum(axis=1) + self.strain_effect.clip(min=0))
         self.spill_max = self.spillover_t.clip(min=0).max(axis=1)
         bound = -np.expm1(-self.base_hazard.astype(float) * worst[:, None]) * 1.0001
@@ -172,7 +144,6 @@ class ProblemDynamics:
         bound_bits = np.clip(np.ceil(bound * 2.0**16) - 1, 0, 2**16 - 1)
         self.onset_bound_bits = bound_bits.astype(np.uint16).ravel()
 
-        self.rng_events = streams["events"]
         self.rng_transitions = streams["transitions"]
         self.rng_refine = streams["transitions_refine"]
 
@@ -197,28 +168,6 @@ class ProblemDynamics:
             active_index=np.flatnonzero(active),
             n_active=active.sum(axis=0, dtype=np.int8),
             load=severity.sum(axis=0, dtype=F32),
-        )
-
-    def life_events(self, severity: np.ndarray) -> LifeEvents:
-        """Draw this month's life events (at most one per household).
-
-        One uniform per household is drawn every month, whatever the state. Only households
-        whose draw falls below an upper bound of their total event probability (the bound
-        takes every severity at 1) can have an event, so the exact hazards are computed for
-        those few alone.
-        """
-        u = self.rng_events.random(self.n, dtype=F32)
-        candidates = np.flatnonzero(u < self.event_bound)
-        hazard = self.event_base[:, candidates] * np.exp(
-            self.event_severity_effect @ severity[:, candidates]
-        )
-        cumulative = np.cumsum(-np.expm1(-hazard), axis=0)
-        event = (u[candidates][None, :] >= cumulative).sum(axis=0)
-        hit = event < len(self.event_names)
-        return LifeEvents(
-            households=candidates[hit],
-            event=event[hit],
-            counts=np.bincount(event[hit], minlength=len(self.event_names)),
         )
 
     def advance(
@@ -298,11 +247,27 @@ class ProblemDynamics:
         )
         return new, int(onset.sum()), int(recover.sum())
 
-    def finish(self, severity: np.ndarray, events: LifeEvents) -> np.ndarray:
-        """Add the life events' severity, within [0, 1] and only in applicable domains."""
+    def finish(self, severity: np.ndarray, events) -> np.ndarray:
+        """Add the month's life events' severity, within [0, 1] and only in applicable domains."""
         hh = events.households
         if len(hh):
-            hit = severity[:, hh] + self.event_impact[events.event].T
+            hit = severity[:, hh] + events.impact.T
             hit[self.parenting] *= self.has_children[hh]
             severity[:, hh] = np.minimum(hit, 1)
         return severity
+
+    # --- the process --------------------------------------------------------------------------
+
+    def step(self, state: MonthState) -> None:
+        """Onset, recovery, escalation and fading; then the month's life events strike."""
+        coverage = state.support.coverage
+        new, onsets, recoveries = self.advance(
+            state.severity, state.problems, state.strain, coverage, state.effects
+        )
+        state.severity_end = self.finish(new, state.events)
+        self.onsets, self.recoveries = onsets, recoveries
+        state.counts["new_problems"] = onsets
+        state.counts["recoveries"] = recoveries
+
+    def reporters(self) -> dict[str, float]:
+        return {"new_problems": self.onsets, "recoveries": self.recoveries}

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,28 +25,13 @@ import numpy as np
 
 from .domains import DOMAINS
 from .parameters import ParameterError, Section, param
+from .vocabulary import CHANNELS, INDIVIDUAL_LAWS, LAWS
 
-__all__ = ["INDIVIDUAL_LAWS", "LAWS", "Catalogue", "Provision"]
+__all__ = ["BILLING", "INDIVIDUAL_LAWS", "LAWS", "TIERS", "Catalogue", "Provision", "Routing"]
 
-LAWS: tuple[str, ...] = ("collective", "jeugdwet", "wmo", "participatiewet")
-INDIVIDUAL_LAWS: tuple[str, ...] = ("jeugdwet", "wmo", "participatiewet")
-#: Provisions the care engine refers to by name, so a catalogue must keep them.
-REQUIRED = (
-    "social_work",
-    "debt_help",
-    "community_activities",
-    "practice_support_youth",
-    "school_social_work",
-    "youth_ambulant",
-    "youth_residential",
-    "household_help",
-    "individual_support",
-    "day_activities",
-    "sheltered_housing",
-    "flexible_budget",
-    "reintegration",
-    "benefit",
-)
+TIERS = ("light", "heavy")
+BILLING = ("service", "entitlement", "one_off")
+_CHANNELS = (*CHANNELS, "outreach")
 
 _DEFAULT = tomllib.loads(files("vraagvolgend.data").joinpath("provisions.toml").read_text("utf-8"))
 _SEE_ENTRY = "see the entry's source"
@@ -103,7 +89,91 @@ class Provision(Section):
         doc="share of the capacity staffed by volunteers (unpaid; shrinks when volunteers are "
         "overloaded)",
     )
+    serves: tuple[str, ...] = param(
+        [], kind="strs", keys=DOMAINS, source=_SEE_ENTRY, doc="domains the gatekeeper offers it for"
+    )
+    tier: str = param(
+        "heavy",
+        kind="choice",
+        keys=TIERS,
+        source=_SEE_ENTRY,
+        doc="light (needs below access.collective_limit, not referred on) or heavy",
+    )
+    priority: int = param(
+        0,
+        kind="int",
+        lo=0,
+        hi=100,
+        source=_SEE_ENTRY,
+        doc="0: the default offer of its tier for its domains; higher: replaces lower offers "
+        "where its conditions hold",
+    )
+    need_window: tuple[float, ...] = param(
+        [0.0, 1.0],
+        kind="floats",
+        lo=0.0,
+        hi=1.0,
+        source=_SEE_ENTRY,
+        doc="[lowest, highest] severity of the served domain at which it is offered",
+    )
+    channels: tuple[str, ...] = param(
+        [],
+        kind="strs",
+        keys=_CHANNELS,
+        source=_SEE_ENTRY,
+        doc="offered only to households arriving through these channels (empty: any)",
+    )
+    lever: str = param(
+        "none",
+        kind="str",
+        source=_SEE_ENTRY,
+        doc="name of a policy lever (true/false) that must be on for it to be offered",
+    )
+    also_needs: Mapping[str, float] = param(
+        {},
+        kind="map",
+        keys=DOMAINS,
+        lo=0.0,
+        hi=1.0,
+        source=_SEE_ENTRY,
+        doc="offered only when these other domains are at least at these severities",
+    )
+    escalates_to: str = param(
+        "none",
+        kind="str",
+        source=_SEE_ENTRY,
+        doc="provision a running episode moves to when the domain reaches its need_window",
+    )
+    billing: str = param(
+        "service",
+        kind="choice",
+        keys=BILLING,
+        source=_SEE_ENTRY,
+        doc="service (per client-month or lump sum), entitlement (social assistance) or "
+        "one_off (flexible-budget solution)",
+    )
+    max_income_quintile: int = param(
+        5,
+        kind="int",
+        lo=1,
+        hi=5,
+        source=_SEE_ENTRY,
+        doc="entitlement: highest income quintile that qualifies",
+    )
     source: str = param("assumption", kind="str", source="-", doc="source of this entry's values")
+    new: bool = param(
+        False,
+        kind="bool",
+        source="-",
+        doc="true for an entry a user adds (a name without it must exist in the default)",
+    )
+
+    def _check(self) -> None:
+        w = self.need_window
+        if len(w) != 2 or w[0] > w[1]:
+            raise ParameterError(
+                f"{self._path}.need_window", f"{list(self.need_window)} must be [lowest, highest]"
+            )
 
 
 def _named(law: str):
@@ -136,9 +206,33 @@ class Catalogue(Section):
                         f"provisions.{law}.{name}", f"the name is also used under {seen[name]}"
                     )
                 seen[name] = law
-        for name in REQUIRED:
-            if name not in seen:
-                raise ParameterError(f"provisions.{name}", "is missing: the model refers to it")
+        for name in seen:
+            p = self[name]
+            where = f"provisions.{seen[name]}.{name}"
+            if p.escalates_to != "none" and p.escalates_to not in seen:
+                raise _unknown_name(f"{where}.escalates_to", p.escalates_to, seen)
+        one_off = [n for n in seen if self[n].billing == "one_off"]
+        if len(one_off) > 1:
+            raise ParameterError(
+                f"provisions.{one_off[1]}.billing", "only one one_off (flexible-budget) provision"
+            )
+        for tier in TIERS:
+            for d in DOMAINS:
+                default = [
+                    n
+                    for n in seen
+                    if self[n].billing == "service"
+                    and self[n].priority == 0
+                    and self[n].tier == tier
+                    and d in self[n].serves
+                ]
+                if len(default) != 1:
+                    found = ", ".join(default) or "none"
+                    raise ParameterError(
+                        "provisions",
+                        f"domain {d!r} needs exactly one {tier} provision with priority 0 that "
+                        f"serves it (found: {found})",
+                    )
 
     @classmethod
     def default(cls) -> Catalogue:
@@ -178,3 +272,73 @@ class Catalogue(Section):
             "capacity_per_1000": np.array([p.capacity_per_1000 for p in items]),
             "volunteer_share": np.array([p.volunteer_share for p in items]),
         }
+
+    def routing(self) -> Routing:
+        """The catalogue's routing rules as arrays (see :class:`Routing`)."""
+        return Routing(self)
+
+
+def _unknown_name(path: str, name: str, known) -> ParameterError:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+    return ParameterError(path, f"no provision named {name!r}; {hint}")
+
+
+class Routing:
+    """Which provision the gatekeeper offers for a need, read from the catalogue.
+
+    Attributes:
+        light, heavy: Per domain, the code of the default provision of that tier.
+        overrides: Provisions with a priority above 0, lowest priority first: (code, tier,
+            served domain codes, window (lo, hi) as float32, channel codes or None, lever or
+            None, also_needs as [(domain code, float32 severity)]).
+        escalates_to, escalation_severity: Per provision, the code it escalates to (−1: none)
+            and the severity (float32) from which it does (the target's need_window low end).
+        serves: (provisions, domains): which domains each provision serves.
+        entitlements: Codes of entitlement provisions (social assistance).
+        one_off: Code of the flexible-budget provision, or −1.
+        billed_individually: Per provision: billed per episode (individual service).
+    """
+
+    def __init__(self, catalogue: Catalogue):
+        names = catalogue.names
+        code = {n: i for i, n in enumerate(names)}
+        items = [catalogue[n] for n in names]
+        law = [catalogue.law_of(n) for n in names]
+        d = len(DOMAINS)
+        self.light = np.full(d, -1, dtype=np.int16)
+        self.heavy = np.full(d, -1, dtype=np.int16)
+        overrides = []
+        for i, p in enumerate(items):
+            if p.billing != "service":
+                continue
+            doms = [DOMAINS.index(x) for x in p.serves]
+            if p.priority == 0:
+                (self.light if p.tier == "light" else self.heavy)[doms] = i
+            else:
+                channels = [_CHANNELS.index(c) for c in p.channels] or None
+                lever = None if p.lever == "none" else p.lever
+                also = [(DOMAINS.index(k), np.float32(v)) for k, v in p.also_needs.items()]
+                window = (np.float32(p.need_window[0]), np.float32(p.need_window[1]))
+                overrides.append((p.priority, i, p.tier, doms, window, channels, lever, also))
+        overrides.sort(key=lambda o: o[0])  # stable: catalogue order within a priority
+        self.overrides = [o[1:] for o in overrides]
+        self.levers = sorted({o[5] for o in self.overrides if o[5] is not None})
+        self.escalates_to = np.array(
+            [code[p.escalates_to] if p.escalates_to != "none" else -1 for p in items],
+            dtype=np.int16,
+        )
+        self.escalation_severity = np.array(
+            [
+                catalogue[p.escalates_to].need_window[0] if p.escalates_to != "none" else 2.0
+                for p in items
+            ],
+            dtype=np.float32,
+        )
+        self.serves = np.array([[x in p.serves for x in DOMAINS] for p in items], dtype=bool)
+        self.entitlements = [i for i, p in enumerate(items) if p.billing == "entitlement"]
+        one_off = [i for i, p in enumerate(items) if p.billing == "one_off"]
+        self.one_off = one_off[0] if one_off else -1
+        self.billed_individually = np.array(
+            [law[i] != "collective" and p.billing == "service" for i, p in enumerate(items)]
+        )

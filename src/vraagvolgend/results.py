@@ -99,7 +99,7 @@ class Result:
         it was started for), ``channel``, ``start_month``, ``end_month`` (missing while
         ongoing), ``cost_eur`` (cost within the simulated months; burn-in is not booked).
         """
-        from .access import ALL_CHANNELS
+        from .vocabulary import ALL_CHANNELS
 
         care = self._require_care()
         return care.ledger.frame(care.names, care.laws, DOMAINS, ALL_CHANNELS, first_month=1)

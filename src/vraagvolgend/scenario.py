@@ -27,8 +27,9 @@ from typing import Any
 import pandas as pd
 
 from .domains import DOMAINS, HOUSEHOLD_TYPES
-from .parameters import ParameterError, Section, _unknown_key, load_toml, param, to_toml_lines
+from .parameters import ParameterError, Section, load_toml, merge_partial, param, to_toml_lines
 from .provisions import Catalogue
+from .vocabulary import CHANNELS
 
 __all__ = [
     "Access",
@@ -472,6 +473,12 @@ class LifeEvent(Section):
         source=ASSUMED,
         doc="severity added per domain when the event strikes",
     )
+    new: bool = param(
+        False,
+        kind="bool",
+        source="-",
+        doc="true for an event a user adds (a name without it must exist in the default)",
+    )
 
 
 _DEFAULT_EVENTS = {
@@ -605,9 +612,6 @@ class Support(Section):
     )
 
 
-CHANNELS: tuple[str, ...] = ("gp", "wijkteam", "school", "self")
-
-
 @dataclass(frozen=True)
 class Access(Section):
     """How households reach formal help: help-seeking, channels, gatekeeping thresholds."""
@@ -672,48 +676,6 @@ class Access(Section):
         hi=1.0,
         source=ASSUMED,
         doc="the gatekeeper offers collective support to needs below this severity",
-    )
-    benefit_work_threshold: float = param(
-        0.5,
-        kind="float",
-        lo=0.0,
-        hi=1.0,
-        source="tuned to social assistance for about 4.9% of households (CBS, BUIG)",
-        doc="work-domain severity from which a low-income household lives on a benefit",
-    )
-    benefit_max_quintile: int = param(
-        2,
-        kind="int",
-        lo=1,
-        hi=5,
-        source=ASSUMED,
-        doc="highest income quintile that qualifies for social assistance",
-    )
-    residential_threshold: float = param(
-        0.7,
-        kind="float",
-        lo=0.0,
-        hi=1.0,
-        source=ASSUMED,
-        doc="parenting severity at which youth care escalates to residential care",
-    )
-    sheltered_threshold: float = param(
-        0.7,
-        kind="float",
-        lo=0.0,
-        hi=1.0,
-        source=ASSUMED,
-        doc="housing severity from which sheltered housing is offered (with mental health "
-        "at sheltered_mental_threshold or worse)",
-    )
-    sheltered_mental_threshold: float = param(
-        0.6,
-        kind="float",
-        lo=0.0,
-        hi=1.0,
-        source="assumption: sheltered housing is for people with psychiatric problems (ZRM 2 "
-        "or worse in mental health)",
-        doc="mental-health severity that, with acute housing problems, leads to sheltered housing",
     )
     conversation_cost: float = param(
         150.0,
@@ -815,11 +777,7 @@ class Scenario(Section):
         changes (one provision's price, one household type's capacity); lists (such as
         ``neighbourhoods``) replace the default's list.
         """
-        base = cls.default().to_dict()
-        for key in data:
-            if key not in base:
-                raise _unknown_key("", key, list(base))
-        return cls.from_dict(_merge(base, data))
+        return cls.from_dict(merge_partial(cls, cls.default().to_dict(), data))
 
     def to_toml(self, path: str | Path | None = None) -> str:
         """Write the scenario as TOML (with the source of every value as a comment).
@@ -838,14 +796,3 @@ class Scenario(Section):
     def describe(self) -> pd.DataFrame:
         """Every parameter with its value, allowed range, meaning and source."""
         return pd.DataFrame(self.provenance())
-
-
-def _merge(base: Mapping, changes: Mapping) -> dict:
-    """``base`` with ``changes`` laid over it; nested tables merge, everything else replaces."""
-    out = dict(base)
-    for key, value in changes.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
-            out[key] = _merge(base[key], value)
-        else:
-            out[key] = value
-    return out

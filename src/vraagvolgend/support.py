@@ -24,9 +24,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .domains import HOUSEHOLD_TYPES
-from .households import Households
+from .month import MonthState, Process
 from .parallel import in_parallel, row_blocks
-from .scenario import Support
 
 __all__ = ["InformalSupport", "SupportFlow"]
 
@@ -42,22 +41,25 @@ class SupportFlow:
     given: np.ndarray  # per giver, units of need
 
 
-class InformalSupport:
-    """Informal support over a network.
+class InformalSupport(Process):
+    """Informal support over the network (process ``informal_support``).
 
-    Args:
-        params: The scenario's support section.
-        households: The population.
-        network: Symmetric sparse matrix of tie strengths.
-        threshold: Severity from which a domain counts as an active problem.
+    Reads the state at the start of the month, the activation by demand-driven plans
+    (``state.effects``) and the policy's network programme; writes ``state.support``.
+    Carer strain is updated from it by :class:`~vraagvolgend.strain.CarerStrain`.
     """
 
-    def __init__(
-        self, params: Support, households: Households, network: sp.csr_array, threshold: float
-    ):
+    name = "informal_support"
+    last: SupportFlow | None = None
+
+    def init(self, model) -> None:
+        super().init(model)
+        self.setup(model.params.support, model.households, model.network)
+
+    def setup(self, params, households, network: sp.csr_array) -> None:
+        """Prepare the sparse products (also usable without a model, for tests)."""
         self.params = params
         self.network = network
-        self.threshold = F32(threshold)
         # In a large municipality the sparse products run on row blocks in parallel threads
         # (scipy releases the GIL); see vraagvolgend.parallel.
         self.blocks = row_blocks(network) if network is not None else []
@@ -134,9 +136,17 @@ class InformalSupport:
         coverage[needy] = np.minimum(received, 1)
         return SupportFlow(coverage=coverage, given=offer.astype(F32, copy=False))
 
-    def update_strain(self, strain: np.ndarray, given: np.ndarray) -> np.ndarray:
-        """Carer strain after a month of giving ``given``."""
-        p = self.params
-        excess = np.maximum(given - F32(p.strain_threshold), 0)
-        new = strain * F32(1 - p.strain_recovery) + F32(p.strain_gain) * excess
-        return np.clip(new, 0, 1).astype(F32, copy=False)
+    def step(self, state: MonthState) -> None:
+        activation = state.effects.activation if state.effects is not None else None
+        boost = state.policy.network_programme if state.policy is not None else 0.0
+        state.support = self.last = self.flow(
+            state.severity, state.problems, state.strain, activation, boost
+        )
+
+    def reporters(self) -> dict[str, float]:
+        if self.last is None:
+            return {"informal_support_given": 0.0, "households_supported": 0}
+        return {
+            "informal_support_given": float(self.last.given.sum(dtype=np.float64)),
+            "households_supported": int((self.last.coverage > 0).sum()),
+        }

@@ -1,0 +1,79 @@
+"""Billing (process ``billing``): this month's cost of every running provision, per cost line.
+
+* Individual provisions are billed per episode as the contract says
+  (:meth:`~vraagvolgend.contracts.Contract.bill`): per client-month under effort-based
+  contracts, per trajectory under output-based ones.
+* Lump sums: collective provisions always, individual ones under a lump-sum contract
+  (task-based), are paid for their capacity (less the volunteers' share) and the sum is spread
+  over the running episodes; capacity nobody uses is booked on the provision's idle-capacity
+  line.
+* Entitlements (the social-assistance benefit) are paid per household on them, on their own line.
+* One-off flexible-budget solutions of new plans and the network programme.
+
+Costs of burn-in months are not booked on episodes (and the budget ignores them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .month import MonthState, Process
+
+__all__ = ["Billing"]
+
+
+class Billing(Process):
+    """Books the month's costs on episodes and cost lines (process ``billing``)."""
+
+    name = "billing"
+
+    def init(self, model) -> None:
+        super().init(model)
+        self.care = model.care
+
+    def step(self, state: MonthState) -> None:
+        care, month, pol = self.care, state.month, state.policy
+        contract = care.contract(month)
+        p_count = len(care.names)
+        costs = state.costs
+        pos = care.running
+        prov = care.slot.ravel()[pos]
+        amount = np.zeros(len(pos))
+        indiv = care.billed_individually[prov]
+        if not contract.lump_sum:
+            amount[indiv] = contract.bill(
+                care.cost_month[prov[indiv]],
+                care.intensity.ravel()[pos[indiv]],
+                care.months_in.ravel()[pos[indiv]],
+                care.duration[prov[indiv]],
+                care.upcoded.ravel()[pos[indiv]],
+            )
+        # Lump sums: collective provisions always, individual ones under lump-sum contracts.
+        lump = care.collective.copy()
+        if contract.lump_sum:
+            lump |= care.billed_individually
+        cap = care.capacity(month)
+        lump_total = np.where(
+            lump, np.nan_to_num(cap, posinf=0) * care.cost_month * (1 - care.volunteer_share), 0
+        )
+        running = np.bincount(prov, minlength=p_count)
+        is_lump = lump[prov]
+        amount[is_lump] = lump_total[prov[is_lump]] / running[prov[is_lump]]
+        idle = lump & (running == 0)
+        line = np.zeros(len(costs))
+        line[p_count + np.flatnonzero(idle)] = lump_total[idle]
+        # Entitlements live outside the slots (one per household and entitlement)
+        if month >= 1:
+            care.ledger.add_cost(care.episode.ravel()[pos], amount)
+        line[:p_count] += np.bincount(prov, weights=amount, minlength=p_count)
+        for k, code in enumerate(care.entitlements):
+            on = care.entitled[k][care.entitled[k] >= 0]
+            if month >= 1:
+                care.ledger.add_cost(on, np.full(len(on), care.cost_month[code]))
+            line[code] += len(on) * care.cost_month[code]
+        if care.flex >= 0:
+            line[care.flex] += len(state.flexible[0]) * care.cost_month[care.flex]
+        line[care.line("network_programme")] += (
+            pol.network_programme * pol.network_programme_cost * care.n / 12.0
+        )
+        costs += line

@@ -1,0 +1,170 @@
+"""Contract types for individual provisions, and how providers respond to each.
+
+A contract is a small class: how it changes an episode's length and intensity, whether it
+induces referrals or upcoding, how it bills a running episode, and whether it limits capacity.
+Each reads its strengths from the policy's :class:`~vraagvolgend.financing.Contracts` section.
+The three Dutch types:
+
+* :class:`Effort` (*inspanningsgericht*, price × hours): pays to prolong, to over-provide and to
+  refer (supplier-induced referral).
+* :class:`Output` (*outputgericht*, a price per trajectory): pays to end early and to classify
+  heavier (upcoding).
+* :class:`Task` (*taakgericht*, a lump sum for a contracted capacity): pays to do less per client;
+  capacity limits intake (waiting lists).
+
+A user's own contract subclasses :class:`Contract` and registers under a name with
+:func:`register_contract`; a policy then names it (``contract = "my_contract"``) and survives a
+TOML round trip.
+
+Example:
+    >>> from vraagvolgend.contracts import CONTRACTS
+    >>> sorted(CONTRACTS)
+    ['effort', 'output', 'task']
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+__all__ = ["CONTRACTS", "Contract", "Effort", "Output", "Task", "register_contract"]
+
+F32 = np.float32
+
+#: Registered contract types by name.
+CONTRACTS: dict[str, type[Contract]] = {}
+
+
+def register_contract(name: str):
+    """Class decorator: register a :class:`Contract` subclass under ``name``."""
+
+    def register(cls):
+        if not (isinstance(cls, type) and issubclass(cls, Contract)):
+            raise TypeError("register_contract decorates a subclass of Contract")
+        cls.name = name
+        CONTRACTS[name] = cls
+        return cls
+
+    return register
+
+
+class Contract:
+    """Base contract: standard durations and intensities, billed per client-month.
+
+    Args:
+        params: The policy's ``contracts`` section (the response strengths).
+    """
+
+    name: ClassVar[str] = "contract"
+    #: Individual provisions are paid as a lump sum for a contracted capacity.
+    lump_sum: ClassVar[bool] = False
+
+    def __init__(self, params):
+        self.params = params
+
+    def response(self, months, intensity, individual):
+        """The provider's response at the start (or renewal) of episodes.
+
+        Args:
+            months: Months until the episode's end or review, per episode.
+            intensity: Care intensity per episode (float32).
+            individual: Per episode: an individual provision (contracts apply to these only).
+
+        Returns:
+            (months as int16, intensity as float32).
+        """
+        return np.asarray(months).astype(np.int16), np.asarray(intensity).astype(F32)
+
+    def _stretch(self, months, individual, factor: float):
+        return np.where(individual, np.maximum(np.rint(months * factor), 1), months)
+
+    def induced_referral(self) -> float:
+        """Share of light needs referred to an individual provision anyway."""
+        return 0.0
+
+    def upcoded(self, individual: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Which new episodes are billed at the heavier tariff (``u``: uniform per episode)."""
+        return np.zeros(len(individual), dtype=bool)
+
+    def bill(self, cost_month, intensity, months_in, duration, upcoded) -> np.ndarray:
+        """This month's amount per running individual episode (not lump-sum funded).
+
+        Args:
+            cost_month: Catalogue cost per client-month, per episode.
+            intensity: Care intensity per episode.
+            months_in: Months the episode has run.
+            duration: The provision's standard duration, per episode.
+            upcoded: Whether the episode is billed at the heavier tariff.
+        """
+        return cost_month * intensity
+
+    def capacity(self, base: np.ndarray) -> np.ndarray:
+        """Concurrent places of individual provisions (inf: not limited)."""
+        return np.full(len(base), np.inf)
+
+
+@register_contract("effort")
+class Effort(Contract):
+    """Effort-based (*inspanningsgericht*): price × hours.
+
+    Trajectories last ``1 + effort_prolongation`` times as long, hours billed are
+    ``1 + effort_over_provision`` times the hours needed, and a share
+    ``effort_induced_referral`` of light needs is referred on anyway.
+    """
+
+    def response(self, months, intensity, individual):
+        months = self._stretch(months, individual, 1 + self.params.effort_prolongation)
+        return super().response(months, intensity, individual)
+
+    def induced_referral(self) -> float:
+        return self.params.effort_induced_referral
+
+    def bill(self, cost_month, intensity, months_in, duration, upcoded):
+        return cost_month * intensity * (1 + self.params.effort_over_provision)
+
+
+@register_contract("output")
+class Output(Contract):
+    """Output-based (*outputgericht*): a price per trajectory.
+
+    Trajectories last ``1 − output_shortening`` times the standard duration; a share
+    ``output_upcoding`` is billed at ``output_upcode_factor`` times the tariff. The price of a
+    trajectory (cost per month × standard duration) is billed at its start and again after
+    every (shortened) standard duration that the episode runs on.
+    """
+
+    def response(self, months, intensity, individual):
+        months = self._stretch(months, individual, 1 - self.params.output_shortening)
+        return super().response(months, intensity, individual)
+
+    def upcoded(self, individual, u):
+        return individual & (u < self.params.output_upcoding)
+
+    def bill(self, cost_month, intensity, months_in, duration, upcoded):
+        c = self.params
+        period = np.maximum(np.rint(duration * (1 - c.output_shortening)), 1)
+        due = months_in % period == 0
+        price = cost_month * duration
+        price = np.where(upcoded, price * c.output_upcode_factor, price)
+        return np.where(due, price, 0.0)
+
+
+@register_contract("task")
+class Task(Contract):
+    """Task-based (*taakgericht*): a lump sum for a contracted capacity.
+
+    Individual provisions get ``task_capacity`` times the catalogue's capacity (the rest
+    waits), are paid as a lump sum whether used or not, and care intensity is
+    ``1 − task_under_treatment`` times the standard.
+    """
+
+    lump_sum = True
+
+    def response(self, months, intensity, individual):
+        under = F32(1 - self.params.task_under_treatment)
+        intensity = np.where(individual, intensity * under, intensity)
+        return super().response(months, intensity, individual)
+
+    def capacity(self, base):
+        return base * self.params.task_capacity

@@ -1,0 +1,67 @@
+"""Care effects (process ``care_effects``): what running provisions do to this month's problems.
+
+A running provision adds recovery probability to the domains it acts on (the catalogue's effect
+per domain, times the episode's intensity) and slows the escalation of its domain
+(mitigation); one-off flexible-budget solutions add their effect this month. A regime's plan
+may activate the household's network (``network_activation``), which
+:mod:`vraagvolgend.support` reads. Only households in care get a row in the effects table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .domains import DOMAINS
+from .month import MonthState, Process
+from .problems import CareEffects
+
+__all__ = ["CareEffectsProcess"]
+
+F32 = np.float32
+
+
+class CareEffectsProcess(Process):
+    """Computes the effects of running care (process ``care_effects``)."""
+
+    name = "care_effects"
+
+    def init(self, model) -> None:
+        super().init(model)
+        self.care = model.care
+
+    def step(self, state: MonthState) -> None:
+        care, n = self.care, self.care.n
+        flex_hh, flex_rules = state.flexible
+        pos = care.running
+        hh = pos % n
+        prov = care.slot.ravel()[pos]
+        intensity = care.intensity.ravel()[pos]
+        # Added recovery per household in care and domain: the sum over its provisions of
+        # each provision's effect on that domain, times its intensity (plus one-off flexible
+        # solutions).
+        in_care = np.zeros(n, dtype=bool)
+        in_care[hh] = True
+        in_care[flex_hh] = True
+        row_of = (np.cumsum(in_care, dtype=np.int32) - 1).astype(np.int32)
+        row_of[~in_care] = -1
+        n_rows = int(row_of.max()) + 1 if n else 0
+        rows = np.concatenate([row_of[hh], row_of[flex_hh]])
+        table = np.zeros((n_rows, len(DOMAINS)), dtype=F32)
+        flex_effect = care.effect[care.flex] if care.flex >= 0 else np.zeros(len(DOMAINS), F32)
+        for d in np.flatnonzero(care.effect.any(axis=0)):
+            weights = np.concatenate(
+                [care.effect[prov, d] * intensity, np.full(len(flex_hh), flex_effect[d])]
+            )
+            table[:, d] = np.bincount(rows, weights=weights, minlength=n_rows)
+        # Mitigation is looked up from the slots themselves (provision −1: none → 0)
+        mitigation = (np.append(care.mitigation, F32(0)), care.slot.ravel(), care.intensity.ravel())
+
+        # Network activation by the plans of regimes that activate it
+        activation = np.zeros(n, dtype=F32)
+        by_rule = np.array([r.activation() for r in care.regimes], dtype=F32)
+        rule = care.slot_rules.ravel()[pos]
+        plan = by_rule[rule] > 0
+        activation[hh[plan]] = by_rule[rule[plan]]
+        if len(flex_hh):
+            activation[flex_hh] = np.maximum(activation[flex_hh], by_rule[flex_rules])
+        state.effects = CareEffects(row_of, table, mitigation, activation)

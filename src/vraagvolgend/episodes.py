@@ -1,0 +1,212 @@
+"""Episodes of care: the ledger, and the episode lifecycle (start, review, end, renew, prolong).
+
+* :class:`EpisodeLedger` keeps every provision episode (household, provision, domain, channel,
+  start, end, cost) in growable columnar buffers: no Python object per episode.
+* :func:`open_episodes` starts episodes: the regime sizes the intensity and sets the months
+  until the first review, the contract responds (prolongs, shortens, under-treats, upcodes).
+* :class:`Episodes` (process ``episodes``) opens the episodes admitted this month and the
+  one-off flexible-budget solutions of new plans.
+
+Reviews, ending, renewal and prolongation are the month's later step
+(:mod:`vraagvolgend.reviews`); both regimes go through the same lifecycle, with their own
+parameters (:class:`~vraagvolgend.financing.Policy`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from .month import MonthState, Process, Requests
+from .vocabulary import INDIVIDUAL_LAWS
+
+__all__ = ["EpisodeLedger", "Episodes", "open_episodes"]
+
+F32 = np.float32
+
+
+class EpisodeLedger:
+    """Episodes as growable columns; an episode's id is its row."""
+
+    _COLUMNS: ClassVar[dict[str, type]] = {
+        "household": np.int32,
+        "provision": np.int16,
+        "domain": np.int8,
+        "channel": np.int8,
+        "start": np.int32,
+        "end": np.int32,
+        "cost": np.float64,
+    }
+
+    def __init__(self, capacity: int = 1024):
+        self.n = 0
+        self._cols = {k: np.zeros(capacity, dtype=t) for k, t in self._COLUMNS.items()}
+
+    def _grow(self, extra: int) -> None:
+        need = self.n + extra
+        size = len(self._cols["household"])
+        if need <= size:
+            return
+        new = max(need, 2 * size)
+        for k, col in self._cols.items():
+            grown = np.zeros(new, dtype=col.dtype)
+            grown[: self.n] = col[: self.n]
+            self._cols[k] = grown
+
+    def start(self, household, provision, domain, channel, month: int) -> np.ndarray:
+        """Open episodes; returns their ids."""
+        k = len(household)
+        self._grow(k)
+        ids = np.arange(self.n, self.n + k, dtype=np.int32)
+        c = self._cols
+        c["household"][ids] = household
+        c["provision"][ids] = provision
+        c["domain"][ids] = domain
+        c["channel"][ids] = channel
+        c["start"][ids] = month
+        c["end"][ids] = -(2**31)  # open
+        c["cost"][ids] = 0.0
+        self.n += k
+        return ids
+
+    def end(self, ids: np.ndarray, month: int) -> None:
+        self._cols["end"][ids] = month
+
+    def add_cost(self, ids: np.ndarray, amounts: np.ndarray) -> None:
+        """Add costs to episodes (``ids`` must be unique within one call)."""
+        self._cols["cost"][ids] += amounts
+
+    def column(self, name: str) -> np.ndarray:
+        return self._cols[name][: self.n]
+
+    def frame(
+        self,
+        provision_names,
+        provision_laws,
+        domain_names,
+        channel_names,
+        first_month: int = 1,
+    ) -> pd.DataFrame:
+        """The ``episodes`` table: episodes running at some point from ``first_month`` on."""
+        c = {k: v[: self.n] for k, v in self._cols.items()}
+        is_open = c["end"] == -(2**31)
+        keep = is_open | (c["end"] >= first_month)
+        prov = c["provision"][keep]
+        end = pd.array(np.where(is_open[keep], 0, c["end"][keep]), dtype="Int32")
+        end[is_open[keep]] = pd.NA
+        return pd.DataFrame(
+            {
+                "household_id": c["household"][keep].astype(np.int64),
+                "provision": pd.Categorical.from_codes(prov, categories=list(provision_names)),
+                "law": pd.Categorical(
+                    np.asarray(provision_laws, dtype=object)[prov],
+                    categories=[*INDIVIDUAL_LAWS, "collective"],
+                ),
+                "domain": pd.Categorical.from_codes(
+                    c["domain"][keep], categories=list(domain_names)
+                ),
+                "channel": pd.Categorical.from_codes(
+                    c["channel"][keep], categories=list(channel_names)
+                ),
+                "start_month": c["start"][keep],
+                "end_month": end,
+                "cost_eur": c["cost"][keep],
+            }
+        )
+
+
+def open_episodes(
+    care, month: int, requests: Requests, severity, u_upcode, contract, rules, renewal: bool = False
+) -> int:
+    """Open episodes for ``requests`` (their slots must be free, or be reused by a renewal).
+
+    Args:
+        care: The :class:`~vraagvolgend.care.CareSystem`.
+        month: The first month billed.
+        requests: Positions, provisions and channels of the new episodes.
+        severity: The state the regime sizes the package from.
+        u_upcode: The month's upcoding uniforms (per household).
+        contract: The :class:`~vraagvolgend.contracts.Contract` in effect.
+        rules: Per request, which regime runs the episode.
+        renewal: The slots are already running (a renewal or an escalation).
+
+    Returns:
+        The number of episodes opened.
+    """
+    pos, prov, channel = requests.positions, requests.provisions, requests.channels
+    if len(pos) == 0:
+        return 0
+    dom, hh = np.divmod(pos, care.n)
+    sev = severity.ravel()[pos]
+    intensity = np.ones(len(pos), dtype=F32)
+    months = care.duration[prov].astype(np.int64)
+    for i, regime in enumerate(care.regimes):
+        sel = rules == i
+        if sel.any():
+            intensity[sel] = regime.intensity(sev[sel])
+            months[sel] = regime.duration(months[sel])
+    individual = care.billed_individually[prov]
+    months, intensity = contract.response(months, intensity, individual)
+    ids = care.ledger.start(hh, prov, dom, channel, month)
+    care.slot.ravel()[pos] = prov
+    care.left.ravel()[pos] = months
+    care.months_in.ravel()[pos] = 0
+    care.intensity.ravel()[pos] = intensity
+    care.episode.ravel()[pos] = ids
+    care.slot_rules.ravel()[pos] = rules
+    care.upcoded.ravel()[pos] = contract.upcoded(individual, u_upcode[hh])
+    if not renewal:  # renewals and escalations reuse a running slot
+        care.running = np.concatenate([care.running, pos])
+    return len(pos)
+
+
+class Episodes(Process):
+    """Opens the month's admitted episodes and flexible-budget solutions (process ``episodes``).
+
+    A new integrated plan uses the flexible budget (a one-off, non-catalogue solution booked
+    as an episode that starts and ends this month, for the plan's first domain) with the
+    regime's ``flexible_share``.
+    """
+
+    name = "episodes"
+    started = 0
+
+    def init(self, model) -> None:
+        super().init(model)
+        self.care = model.care
+
+    def step(self, state: MonthState) -> None:
+        care, draws = self.care, state.draws
+        contract = care.contract(state.month)
+        admitted = state.admitted
+        started = open_episodes(
+            care,
+            state.month,
+            admitted,
+            state.severity,
+            draws.upcode,
+            contract,
+            rules=state.rules[admitted.positions % care.n],
+        )
+        # Flexible-budget solutions in new plans: one-off, outside the slots
+        hh = state.arrivals.households
+        rules = state.rules[hh]
+        flex_share = care.by_rules(rules, lambda r: np.full(len(hh), r.flexible_share(), F32))
+        flex_col = np.flatnonzero(state.treat.any(axis=0) & (draws.flexible[hh] < flex_share))
+        if care.flex < 0:
+            flex_col = flex_col[:0]
+        flex_hh = hh[flex_col]
+        if len(flex_hh):
+            root = np.argmax(state.treat[:, flex_col], axis=0)
+            channel = state.arrivals.channel[flex_col]
+            ids = care.ledger.start(flex_hh, care.flex, root, channel, state.month)
+            care.ledger.end(ids, state.month)
+            care.ledger.add_cost(ids, np.full(len(ids), care.cost_month[care.flex]))
+        state.flexible = (flex_hh, rules[flex_col])
+        self.started = started + len(flex_hh)
+        state.counts["new_episodes"] = self.started
+
+    def reporters(self) -> dict[str, float]:
+        return {"new_episodes": self.started}

@@ -1,0 +1,204 @@
+"""The output vocabulary: laws, cost lines, outcomes, labels, units, the calendar, numbers.
+
+Everything a table, a report, the command line or the dashboard names lives here once, so that
+they agree: the laws in one order, the cost lines of a summary (the social-assistance benefit on
+a line of its own), the outcomes with a human label and a unit, human labels for domains,
+household types and channels, the month/year calendar, and one number format.
+
+Example:
+    >>> from vraagvolgend.vocabulary import label, year_of, fmt_number
+    >>> label("couple_children"), year_of(13), fmt_number(12345.6)
+    ('Couple with children', 2, '12,346')
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "ALL_CHANNELS",
+    "BENEFIT_LINE",
+    "CHANNELS",
+    "COST_LINES",
+    "FIRST_MONTH",
+    "INDIVIDUAL_LAWS",
+    "LABELS",
+    "LAWS",
+    "OUTCOMES",
+    "Outcome",
+    "fmt_eur",
+    "fmt_interval",
+    "fmt_number",
+    "fmt_share",
+    "is_year_end",
+    "label",
+    "months_text",
+    "plural",
+    "year_of",
+]
+
+#: Laws in one order: collective (preventive, *voorliggend*) provisions first, then the Youth
+#: Act (*Jeugdwet*), the Social Support Act (*Wmo 2015*) and the Participation Act
+#: (*Participatiewet*). Provision codes and cost tables follow this order.
+LAWS: tuple[str, ...] = ("collective", "jeugdwet", "wmo", "participatiewet")
+INDIVIDUAL_LAWS: tuple[str, ...] = ("jeugdwet", "wmo", "participatiewet")
+
+#: Access channels a household arrives through, then how else an episode starts.
+CHANNELS: tuple[str, ...] = ("gp", "wijkteam", "school", "self")
+ALL_CHANNELS: tuple[str, ...] = (*CHANNELS, "outreach", "renewal", "escalation", "entitlement")
+
+#: The social-assistance benefit (*bijstand*) is paid from a national budget (BUIG), not from
+#: the municipal social-domain budget: it is reported on its own line, never inside
+#: ``participatiewet``, and budget rules do not count it.
+BENEFIT_LINE = "benefit"
+
+#: Cost lines of a summary: the three laws' individual provisions (participation services
+#: without the benefit), collective provisions, access, the external total (everything but the
+#: benefit, as municipal accounts report it) and the benefit.
+COST_LINES: tuple[str, ...] = (
+    "jeugdwet",
+    "wmo",
+    "participatiewet",
+    "collective",
+    "access",
+    "external_total",
+    BENEFIT_LINE,
+)
+
+#: Months are numbered from 1 after burn-in (burn-in months are −burn_in + 1 … 0 and are
+#: never booked or shown); year y holds months 12 (y − 1) + 1 … 12 y.
+FIRST_MONTH = 1
+
+
+def year_of(month: int) -> int:
+    """The year (1, 2, …) a month (1, 2, …) belongs to."""
+    return (month - 1) // 12 + 1
+
+
+def is_year_end(month: int) -> bool:
+    """Whether a simulated month (≥ 1) closes a year."""
+    return month >= FIRST_MONTH and month % 12 == 0
+
+
+class Outcome:
+    """An outcome a comparison reports: its key, label, unit and whether lower is better."""
+
+    __slots__ = ("key", "label", "lower_is_better", "unit")
+
+    def __init__(self, key: str, label: str, unit: str, lower_is_better: bool = True):
+        self.key, self.label, self.unit = key, label, unit
+        self.lower_is_better = lower_is_better
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.key!r})"
+
+
+OUTCOMES: dict[str, Outcome] = {
+    o.key: o
+    for o in (
+        Outcome("mean_severity", "Mean problem severity, last year end", "0–1 scale"),
+        Outcome("share_3plus_problems", "Households with 3+ problems, last year end", "share"),
+        Outcome("youth_care_share", "Young people with youth care", "share"),
+        Outcome("wmo_clients_per_1000", "Wmo clients per 1,000 inhabitants", "per 1,000"),
+        Outcome("social_assistance_share", "Households on social assistance", "share"),
+        Outcome("hidden_need", "Households with hidden need, monthly mean", "households"),
+        Outcome("waiting_list", "Places on waiting lists, monthly mean", "places"),
+        Outcome("carers_under_strain", "Carers under strain, monthly mean", "households"),
+        Outcome("escalations_residential", "Escalations to residential care", "per year"),
+    )
+}
+
+#: Human labels of every identifier a table or report shows.
+LABELS: dict[str, str] = {
+    # cost lines and laws
+    "jeugdwet": "Youth care (Jeugdwet)",
+    "wmo": "Wmo support",
+    "participatiewet": "Participation services (without benefit)",
+    "collective": "Collective provisions",
+    "access": "Access conversations and outreach",
+    "external_total": "External social-domain cost",
+    BENEFIT_LINE: "Social-assistance benefit (national BUIG budget)",
+    "budget_rule": "Effect of the budget rule",
+    # domains
+    "finances": "Finances and debt",
+    "work": "Work and daytime activity",
+    "housing": "Housing",
+    "mental_health": "Mental health",
+    "physical_health": "Physical health and ADL",
+    "parenting": "Parenting and youth",
+    "social_isolation": "Social isolation",
+    # household types
+    "single": "One person under 75",
+    "single_75plus": "One person 75+",
+    "couple": "Couple without children",
+    "couple_children": "Couple with children",
+    "single_parent": "Single parent",
+    # channels
+    "gp": "GP",
+    "wijkteam": "Neighbourhood team",
+    "school": "School",
+    "self": "Self-referral",
+    "outreach": "Outreach",
+    "renewal": "Renewal",
+    "escalation": "Escalation",
+    "entitlement": "Entitlement",
+    # groupings
+    "neighbourhood": "Neighbourhood",
+    "household_type": "Household type",
+    "income_quintile": "Income quintile",
+    **{key: o.label for key, o in OUTCOMES.items()},
+}
+
+
+def label(key) -> str:
+    """The human label of an identifier (the identifier itself, tidied, when it has none)."""
+    key = str(key)
+    return LABELS.get(key, key.replace("_", " "))
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 person``, ``2 persons``: a count with the right form of its noun."""
+    return f"{fmt_number(n)} {word if n == 1 else (words or word + 's')}"
+
+
+def months_text(n: int) -> str:
+    """``1 month``, ``12 months``."""
+    return plural(n, "month")
+
+
+def fmt_number(x: float, decimals: int | None = None) -> str:
+    """One number format: thousands separators, never scientific notation.
+
+    Whole numbers of 100 or more get no decimals; smaller ones two significant decimals
+    unless ``decimals`` says otherwise.
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    x = float(x)
+    if decimals is None:
+        decimals = 0 if abs(x) >= 100 else (1 if abs(x) >= 10 else 2)
+    text = f"{x:,.{decimals}f}"
+    return "0" if text.strip("-0.,") == "" else text
+
+
+def fmt_eur(x: float) -> str:
+    """An amount in euros: ``€1,234,567``; millions as ``€12.3M``."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    sign = "−" if x < 0 else ""
+    a = abs(float(x))
+    if a >= 1e6:
+        return f"{sign}€{a / 1e6:,.1f}M"
+    return f"{sign}€{a:,.0f}"
+
+
+def fmt_share(x: float, decimals: int = 1) -> str:
+    """A share as a percentage: ``0.123`` → ``12.3%`` (percentages only for shares)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{100 * float(x):,.{decimals}f}%"
+
+
+def fmt_interval(lo: float, hi: float, fmt=fmt_number) -> str:
+    """A 95% interval: ``5,750 – 6,200``."""
+    return f"{fmt(lo)} – {fmt(hi)}"
