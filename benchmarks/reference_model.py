@@ -67,6 +67,7 @@ from vraagvolgend.problems import ProblemDynamics
 from vraagvolgend.rng import as_seed_sequence
 from vraagvolgend.vocabulary import CHANNELS, INDIVIDUAL_LAWS, LAWS
 
+
 def _dynamics(scenario, households, streams) -> ProblemDynamics:
     dynamics = ProblemDynamics()
     dynamics.setup(scenario, households, streams)
@@ -562,8 +563,7 @@ class Household(mesa.Agent):
 
         # Social assistance: an entitlement that follows the work domain.
         self.on_benefit = (
-            s[WORK] >= BENEFIT_WORK_THRESHOLD
-            and self.income_quintile <= BENEFIT_MAX_QUINTILE
+            s[WORK] >= BENEFIT_WORK_THRESHOLD and self.income_quintile <= BENEFIT_MAX_QUINTILE
         )
 
 
