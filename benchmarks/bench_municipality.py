@@ -36,10 +36,13 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -97,8 +100,13 @@ def measure(n_households: int, months: int, policy: str = "supply-driven") -> di
     }
 
 
-def measure_in_subprocess(n_households: int, months: int, policy: str) -> dict[str, float]:
-    """Run :func:`measure` in a fresh interpreter, so that its peak memory is its own."""
+def measure_in_subprocess(
+    n_households: int, months: int, policy: str, source: str | None = None
+) -> dict[str, float]:
+    """Run :func:`measure` in a fresh interpreter, so that its peak memory is its own.
+
+    ``source``: a ``src`` folder to import vraagvolgend from (another commit's), else the
+    installed one."""
     command = [
         sys.executable,
         __file__,
@@ -109,7 +117,8 @@ def measure_in_subprocess(n_households: int, months: int, policy: str) -> dict[s
         "--policies",
         policy,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = {**os.environ, "PYTHONPATH": source} if source else None
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         sys.exit(f"size {n_households:,} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -195,11 +204,22 @@ def main(argv: list[str] | None = None) -> None:
         default=["supply-driven", "demand-driven"],
         help="policies to run, or none for no formal care (default: %(default)s)",
     )
+    parser.add_argument(
+        "--against",
+        metavar="COMMIT",
+        help="also time another commit side by side (alternating runs) and print the ratio",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="alternating runs per commit with --against"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # one size, as a JSON line
     args = parser.parse_args(argv)
 
     if args.one is not None:
         print(json.dumps(measure(args.one, args.months, args.policies[0])))
+        return
+    if args.against:
+        compare_commits(args)
         return
 
     print(f"vraagvolgend {vv.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}")
@@ -221,6 +241,46 @@ def main(argv: list[str] | None = None) -> None:
     )
     print("(efficiency = time ratio / size ratio: 1.00 is linear, above 1 worse than linear):\n")
     print(scaling_table(results))
+
+
+def compare_commits(args) -> None:
+    """Time this tree and another commit side by side: alternating fresh processes per size
+    and policy, the median of ``--repeats`` runs each; ratio = other ÷ this (≥ 1: this tree is
+    at least as fast)."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        other = Path(tmp) / "other"
+        subprocess.run(
+            ["git", "-C", str(root), "worktree", "add", "--detach", str(other), args.against],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            print(f"this tree vs {args.against}: {args.months} months, {args.repeats} runs each")
+            rows = []
+            for policy in args.policies:
+                for n in args.sizes:
+                    this, that = [], []
+                    for _ in range(args.repeats):
+                        that.append(
+                            measure_in_subprocess(n, args.months, policy, str(other / "src"))
+                        )
+                        this.append(
+                            measure_in_subprocess(n, args.months, policy, str(root / "src"))
+                        )
+                    a = float(np.median([r["s_per_month"] for r in that]))
+                    b = float(np.median([r["s_per_month"] for r in this]))
+                    rows.append([policy, f"{n:,}", f"{a:.4f}", f"{b:.4f}", f"{a / b:.2f}"])
+                    print(f"  {policy}, {n:,}: {a:.4f} s vs {b:.4f} s", flush=True)
+            headers = ["policy", "households", f"s/month {args.against}", "s/month this", "ratio"]
+            print()
+            print(format_table(headers, rows))
+        finally:
+            subprocess.run(
+                ["git", "-C", str(root), "worktree", "remove", "--force", str(other)],
+                check=False,
+                capture_output=True,
+            )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import vraagvolgend as vv
@@ -95,3 +96,107 @@ def test_switch_shares_and_validation():
         PolicySwitch(SupplyDriven(), DemandDriven(), at_month=-1)
     with pytest.raises(ParameterError, match="after"):
         PolicySwitch(SupplyDriven(), "demand-driven", at_month=3)
+
+
+# --- a user's own regime, contract and budget rule survive TOML and comparison folders -------
+
+from dataclasses import dataclass  # noqa: E402
+
+from vraagvolgend.budget import BudgetRule, register_budget_rule  # noqa: E402
+from vraagvolgend.contracts import Contract, register_contract  # noqa: E402
+from vraagvolgend.parameters import param  # noqa: E402
+
+
+@dataclass(frozen=True)
+class OneAtATime(DemandDriven):
+    """A plan that treats one domain at a time, whatever max_parallel says."""
+
+    regime = "one-at-a-time"
+    name: str = param("one-at-a-time", kind="str", source="test", doc="name")
+
+    def select_domains(self, need, severity, in_care):
+        chosen = super().select_domains(need, severity, in_care)
+        return chosen & (np.cumsum(chosen, axis=0) <= 1) & ~in_care.any(axis=0)
+
+
+@register_contract("half_price")
+class HalfPrice(Contract):
+    """Billed at half the catalogue price per client-month (a test contract)."""
+
+    def bill(self, cost_month, intensity, months_in, duration, upcoded):
+        return 0.5 * cost_month * intensity
+
+
+register_contract("full_price")(type("FullPrice", (Contract,), {}))
+
+
+@register_budget_rule("freeze")
+class Freeze(BudgetRule):
+    """Closes intake from the start of every year (a test rule)."""
+
+    def closes_intake(self, budget):
+        return True
+
+
+def test_a_users_regime_contract_and_budget_rule_round_trip_through_toml(tmp_path):
+    policy = OneAtATime().with_changes(contract="half_price", budget_rule="freeze")
+    back = vv.Policy.from_toml(policy.to_toml(tmp_path / "p.toml") and tmp_path / "p.toml")
+    assert type(back) is OneAtATime and back == policy
+    assert back.contract == "half_price" and back.budget_rule == "freeze"
+
+
+def test_a_users_contract_and_rule_change_the_run(small):
+    s = small.with_changes(n_households=1500)
+    full = vv.run(s, SupplyDriven(contract="full_price"), seed=4, months=12)
+    half = vv.run(s, SupplyDriven(contract="half_price"), seed=4, months=12)
+    frozen = vv.run(s, SupplyDriven(budget_rule="freeze"), seed=4, months=12)
+    # Same episodes (neither contract changes durations or referrals), half the bill
+    pd.testing.assert_frame_equal(
+        full.episodes.drop(columns="cost_eur"), half.episodes.drop(columns="cost_eur")
+    )
+    e = half.episodes
+    individual = (e["law"] != "collective") & ~e["provision"].isin(["benefit", "flexible_budget"])
+    np.testing.assert_allclose(
+        half.episodes.loc[individual, "cost_eur"], 0.5 * full.episodes.loc[individual, "cost_eur"]
+    )
+    # A frozen intake starts no individual episode through access
+    started = frozen.episodes.query("start_month >= 1 and law != 'collective'")
+    assert started["channel"].isin(["renewal", "escalation", "entitlement"]).all()
+
+
+def test_a_users_classes_round_trip_through_a_comparison_folder(small, tmp_path):
+    s = small.with_changes(n_households=600, burn_in_months=12)
+    mine = OneAtATime().with_changes(contract="half_price", budget_rule="freeze")
+    switch = PolicySwitch(SupplyDriven(), mine, at_month=6, ramp_months=3)
+    c = vv.compare([SupplyDriven(), mine, switch], s, replications=1, months=12, progress=False)
+    back = vv.Comparison.load(c.save(tmp_path / "cmp"))
+    assert [type(p) for p in back.policies] == [SupplyDriven, OneAtATime, PolicySwitch]
+    assert back.policies[1] == mine
+    assert back.policies[2].after == mine and back.policies[2].at_month == 6
+
+
+def test_policy_switch_round_trips_through_toml(tmp_path):
+    switch = PolicySwitch(SupplyDriven(), DemandDriven(outreach=0.1), at_month=24, ramp_months=6)
+    file = tmp_path / "switch.toml"
+    switch.to_toml(file)
+    back = vv.Policy.from_toml(file)
+    assert back == switch
+
+
+def test_a_partial_policy_table_keeps_the_other_defaults():
+    p = vv.Policy.from_toml('regime = "demand-driven"\n[budget_per_inhabitant]\nwmo = 100.0\n')
+    assert type(p) is DemandDriven
+    default = DemandDriven().budget_per_inhabitant
+    assert p.budget_per_inhabitant == {**default, "wmo": 100.0}
+    p = vv.Policy.from_toml('regime = "supply-driven"\n[contracts]\ntask_capacity = 2.0\n')
+    assert p.contracts.task_capacity == 2.0
+    assert p.contracts.effort_prolongation == SupplyDriven().contracts.effort_prolongation
+
+
+def test_an_unknown_contract_or_regime_gets_a_hint():
+    with pytest.raises(ParameterError, match="did you mean 'output'"):
+        SupplyDriven(contract="outptu")
+    with pytest.raises(ParameterError, match="did you mean 'demand-driven'"):
+        resolve_policy("demand_driven")
+    with pytest.raises(ParameterError, match="regime"):
+        vv.Policy.from_toml('regime = "supply"\n')

@@ -39,6 +39,8 @@ import pytest
 import vraagvolgend as vv
 from vraagvolgend.domains import DOMAINS
 
+pytestmark = pytest.mark.slow  # an object-per-agent reference model: minutes, not seconds
+
 N_HOUSEHOLDS = 1500
 BURN_IN = 24
 MONTHS = 24

@@ -18,7 +18,8 @@ from .domains import DOMAINS, HOUSEHOLD_TYPES, zrm_level
 from .experiments import Experiment, Lever, Uncertainty, run_experiment
 from .financing import Contracts, DemandDriven, Policy, PolicySwitch, SupplyDriven
 from .households import Households, HouseholdView, build_households
-from .model import MunicipalityModel
+from .model import PROCESSES, MunicipalityModel
+from .month import MonthState, Pipeline, Process
 from .network import build_network, to_networkx
 from .parameters import ParameterError
 from .provisions import Catalogue, Provision
@@ -46,6 +47,7 @@ except PackageNotFoundError:  # running from a source tree without installing
 __all__ = [
     "DOMAINS",
     "HOUSEHOLD_TYPES",
+    "PROCESSES",
     "Access",
     "Catalogue",
     "Comparison",
@@ -57,14 +59,17 @@ __all__ = [
     "Households",
     "Lever",
     "LifeEvent",
+    "MonthState",
     "MunicipalityModel",
     "Neighbourhood",
     "Network",
     "ParameterError",
+    "Pipeline",
     "Policy",
     "PolicySwitch",
     "Population",
     "Problems",
+    "Process",
     "Provision",
     "Result",
     "ResultStore",

@@ -253,9 +253,7 @@ class Comparison:
         names = []
         for i, policy in enumerate(self.policies):
             file = f"{i:02d}.toml"
-            if isinstance(policy, PolicySwitch):
-                raise ParameterError("policies", "saving a policy switch is not supported yet")
-            policy.to_toml(out / "policies" / file)
+            policy.to_toml(out / "policies" / file)  # a policy or a switch
             names.append({"name": policy.name, "file": f"policies/{file}"})
         manifest = {
             "kind": "comparison",

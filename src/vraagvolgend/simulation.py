@@ -22,6 +22,7 @@ def run(
     *,
     seed: SeedLike = 0,
     months: int = 60,
+    processes: list | None = None,
 ) -> Result:
     """Simulate a municipality for a number of months and return its tables.
 
@@ -32,6 +33,8 @@ def run(
             counterfactual of problems, stacking and informal support only).
         seed: The run's seed; the same seed gives identical tables.
         months: Months to simulate after the scenario's burn-in (1 … 1200).
+        processes: Processes of your own (:class:`~vraagvolgend.month.Process`), each
+            inserted after the process its ``after`` names.
 
     Returns:
         A :class:`~vraagvolgend.results.Result` with ``households``, ``problems`` and
@@ -49,7 +52,7 @@ def run(
         or not 1 <= months <= MAX_MONTHS
     ):
         raise ParameterError("months", f"{months!r} is out of range: must be 1 … {MAX_MONTHS}")
-    model = MunicipalityModel(scenario, policy, rng=seed)
+    model = MunicipalityModel(scenario, policy, rng=seed, processes=processes)
     model.run_for(months)
     return Result(
         scenario=model.params,
