@@ -554,7 +554,7 @@ class Household(mesa.Agent):
                     pol.review_months,
                     plan_intensity(pol, s[d]),
                 )
-            elif s[d] >= pol.renewal_threshold:
+            elif s[d] >= pol.exit_threshold:
                 self.start_episode(d, ep.provision, month + 1, "renewal")
             else:
                 del self.care[d]
@@ -624,7 +624,7 @@ class ReferenceModel(mesa.Model):
         self.intake_closed = False
         inhabitants = sum(hh.n_persons for hh in households)
         self.annual_budget = (
-            sum(policy.budget_per_inhabitant.values()) * inhabitants if policy is not None else 0
+            sum(scenario.budget.per_inhabitant.values()) * inhabitants if policy is not None else 0
         )
         self.costs: dict[int, dict[str, float]] = {}  # year → cost key → EUR
         self.year_to_date = dict.fromkeys(COST_KEYS, 0.0)

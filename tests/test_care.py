@@ -91,11 +91,12 @@ def test_task_capacity_below_demand_creates_a_waiting_list(care_scenario):
 
 
 def test_budget_rule_cuts_collective_capacity_after_an_overrun(care_scenario):
-    tiny = {"budget_per_inhabitant": {"jeugdwet": 1.0, "wmo": 1.0, "participatiewet": 1.0}}
-    cut = SupplyDriven().with_changes(tiny, budget_rule="cut_collective", budget_cut=0.25)
-    keep = SupplyDriven().with_changes(tiny, budget_rule="none")
-    r_cut = vv.run(care_scenario, cut, seed=6, months=36)
-    r_keep = vv.run(care_scenario, keep, seed=6, months=36)
+    tiny = {"budget.per_inhabitant": {"jeugdwet": 1.0, "wmo": 1.0, "participatiewet": 1.0}}
+    scenario = care_scenario.with_changes(tiny)
+    cut = SupplyDriven().with_changes(budget_rule="cut_collective", budget_cut=0.25)
+    keep = SupplyDriven().with_changes(budget_rule="none")
+    r_cut = vv.run(scenario, cut, seed=6, months=36)
+    r_keep = vv.run(scenario, keep, seed=6, months=36)
     mult = r_cut.monthly.set_index("month")["collective_capacity_multiplier"]
     assert mult[12] == 1.0 and mult[13] == pytest.approx(0.75) and mult[25] == pytest.approx(0.5625)
     assert (r_keep.monthly["collective_capacity_multiplier"] == 1.0).all()
@@ -105,13 +106,12 @@ def test_budget_rule_cuts_collective_capacity_after_an_overrun(care_scenario):
 
 
 def test_cap_rule_stops_individual_intake_when_the_budget_is_spent(care_scenario):
-    tiny = {"budget_per_inhabitant": {"jeugdwet": 20.0, "wmo": 20.0, "participatiewet": 5.0}}
-    capped = SupplyDriven().with_changes(tiny, budget_rule="cap")
-    r = vv.run(care_scenario, capped, seed=6, months=24)
+    tiny = {"budget.per_inhabitant": {"jeugdwet": 20.0, "wmo": 20.0, "participatiewet": 5.0}}
+    scenario = care_scenario.with_changes(tiny)
+    capped = SupplyDriven().with_changes(budget_rule="cap")
+    r = vv.run(scenario, capped, seed=6, months=24)
     assert r.monthly["waiting_list"].max() > 0
-    free = vv.run(
-        care_scenario, SupplyDriven().with_changes(tiny, budget_rule="none"), seed=6, months=24
-    )
+    free = vv.run(scenario, SupplyDriven().with_changes(budget_rule="none"), seed=6, months=24)
     assert individual_cost(r) < individual_cost(free)
 
 

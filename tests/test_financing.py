@@ -184,10 +184,11 @@ def test_policy_switch_round_trips_through_toml(tmp_path):
 
 
 def test_a_partial_policy_table_keeps_the_other_defaults():
-    p = vv.Policy.from_toml('regime = "demand-driven"\n[budget_per_inhabitant]\nwmo = 100.0\n')
+    p = vv.Policy.from_toml('regime = "demand-driven"\n[contracts]\noutput_upcoding = 0.5\n')
     assert type(p) is DemandDriven
-    default = DemandDriven().budget_per_inhabitant
-    assert p.budget_per_inhabitant == {**default, "wmo": 100.0}
+    assert p.contracts == DemandDriven().contracts.with_changes(output_upcoding=0.5)
+    s = vv.Scenario.from_toml("[budget.per_inhabitant]\nwmo = 100.0\n")
+    assert s.budget.per_inhabitant == {**vv.Scenario.default().budget.per_inhabitant, "wmo": 100.0}
     p = vv.Policy.from_toml('regime = "supply-driven"\n[contracts]\ntask_capacity = 2.0\n')
     assert p.contracts.task_capacity == 2.0
     assert p.contracts.effort_prolongation == SupplyDriven().contracts.effort_prolongation

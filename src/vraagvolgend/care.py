@@ -20,7 +20,7 @@ import numpy as np
 
 from .budget import BUDGET_RULES, Budget, BudgetRule
 from .contracts import CONTRACTS, Contract
-from .domains import DOMAINS
+from .domains import DOMAINS, HOUSEHOLD_TYPES
 from .episodes import EpisodeLedger
 from .financing import Policy, PolicySwitch
 from .households import Households
@@ -86,6 +86,7 @@ class CareSystem:
         self.slot = np.full((d, n), -1, dtype=np.int16)
         self.left = np.zeros((d, n), dtype=np.int16)
         self.months_in = np.zeros((d, n), dtype=np.int16)
+        self.goal_months = np.zeros((d, n), dtype=np.int16)  # months the goal has held
         self.intensity = np.zeros((d, n), dtype=F32)
         self.episode = np.full((d, n), -1, dtype=np.int32)
         self.slot_rules = np.zeros((d, n), dtype=np.int8)
@@ -99,6 +100,16 @@ class CareSystem:
         # Entitlements (social assistance): one episode per household and entitlement
         self.entitled = np.full((len(self.entitlements), n), -1, dtype=np.int32)
 
+        # Chronic needs: episodes that no review or reached goal ends while the household is
+        # not self-reliant (household help and aids of the oldest households)
+        self.chronic = np.zeros((d, n), dtype=bool)
+        chronic_type = np.isin(
+            households.household_type, [HOUSEHOLD_TYPES.index(t) for t in self.params.chronic_types]
+        )
+        for name in self.params.chronic_domains:
+            self.chronic[DOMAINS.index(name)] = chronic_type
+        self.chronic_exit = F32(self.params.chronic_exit_severity)
+
         self.rng_access = streams["access"]
         self.rng_care = streams["care"]
         self.avoider = streams["access_setup"].random(n) < self.params.avoider_share
@@ -107,12 +118,11 @@ class CareSystem:
         self.ledger = EpisodeLedger()
         lines = [*self.names, *(f"{x} (idle capacity)" for x in self.names), *EXTRA_LINES]
         line_laws = [*self.laws, *self.laws, "access", "access", "collective"]
-        first = self.levers(1)
         inhabitants = households.n_inhabitants
         self.budget = Budget(
             lines,
             line_laws,
-            {law: v * inhabitants for law, v in first.budget_per_inhabitant.items()},
+            {law: v * inhabitants for law, v in scenario.budget.per_inhabitant.items()},
         )
         self.collective_multiplier = 1.0
         self.intake_closed = False

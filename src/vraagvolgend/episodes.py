@@ -153,6 +153,7 @@ def open_episodes(
     care.slot.ravel()[pos] = prov
     care.left.ravel()[pos] = months
     care.months_in.ravel()[pos] = 0
+    care.goal_months.ravel()[pos] = 0
     care.intensity.ravel()[pos] = intensity
     care.episode.ravel()[pos] = ids
     care.slot_rules.ravel()[pos] = rules

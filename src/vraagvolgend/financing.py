@@ -236,24 +236,93 @@ class Policy(Section):
         source=ASSUMED,
         doc="cut_collective: share of collective capacity cut after an overrun year",
     )
-    budget_per_inhabitant: Mapping[str, float] = param(
-        {"jeugdwet": 280.0, "wmo": 140.0, "participatiewet": 12.0},
-        kind="map",
-        keys=("jeugdwet", "wmo", "participatiewet"),
-        lo=0.0,
-        hi=100_000.0,
-        source="reference municipality A, budget 2021: youth about EUR 16M, Wmo about 8M, "
-        "participation 0.7M net on 57,000 inhabitants",
-        doc="annual budget per inhabitant per law for individual provisions (EUR)",
+    contracts: Contracts = param(
+        Contracts, kind="section", section=Contracts, source="", group="contract response"
     )
-    contracts: Contracts = param(Contracts, kind="section", section=Contracts, source="")
+
+    # The episode lifecycle: the same rules in every regime, each with its own parameters.
+    review_months: int = param(
+        0,
+        kind="int",
+        lo=0,
+        hi=120,
+        source="supply-driven: an indication (beschikking) runs for the provision's typical "
+        "duration and is then renewed or not",
+        doc="months between reviews of an episode (0: at the end of the provision's typical "
+        "duration, the length of an indication)",
+        group="lifecycle",
+    )
+    exit_threshold: float = param(
+        0.4,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source="the problem threshold: ZRM 3 or worse is a problem (domains.py)",
+        doc="an episode's goal is reached when its domain's severity is below this",
+        group="lifecycle",
+    )
+    end_on_goal: bool = param(
+        False,
+        kind="bool",
+        source=ASSUMED,
+        doc="episodes end once their goal is reached (after exit_lag_months), not only at a review",
+        group="lifecycle",
+    )
+    exit_lag_months: int = param(
+        0,
+        kind="int",
+        lo=0,
+        hi=24,
+        source=ASSUMED,
+        doc="with end_on_goal: months the goal must hold before the episode ends",
+        group="lifecycle",
+    )
     continuation: str = param(
         "renew",
         kind="choice",
         keys=CONTINUATIONS,
-        source=ASSUMED,
+        source="supply-driven: a new indication for the same product",
         doc="at a review that does not end it, an episode is renewed (a new episode) or "
         "prolonged (the same episode, resized)",
+        group="lifecycle",
+    )
+    review_factor: float = param(
+        0.0,
+        kind="float",
+        lo=0.0,
+        hi=20.0,
+        source="supply-driven: a renewal is an administrative step, not a conversation",
+        doc="one review costs this many access conversations",
+        group="conversations",
+    )
+    # What a plan does besides provisions (zero: the regime does not do it)
+    network_activation: float = param(
+        0.0,
+        kind="float",
+        lo=0.0,
+        hi=5.0,
+        source="supply-driven: the network is not systematically used (design.md)",
+        doc="extra pull on the household's network while it has an episode",
+        group="network activation",
+    )
+    flexible_budget: float = param(
+        0.0,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source="supply-driven: catalogue products only",
+        doc="probability that a new plan includes a one-off flexible-budget solution",
+        group="flexible budget",
+    )
+    plan_stacking_relief: float = param(
+        0.0,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source="supply-driven: one product per domain, problems addressed separately",
+        doc="while a household is in care, the stacking penalty on its recovery and "
+        "escalation is reduced by this fraction (problems addressed together)",
+        group="integrated plan",
     )
 
     def __init_subclass__(cls, **kwargs):
@@ -289,8 +358,8 @@ class Policy(Section):
         """Build a policy from a mapping that overrides some of its regime's defaults.
 
         Tables merge into the regime's default at every depth (the same rule as scenarios), so
-        a file with ``[budget_per_inhabitant]`` holding only ``wmo = 100`` keeps the other
-        laws' budgets.
+        a file with ``[contracts]`` holding only ``task_capacity = 2`` keeps the other
+        response strengths.
         """
         if not isinstance(data, Mapping):
             raise ParameterError("policy", f"{data!r} is not a table")
@@ -338,12 +407,22 @@ class Policy(Section):
         return np.ones_like(severity, dtype=F32)
 
     def duration(self, standard: np.ndarray) -> np.ndarray:
-        """Months until the episode's end or review, before the contract's response."""
-        return standard
+        """Months until an episode's first (or next) review, before the contract's response.
 
-    def review(self, severity: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        """At the end (or review) of an episode: (continue?, new intensity) per episode."""
-        raise NotImplementedError
+        Args:
+            standard: The provision's typical duration per episode.
+        """
+        if self.review_months == 0:
+            return standard
+        return np.full_like(standard, self.review_months)
+
+    def review(self, severity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """At a review: (continue?, new intensity) per episode.
+
+        An episode continues while its goal is not reached (severity at least
+        ``exit_threshold``), at the intensity the regime sizes for its severity.
+        """
+        return severity >= F32(self.exit_threshold), self.intensity(severity)
 
     def conversation_units(self, n_laws: np.ndarray) -> np.ndarray:
         """Access conversations paid per household that reaches help (in units of one)."""
@@ -351,15 +430,15 @@ class Policy(Section):
 
     def activation(self) -> float:
         """Extra pull on the household's network while it is in care (0 = none)."""
-        return 0.0
+        return self.network_activation
 
     def flexible_share(self) -> float:
         """Probability that a new plan uses the flexible budget."""
-        return 0.0
+        return self.flexible_budget
 
     def review_units(self) -> float:
         """Conversation units paid per review."""
-        return 0.0
+        return self.review_factor
 
 
 @dataclass(frozen=True)
@@ -367,9 +446,10 @@ class SupplyDriven(Policy):
     """Supply-driven (*aanbodgericht*) access: a counter per law and a product per domain.
 
     Every needy domain of a household that reaches help gets its own catalogue product at the
-    standard intensity and duration; one access conversation per law involved. At the end of
-    the standard duration the product is renewed (a new episode) while the domain's severity is
-    still at least ``renewal_threshold``.
+    standard intensity, indicated for the provision's typical duration; one access
+    conversation per law involved. At the end of the indication it is reviewed: renewed (a new
+    episode) while the goal is not reached, ended when it is. The network is not activated and
+    there is no flexible budget. The lifecycle parameters are those of :class:`Policy`.
 
     Example:
         >>> SupplyDriven().with_changes(contract="task", collective_capacity=1.5).contract
@@ -379,17 +459,6 @@ class SupplyDriven(Policy):
     regime: ClassVar[str] = "supply-driven"
 
     name: str = param("supply-driven", kind="str", source=ASSUMED, doc="name of the policy")
-    renewal_threshold: float = param(
-        0.4,
-        kind="float",
-        lo=0.0,
-        hi=1.0,
-        source="assumption: renewal while not fully recovered (ZRM 3 or worse)",
-        doc="an ended product is renewed while the domain's severity is at least this",
-    )
-
-    def review(self, severity, threshold):
-        return severity >= F32(self.renewal_threshold), np.ones_like(severity, dtype=F32)
 
 
 @dataclass(frozen=True)
@@ -417,6 +486,46 @@ class DemandDriven(Policy):
         source="assumption: one plan, reviewed and resized (design.md)",
         doc="at a review that does not end it, an episode is renewed (a new episode) or "
         "prolonged (the same episode, resized)",
+        group="lifecycle",
+    )
+    review_months: int = param(
+        3,
+        kind="int",
+        lo=0,
+        hi=120,
+        source="assumption: plans reviewed every three months (seed articles: periodic "
+        "review and scale-down)",
+        doc="months between reviews of an episode (0: at the end of the provision's typical "
+        "duration, the length of an indication)",
+        group="lifecycle",
+    )
+    review_factor: float = param(
+        0.5,
+        kind="float",
+        lo=0.0,
+        hi=20.0,
+        source="assumption: a review is a short follow-up conversation",
+        doc="one review costs this many access conversations",
+        group="conversations",
+    )
+    network_activation: float = param(
+        0.5,
+        kind="float",
+        lo=0.0,
+        hi=5.0,
+        source="assumption: network activation first (design.md); its strain is modelled; "
+        "family group conferences showed no effect on outcomes (WODC 2016)",
+        doc="extra pull on the household's network while it has an episode",
+        group="network activation",
+    )
+    flexible_budget: float = param(
+        0.15,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source=ASSUMED,
+        doc="probability that a new plan includes a one-off flexible-budget solution",
+        group="flexible budget",
     )
     max_parallel: int = param(
         2,
@@ -425,6 +534,7 @@ class DemandDriven(Policy):
         hi=7,
         source=ASSUMED,
         doc="domains a plan treats at the same time",
+        group="integrated plan",
     )
     root_cause_order: tuple[str, ...] = param(
         [
@@ -441,6 +551,7 @@ class DemandDriven(Policy):
         source="assumption: debt and housing first (seed articles; CPB 2021 on debt → mental "
         "health)",
         doc="order in which a plan takes up a household's problems",
+        group="integrated plan",
     )
     reference_severity: float = param(
         0.7,
@@ -449,28 +560,16 @@ class DemandDriven(Policy):
         hi=1.0,
         source=ASSUMED,
         doc="severity at which the package is the catalogue's standard intensity",
+        group="package sizing",
     )
     min_intensity: float = param(
-        0.3, kind="float", lo=0.0, hi=1.0, source=ASSUMED, doc="smallest package intensity"
-    )
-    review_months: int = param(
-        3, kind="int", lo=1, hi=60, source=ASSUMED, doc="months between plan reviews"
-    )
-    network_activation: float = param(
-        0.5,
-        kind="float",
-        lo=0.0,
-        hi=5.0,
-        source="assumption: network activation first (design.md); its strain is modelled",
-        doc="extra pull on the household's network while in a plan",
-    )
-    flexible_budget: float = param(
-        0.15,
+        0.3,
         kind="float",
         lo=0.0,
         hi=1.0,
         source=ASSUMED,
-        doc="probability that a new plan includes a flexible-budget solution",
+        doc="smallest package intensity",
+        group="package sizing",
     )
     conversation_factor: float = param(
         3.0,
@@ -479,14 +578,7 @@ class DemandDriven(Policy):
         hi=20.0,
         source="assumption: the integrated conversation takes about three times as long",
         doc="one integrated conversation costs this many single conversations",
-    )
-    review_factor: float = param(
-        0.5,
-        kind="float",
-        lo=0.0,
-        hi=20.0,
-        source=ASSUMED,
-        doc="one review costs this many single conversations",
+        group="conversations",
     )
 
     def _check(self) -> None:
@@ -510,23 +602,8 @@ class DemandDriven(Policy):
         sized = severity / F32(self.reference_severity)
         return np.clip(sized, F32(self.min_intensity), F32(1.5)).astype(F32)
 
-    def duration(self, standard):
-        return np.full_like(standard, self.review_months)
-
-    def review(self, severity, threshold):
-        return severity >= F32(threshold), self.intensity(severity)
-
     def conversation_units(self, n_laws):
         return np.where(n_laws > 0, self.conversation_factor, 0.0)
-
-    def activation(self):
-        return self.network_activation
-
-    def flexible_share(self):
-        return self.flexible_budget
-
-    def review_units(self):
-        return self.review_factor
 
 
 @dataclass(frozen=True)

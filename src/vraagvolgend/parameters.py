@@ -47,6 +47,7 @@ def param(
     inner_keys: tuple[str, ...] | None = None,
     section: type | None = None,
     doc: str = "",
+    group: str = "",
 ) -> Any:
     """Declare a parameter field.
 
@@ -64,6 +65,8 @@ def param(
         inner_keys: Allowed inner keys of a ``map2``.
         section: The section class for ``section``, ``sections`` and ``named``.
         doc: One line on what the parameter means.
+        group: The mechanism the parameter belongs to (for explanations of differences
+            between policies); empty: the parameter is a mechanism of its own.
     """
     meta = {
         "kind": kind,
@@ -74,6 +77,7 @@ def param(
         "inner_keys": inner_keys,
         "section": section,
         "doc": doc,
+        "group": group,
     }
     if isinstance(default, dict | list | tuple) or kind in ("section", "sections", "named"):
         return field(default_factory=lambda: _copy_default(default), metadata=meta)

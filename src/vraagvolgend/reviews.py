@@ -46,7 +46,9 @@ class Reviews(Process):
         care.left.ravel()[pos] -= 1
         care.months_in.ravel()[pos] += 1
         self.escalate(state, pos, severity, contract)
+        self.end_on_goal(state, severity)
 
+        pos = care.running[care.slot.ravel()[care.running] >= 0]
         due = pos[care.left.ravel()[pos] <= 0]
         share_new = care.share_new(month)
         if share_new > 0:  # during a switch, reviews move over to the new way of working
@@ -58,7 +60,8 @@ class Reviews(Process):
             sel = due[care.slot_rules.ravel()[due] == i]
             if len(sel) == 0:
                 continue
-            keep, intensity = regime.review(severity.ravel()[sel], care.threshold)
+            keep, intensity = regime.review(severity.ravel()[sel])
+            keep |= care.chronic.ravel()[sel] & (severity.ravel()[sel] >= care.chronic_exit)
             stop, go = sel[~keep], sel[keep]
             care.ledger.end(care.episode.ravel()[stop], month)
             care.slot.ravel()[stop] = -1
@@ -87,6 +90,29 @@ class Reviews(Process):
         state.costs[care.line("conversation")] += review_cost * care.params.conversation_cost
         care.running = care.running[care.slot.ravel()[care.running] >= 0]  # drop the ended
         self.served = care.served()
+
+    def end_on_goal(self, state: MonthState, severity) -> None:
+        """End episodes whose goal has held for the regime's lag, without waiting for a review.
+
+        Chronic needs (``access.chronic_domains`` of ``access.chronic_types``) are exempt:
+        their episodes end only at a review, and only once the household is self-reliant.
+        """
+        care, month = self.care, state.month
+        pos = care.running[care.slot.ravel()[care.running] >= 0]
+        rule = care.slot_rules.ravel()[pos]
+        for i, regime in enumerate(care.regimes):
+            if not regime.end_on_goal:
+                continue
+            sel = pos[rule == i]
+            reached = (severity.ravel()[sel] < F32(regime.exit_threshold)) & ~care.chronic.ravel()[
+                sel
+            ]
+            held = np.where(reached, care.goal_months.ravel()[sel] + 1, 0)
+            care.goal_months.ravel()[sel] = held
+            stop = sel[held > regime.exit_lag_months]
+            care.ledger.end(care.episode.ravel()[stop], month)
+            care.slot.ravel()[stop] = -1
+            state.counts["ended_on_goal"] = state.counts.get("ended_on_goal", 0) + len(stop)
 
     def escalate(self, state: MonthState, pos, severity, contract) -> None:
         """Move running episodes to the provision they escalate to (from next month)."""

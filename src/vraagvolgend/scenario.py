@@ -34,6 +34,7 @@ from .vocabulary import CHANNELS
 __all__ = [
     "Access",
     "LifeEvent",
+    "MunicipalBudget",
     "Neighbourhood",
     "Network",
     "Population",
@@ -686,11 +687,57 @@ class Access(Section):
         doc="cost of one access conversation (keukentafelgesprek) at one counter (EUR)",
     )
 
+    chronic_types: tuple[str, ...] = param(
+        [],
+        kind="strs",
+        keys=T,
+        source=ASSUMED,
+        doc="household types whose needs in chronic_domains are chronic",
+    )
+    chronic_domains: tuple[str, ...] = param(
+        [],
+        kind="strs",
+        keys=D,
+        source=ASSUMED,
+        doc="domains in which the needs of chronic_types are chronic: their care ends at a "
+        "review only once the household is self-reliant, never on an early goal",
+    )
+    chronic_exit_severity: float = param(
+        0.2,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source="ZRM 5 (fully self-reliant) below 0.2 (domains.py)",
+        doc="chronic care ends at a review only below this severity",
+    )
+
     def _check(self) -> None:
         missing = [c for c in CHANNELS if c not in self.channel_shares]
         if missing:
             raise ParameterError(f"{self._path}.channel_shares.{missing[0]}", "is missing")
         _shares_sum_to_one(f"{self._path}.channel_shares", self.channel_shares)
+
+
+@dataclass(frozen=True)
+class MunicipalBudget(Section):
+    """The municipality's annual budget for individual provisions (the same for every policy).
+
+    A single run uses ``per_inhabitant``. :func:`~vraagvolgend.comparison.compare` sets one
+    budget for all the policies it compares by the documented rule of :meth:`from_spending`.
+    """
+
+    _path = "budget"
+
+    per_inhabitant: Mapping[str, float] = param(
+        {"jeugdwet": 280.0, "wmo": 140.0, "participatiewet": 12.0},
+        kind="map",
+        keys=("jeugdwet", "wmo", "participatiewet"),
+        lo=0.0,
+        hi=100_000.0,
+        source="reference municipality A, realised 2021: youth about EUR 16M, Wmo about 8M, "
+        "participation 0.7M net on 57,000 inhabitants",
+        doc="annual budget per inhabitant per law for individual provisions (EUR)",
+    )
 
 
 @dataclass(frozen=True)
@@ -744,6 +791,9 @@ class Scenario(Section):
     support: Support = param(Support, kind="section", section=Support, source="")
     access: Access = param(Access, kind="section", section=Access, source="")
     provisions: Catalogue = param(Catalogue, kind="section", section=Catalogue, source="")
+    budget: MunicipalBudget = param(
+        MunicipalBudget, kind="section", section=MunicipalBudget, source=""
+    )
 
     def _check(self) -> None:
         if not self.neighbourhoods:
