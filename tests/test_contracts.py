@@ -8,7 +8,7 @@ import pytest
 from vraagvolgend.contracts import CONTRACTS, Contract
 from vraagvolgend.financing import Contracts
 
-P = Contracts()
+P = Contracts(effort_prolongation=0.25, effort_over_provision=0.15)
 MONTHS = np.array([4, 9, 24])
 ONES = np.ones(3, dtype=np.float32)
 INDIVIDUAL = np.array([True, True, False])
@@ -41,6 +41,10 @@ def test_billing():
     np.testing.assert_allclose(output, [600.0, 0.0])
     output = CONTRACTS["output"](P).bill(cost, np.ones(2, np.float32), np.array([4, 4]), dur, up)
     np.testing.assert_allclose(output, [600.0, 900.0])  # upcoded: × 1.5
+    strong = Contracts(effort_prolongation=1.0, output_shortening=0.5)
+    assert CONTRACTS["effort"](strong).exit_lag(1) == 3  # (1 + 1) × 2 − 1
+    assert CONTRACTS["output"](strong).exit_lag(1) == 0
+    assert Contract(P).exit_lag(1) == 1
     assert CONTRACTS["task"].lump_sum and not CONTRACTS["effort"].lump_sum
     assert CONTRACTS["task"](P).capacity(np.array([10.0]))[0] == pytest.approx(10.0)
     assert np.isinf(CONTRACTS["effort"](P).capacity(np.array([10.0]))).all()

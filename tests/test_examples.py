@@ -101,4 +101,4 @@ def test_notebook_display_and_plots():
     assert len(r.plot().axes[0].lines) == 4  # households served per law
     c = vv.compare(["supply-driven", "demand-driven"], s, replications=2, months=12, progress=False)
     assert "<table" in c._repr_html_()
-    assert len(c.plot().axes[0].patches) == 2 * 6
+    assert len(c.plot().axes[0].patches) == 2 * 7

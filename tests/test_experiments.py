@@ -45,7 +45,7 @@ def test_summary_layout_and_paired_intervals(tiny):
     assert dd.loc["external_total", "difference_ci_low"] < diff.mean()
     assert (c.summary["ci_low"] <= c.summary["mean"]).all()
     assert "external_total" in str(c) and "youth_care_share" in str(c)
-    assert c.table().shape == (7, 2)
+    assert c.table().shape == (8, 2)
 
 
 def test_replications_use_distinct_seeds(tiny):

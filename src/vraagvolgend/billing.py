@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .financing import PolicySwitch
 from .month import MonthState, Process
 
 __all__ = ["Billing"]
@@ -76,4 +77,6 @@ class Billing(Process):
         line[care.line("network_programme")] += (
             pol.network_programme * pol.network_programme_cost * care.n / 12.0
         )
+        if isinstance(care.policy, PolicySwitch):
+            line[care.line("implementation")] += care.policy.implementation_at(month)
         costs += line

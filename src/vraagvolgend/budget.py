@@ -169,12 +169,14 @@ class Budgeting(Process):
         self.care = model.care
         self.costs = np.zeros(len(self.care.budget.line_names))
         self.multiplier = 1.0
+        self.intake_closed = False
 
     def step(self, state: MonthState) -> None:
         care = self.care
         care.budget.add(state.month, state.costs)
         self.costs = state.costs
         self.multiplier = care.collective_multiplier  # in effect this month
+        self.intake_closed = care.intake_closed
         if is_year_end(state.month):
             overran = care.budget.close_year(state.month // 12, exclude={BENEFIT_LINE})
             care.budget_rule(state.month).at_year_end(care, overran)
@@ -182,7 +184,10 @@ class Budgeting(Process):
 
     def reporters(self) -> dict[str, float]:
         laws = self.care.budget.line_laws
-        out = {"collective_capacity_multiplier": self.multiplier}
+        out = {
+            "collective_capacity_multiplier": self.multiplier,
+            "intake_closed": int(self.intake_closed),
+        }
         for law in (*LAWS, "access"):
             out[f"cost_{law}"] = float(self.costs[laws == law].sum())
         return out

@@ -31,7 +31,7 @@ __all__ = ["EXTRA_LINES", "CareSystem"]
 
 F32 = np.float32
 #: Cost lines besides the provisions and their idle capacity.
-EXTRA_LINES = ("conversation", "outreach", "network_programme")
+EXTRA_LINES = ("conversation", "outreach", "network_programme", "implementation")
 
 
 class CareSystem:
@@ -117,7 +117,7 @@ class CareSystem:
         # Money: the ledger of episodes, the cost lines and the budget
         self.ledger = EpisodeLedger()
         lines = [*self.names, *(f"{x} (idle capacity)" for x in self.names), *EXTRA_LINES]
-        line_laws = [*self.laws, *self.laws, "access", "access", "collective"]
+        line_laws = [*self.laws, *self.laws, "access", "access", "collective", "access"]
         inhabitants = households.n_inhabitants
         self.budget = Budget(
             lines,

@@ -26,21 +26,10 @@ from .parameters import ParameterError
 from .rng import SeedLike, as_seed_sequence
 from .scenario import Scenario
 from .simulation import run
+from .vocabulary import COST_LINES, INDIVIDUAL_LAWS
 
 __all__ = ["COST_LINES", "Comparison", "compare", "mean_ci", "run_details", "summarise_run"]
 
-#: Cost lines of the summary: the three laws' individual provisions (participation services
-#: without the benefit), the benefit itself, collective provisions, access, and the external
-#: total (everything but the benefit, as municipal accounts report it).
-COST_LINES = (
-    "jeugdwet",
-    "wmo",
-    "participatiewet",
-    "collective",
-    "access",
-    "external_total",
-    "benefit",
-)
 OUTCOMES = (
     "mean_severity",
     "share_3plus_problems",
@@ -59,7 +48,7 @@ def summarise_run(result) -> dict[str, float]:
     costs = result.costs
     years = costs["year"].nunique()
     benefit = costs["provision"] == "benefit"
-    by_law = costs[~benefit].groupby("law")["cost_eur"].sum() / years
+    by_law = costs[~benefit].groupby("law", observed=True)["cost_eur"].sum() / years
     out = {f"cost_{law}": float(by_law.get(law, 0.0)) for law in COST_LINES[:5]}
     out["cost_external_total"] = float(costs.loc[~benefit, "cost_eur"].sum() / years)
     out["cost_benefit"] = float(costs.loc[benefit, "cost_eur"].sum() / years)
@@ -372,6 +361,82 @@ def _format(table: pd.DataFrame, label: str) -> str:
     return pd.DataFrame(rows).to_string(index=False)
 
 
+def without_budget_rule(policy):
+    """The same policy (or switch) with budget rule ``none``: the budget rule's counterfactual."""
+    if isinstance(policy, PolicySwitch):
+        return PolicySwitch(
+            without_budget_rule(policy.before),
+            without_budget_rule(policy.after),
+            policy.at_month,
+            policy.ramp_months,
+            policy.name,
+            policy.implementation_cost,
+        )
+    return policy.with_changes(budget_rule="none")
+
+
+def _rule_acted(result) -> bool:
+    m = result.monthly
+    return bool((m["collective_capacity_multiplier"] < 1).any() or m["intake_closed"].any())
+
+
+def municipal_budget(reference, scenario: Scenario) -> Scenario:
+    """The scenario with the budget set by the documented rule.
+
+    The municipality's annual budget per law for individual provisions is the baseline
+    policy's spending in year 1 of a run without a budget rule, plus the scenario's
+    ``budget.margin`` (reference municipality A budgeted 4.7% above what it spent). Every policy
+    compared gets this one budget: the budget is the municipality's, not the regime's.
+
+    Args:
+        reference: The baseline policy's run without a budget rule.
+        scenario: The scenario to set the budget in.
+    """
+    costs = reference.costs
+    year1 = costs[(costs["year"] == 1) & (costs["provision"] != "benefit")]
+    spent = year1.groupby("law", observed=True)["cost_eur"].sum()
+    inhabitants = float(reference.households["n_persons"].sum())
+    factor = (1 + scenario.budget.margin) / inhabitants
+    per_inhabitant = {law: float(spent.get(law, 0.0)) * factor for law in INDIVIDUAL_LAWS}
+    return scenario.with_changes({"budget.per_inhabitant": per_inhabitant})
+
+
+def replicate(scenario: Scenario, policies, seed, months: int):
+    """One replication of a comparison: every policy on one seed (common random numbers).
+
+    Sets the budget by the documented rule (:func:`municipal_budget`, when the scenario's
+    ``budget.set_from_baseline`` is on), runs every policy, and where a policy's budget rule
+    acted, runs it again without the rule on the same seed: the difference in external cost is
+    the budget rule's effect (``cost_budget_rule``; zero where the rule never acted).
+
+    Returns:
+        (one row per policy with its cost lines and outcomes, {detail name: tables}).
+    """
+    reference = None
+    if scenario.budget.set_from_baseline:
+        reference = run(scenario, without_budget_rule(policies[0]), seed=seed, months=months)
+        scenario = municipal_budget(reference, scenario)
+    rows, details = [], {}
+    for i, policy in enumerate(policies):
+        result = run(scenario, policy, seed=seed, months=months)
+        row = {"policy": policy.name, **summarise_run(result)}
+        if _rule_acted(result):
+            free = reference if (i == 0 and reference is not None) else None
+            free = free or run(scenario, without_budget_rule(policy), seed=seed, months=months)
+            row["cost_budget_rule"] = (
+                row["cost_external_total"] - summarise_run(free)["cost_external_total"]
+            )
+        else:
+            row["cost_budget_rule"] = 0.0
+        row["budget_eur"] = float(sum(scenario.budget.per_inhabitant.values())) * float(
+            result.households["n_persons"].sum()
+        )
+        rows.append(row)
+        for name, table in run_details(result).items():
+            details.setdefault(name, []).append(table.assign(policy=policy.name))
+    return rows, details
+
+
 def compare(
     policies: Sequence[Policy | PolicySwitch | str],
     scenario: Scenario | None = None,
@@ -419,15 +484,12 @@ def compare(
     rows = []
     details: dict[str, list[pd.DataFrame]] = {}
     disable = None if progress is None else not progress
-    with tqdm(total=replications * len(resolved), desc="runs", disable=disable) as bar:
+    with tqdm(total=replications, desc="replications", disable=disable) as bar:
         for r, child in enumerate(children):
-            for policy in resolved:
-                result = run(scenario, policy, seed=child, months=months)
-                rows.append({"policy": policy.name, "replication": r, **summarise_run(result)})
-                for name, table in run_details(result).items():
-                    details.setdefault(name, []).append(
-                        table.assign(policy=policy.name, replication=r)
-                    )
-                bar.update()
+            run_rows, run_details_ = replicate(scenario, resolved, child, months)
+            rows += [{**row, "replication": r} for row in run_rows]
+            for name, tables in run_details_.items():
+                details.setdefault(name, []).extend(t.assign(replication=r) for t in tables)
+            bar.update()
     merged = {name: pd.concat(tables, ignore_index=True) for name, tables in details.items()}
     return Comparison(pd.DataFrame(rows), resolved, scenario, months, seed, merged)

@@ -18,8 +18,8 @@ TOML round trip.
 
 Example:
     >>> from vraagvolgend.contracts import CONTRACTS
-    >>> sorted(CONTRACTS)
-    ['effort', 'output', 'task']
+    >>> {"effort", "output", "task"} <= set(CONTRACTS)
+    True
 """
 
 from __future__ import annotations
@@ -76,6 +76,11 @@ class Contract:
         """
         return np.asarray(months).astype(np.int16), np.asarray(intensity).astype(F32)
 
+    def exit_lag(self, lag: int) -> int:
+        """Months an individual episode runs on after its goal is reached (the regime's
+        ``exit_lag_months`` is the lag without any incentive)."""
+        return lag
+
     def _stretch(self, months, individual, factor: float):
         return np.where(individual, np.maximum(np.rint(months * factor), 1), months)
 
@@ -108,7 +113,8 @@ class Contract:
 class Effort(Contract):
     """Effort-based (*inspanningsgericht*): price × hours.
 
-    Trajectories last ``1 + effort_prolongation`` times as long, hours billed are
+    Months to the next review, and the months care runs on after its goal is reached, are
+    ``1 + effort_prolongation`` times as long; hours billed are
     ``1 + effort_over_provision`` times the hours needed, and a share
     ``effort_induced_referral`` of light needs is referred on anyway.
     """
@@ -116,6 +122,9 @@ class Effort(Contract):
     def response(self, months, intensity, individual):
         months = self._stretch(months, individual, 1 + self.params.effort_prolongation)
         return super().response(months, intensity, individual)
+
+    def exit_lag(self, lag: int) -> int:
+        return round((lag + 1) * (1 + self.params.effort_prolongation)) - 1
 
     def induced_referral(self) -> float:
         return self.params.effort_induced_referral
@@ -128,7 +137,8 @@ class Effort(Contract):
 class Output(Contract):
     """Output-based (*outputgericht*): a price per trajectory.
 
-    Trajectories last ``1 − output_shortening`` times the standard duration; a share
+    Months to the next review, and the months care runs on after its goal is reached, are
+    ``1 − output_shortening`` times as long; a share
     ``output_upcoding`` is billed at ``output_upcode_factor`` times the tariff. The price of a
     trajectory (cost per month × standard duration) is billed at its start and again after
     every (shortened) standard duration that the episode runs on.
@@ -137,6 +147,9 @@ class Output(Contract):
     def response(self, months, intensity, individual):
         months = self._stretch(months, individual, 1 - self.params.output_shortening)
         return super().response(months, intensity, individual)
+
+    def exit_lag(self, lag: int) -> int:
+        return max(round((lag + 1) * (1 - self.params.output_shortening)) - 1, 0)
 
     def upcoded(self, individual, u):
         return individual & (u < self.params.output_upcoding)

@@ -4,7 +4,9 @@ A running provision adds recovery probability to the domains it acts on (the cat
 per domain, times the episode's intensity) and slows the escalation of its domain
 (mitigation); one-off flexible-budget solutions add their effect this month. A regime's plan
 may activate the household's network (``network_activation``), which
-:mod:`vraagvolgend.support` reads. Only households in care get a row in the effects table.
+:mod:`vraagvolgend.support` reads, and lower the stacking penalty on the household's recovery
+and escalation while it runs (``plan_stacking_relief``: problems addressed together), which
+:mod:`vraagvolgend.problems` reads. Only households in care get a row in the effects table.
 """
 
 from __future__ import annotations
@@ -64,4 +66,12 @@ class CareEffectsProcess(Process):
         activation[hh[plan]] = by_rule[rule[plan]]
         if len(flex_hh):
             activation[flex_hh] = np.maximum(activation[flex_hh], by_rule[flex_rules])
-        state.effects = CareEffects(row_of, table, mitigation, activation)
+
+        # Stacking relief of integrated plans, for households with an episode in one
+        relief_by_rule = np.array([r.plan_stacking_relief for r in care.regimes], dtype=F32)
+        relief = None
+        if relief_by_rule.any():
+            relief = np.zeros(n, dtype=F32)
+            with_relief = relief_by_rule[rule] > 0
+            relief[hh[with_relief]] = relief_by_rule[rule[with_relief]]
+        state.effects = CareEffects(row_of, table, mitigation, activation, relief)

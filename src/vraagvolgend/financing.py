@@ -91,27 +91,31 @@ class Contracts(Section):
     _path = "contracts"
 
     effort_prolongation: float = param(
-        0.25,
+        0.0,
         kind="float",
         lo=0.0,
         hi=5.0,
-        source="assumption: price × hours pays to prolong (VNG / i-Sociaal Domein)",
-        doc="effort-based: trajectories last (1 + this) × the standard duration",
+        source="counterfactual: observed practice, mostly effort-based contracts (VNG), whose "
+        "durations the catalogue and the lifecycle already reflect; above 0: stronger than "
+        "observed (price × hours pays to prolong)",
+        doc="effort-based: months to the next review are (1 + this) × the regime's",
     )
     effort_over_provision: float = param(
-        0.15,
+        0.0,
         kind="float",
         lo=0.0,
         hi=5.0,
-        source="assumption: price × hours pays to over-provide",
+        source="counterfactual: observed practice; the catalogue's prices are realised costs "
+        "under mostly effort-based contracts; above 0: more over-provision than observed",
         doc="effort-based: hours billed are (1 + this) × the hours needed",
     )
     effort_induced_referral: float = param(
-        0.2,
+        0.0,
         kind="float",
         lo=0.0,
         hi=1.0,
-        source="assumption; referrals grew 14% faster where team members were employed by care "
+        source="counterfactual: observed practice (the access parameters are calibrated to it); "
+        "up to about 0.14: referrals grew 14% faster where team members were employed by care "
         "providers (CPB 2019)",
         doc="effort-based: share of light needs referred to an individual provision anyway "
         "(supplier-induced referral)",
@@ -121,8 +125,9 @@ class Contracts(Section):
         kind="float",
         lo=0.0,
         hi=0.95,
-        source="assumption: a fixed price per trajectory pays to end early",
-        doc="output-based: trajectories last (1 − this) × the standard duration",
+        source="assumption, relative to observed (effort-based) practice: a fixed price per "
+        "trajectory pays to end early",
+        doc="output-based: months to the next review are (1 − this) × the regime's",
     )
     output_upcoding: float = param(
         0.2,
@@ -262,18 +267,20 @@ class Policy(Section):
         group="lifecycle",
     )
     end_on_goal: bool = param(
-        False,
+        True,
         kind="bool",
-        source=ASSUMED,
+        source="providers end care whose goal is reached; the catalogue's durations are typical "
+        "lengths, not floors (CBS 85096NED: 33% of youth-care trajectories end within 6 months)",
         doc="episodes end once their goal is reached (after exit_lag_months), not only at a review",
         group="lifecycle",
     )
     exit_lag_months: int = param(
-        0,
+        1,
         kind="int",
         lo=0,
         hi=24,
-        source=ASSUMED,
+        source="assumption, the same in both regimes: a closing conversation the month after "
+        "the goal is reached; trajectory lengths checked against CBS 85096NED",
         doc="with end_on_goal: months the goal must hold before the episode ends",
         group="lifecycle",
     )
@@ -571,6 +578,17 @@ class DemandDriven(Policy):
         doc="smallest package intensity",
         group="package sizing",
     )
+    plan_stacking_relief: float = param(
+        0.1,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source="assumption, modest because the evidence is thin: seed articles claim root causes "
+        "addressed together; family group conferences showed no effect (WODC 2016)",
+        doc="while a household is in care, the stacking penalty on its recovery and "
+        "escalation is reduced by this fraction (problems addressed together)",
+        group="integrated plan",
+    )
     conversation_factor: float = param(
         3.0,
         kind="float",
@@ -613,7 +631,9 @@ class PolicySwitch:
     Up to and including ``at_month`` every decision follows ``before``. Over the next
     ``ramp_months`` a growing share of new access decisions (and reviews) follows ``after``;
     contract, levers and budget rule of ``after`` apply from the month after the switch.
-    Households already in care keep their running provision until its review.
+    Households already in care keep their running provision until its review. The switch's
+    ``implementation_cost`` (EUR: training, new contracts, double running) is booked on the
+    access line, spread evenly over the ramp-up months.
 
     Example:
         >>> s = PolicySwitch(SupplyDriven(), DemandDriven(), at_month=24, ramp_months=12)
@@ -626,6 +646,7 @@ class PolicySwitch:
     at_month: int
     ramp_months: int = 12
     name: str = ""
+    implementation_cost: float = 0.0
 
     def __post_init__(self):
         for label in ("before", "after"):
@@ -635,6 +656,12 @@ class PolicySwitch:
             raise ParameterError("at_month", f"{self.at_month!r} must be an int ≥ 0")
         if not isinstance(self.ramp_months, int) or self.ramp_months < 0:
             raise ParameterError("ramp_months", f"{self.ramp_months!r} must be an int ≥ 0")
+        cost = self.implementation_cost
+        if isinstance(cost, bool) or not isinstance(cost, int | float) or not 0 <= cost <= 1e10:
+            raise ParameterError(
+                "implementation_cost", f"{cost!r} must be a number between 0 and 1e10 (EUR)"
+            )
+        object.__setattr__(self, "implementation_cost", float(cost))
         if not self.name:
             name = f"{self.before.name} → {self.after.name} at month {self.at_month}"
             object.__setattr__(self, "name", name)
@@ -647,6 +674,11 @@ class PolicySwitch:
             return 1.0
         return min(1.0, (month - self.at_month) / self.ramp_months)
 
+    def implementation_at(self, month: int) -> float:
+        """The switch's implementation cost booked in ``month`` (spread over the ramp-up)."""
+        spread = max(self.ramp_months, 1)
+        return self.implementation_cost / spread if 0 < month - self.at_month <= spread else 0.0
+
     def policy_at(self, month: int) -> Policy:
         """The policy whose contract, levers and budget rule apply in ``month``."""
         return self.before if month <= self.at_month else self.after
@@ -657,6 +689,7 @@ class PolicySwitch:
                 "at_month": self.at_month,
                 "ramp_months": self.ramp_months,
                 "name": self.name,
+                "implementation_cost": self.implementation_cost,
             },
             "before": self.before.to_dict(),
             "after": self.after.to_dict(),
@@ -673,8 +706,9 @@ class PolicySwitch:
         if not isinstance(switch, Mapping):
             raise ParameterError("switch", "is not a table")
         for key in switch:
-            if key not in ("at_month", "ramp_months", "name"):
-                raise _unknown_key("switch", key, ["at_month", "ramp_months", "name"])
+            allowed = ["at_month", "ramp_months", "name", "implementation_cost"]
+            if key not in allowed:
+                raise _unknown_key("switch", key, allowed)
         if "at_month" not in switch:
             raise ParameterError("switch.at_month", "is missing")
         sides = {}
@@ -703,6 +737,7 @@ class PolicySwitch:
             f"at_month = {self.at_month}",
             f"ramp_months = {self.ramp_months}",
             f"name = {json.dumps(self.name, ensure_ascii=False)}",
+            f"implementation_cost = {self.implementation_cost!r}",
         ]
         for side in ("before", "after"):
             p = getattr(self, side)

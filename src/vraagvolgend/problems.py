@@ -58,13 +58,16 @@ class CareEffects:
         mitigation: (mitigation per provision with a 0 appended, flat provision per entry with
             −1 for none, flat intensity per entry).
         activation: Per household: extra pull on its network.
+        stacking_relief: Per household: the fraction by which an integrated plan lowers the
+            stacking penalty on its recovery and escalation (``None``: none anywhere).
     """
 
-    def __init__(self, row_of, recovery, mitigation, activation):
+    def __init__(self, row_of, recovery, mitigation, activation, stacking_relief=None):
         self.row = row_of
         self.recovery = np.vstack([recovery, np.zeros((1, recovery.shape[1]), F32)])  # −1: none
         self.mitigation = mitigation
         self.activation = activation
+        self.stacking_relief = stacking_relief
 
     def recovery_at(self, domain: np.ndarray, household: np.ndarray) -> np.ndarray:
         """Recovery probability added at the given (domain, household) entries."""
@@ -233,6 +236,9 @@ class ProblemDynamics(Process):
         dom, hh = np.divmod(idx, n)
         sev = severity.ravel()[idx]
         stack = np.maximum(state.n_active[hh].astype(F32) - 1, 0)
+        if care is not None and care.stacking_relief is not None:
+            # Problems addressed together in one plan stack less (an integrated plan)
+            stack *= 1 - care.stacking_relief[hh]
         cov = coverage[hh]
         recover_p = self.recovery[dom] / (1 + F32(self.params.recovery_stacking) * stack)
         recover_p += (sev < self.light_limit) * (self.light_recovery * cov)

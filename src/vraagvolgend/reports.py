@@ -35,6 +35,7 @@ LINE_LABELS = {
     "access": "Access conversations and outreach",
     "external_total": "External social-domain cost (all above)",
     "benefit": "Social-assistance benefit (national BUIG budget)",
+    "budget_rule": "Of which the budget rule's effect",
 }
 OUTCOME_LABELS = {
     "mean_severity": "Mean problem severity (0–1), last year end",

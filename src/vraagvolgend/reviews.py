@@ -98,18 +98,23 @@ class Reviews(Process):
         their episodes end only at a review, and only once the household is self-reliant.
         """
         care, month = self.care, state.month
+        contract = care.contract(month)
         pos = care.running[care.slot.ravel()[care.running] >= 0]
         rule = care.slot_rules.ravel()[pos]
         for i, regime in enumerate(care.regimes):
             if not regime.end_on_goal:
                 continue
             sel = pos[rule == i]
-            reached = (severity.ravel()[sel] < F32(regime.exit_threshold)) & ~care.chronic.ravel()[
-                sel
-            ]
+            chronic = care.chronic.ravel()[sel]
+            reached = (severity.ravel()[sel] < F32(regime.exit_threshold)) & ~chronic
             held = np.where(reached, care.goal_months.ravel()[sel] + 1, 0)
             care.goal_months.ravel()[sel] = held
-            stop = sel[held > regime.exit_lag_months]
+            # The contract's incentive applies to individual provisions only
+            individual = care.billed_individually[care.slot.ravel()[sel]]
+            lag = np.where(
+                individual, contract.exit_lag(regime.exit_lag_months), regime.exit_lag_months
+            )
+            stop = sel[held > lag]
             care.ledger.end(care.episode.ravel()[stop], month)
             care.slot.ravel()[stop] = -1
             state.counts["ended_on_goal"] = state.counts.get("ended_on_goal", 0) + len(stop)

@@ -688,14 +688,14 @@ class Access(Section):
     )
 
     chronic_types: tuple[str, ...] = param(
-        [],
+        ["single_75plus"],
         kind="strs",
         keys=T,
         source=ASSUMED,
         doc="household types whose needs in chronic_domains are chronic",
     )
     chronic_domains: tuple[str, ...] = param(
-        [],
+        ["physical_health"],
         kind="strs",
         keys=D,
         source=ASSUMED,
@@ -729,14 +729,28 @@ class MunicipalBudget(Section):
     _path = "budget"
 
     per_inhabitant: Mapping[str, float] = param(
-        {"jeugdwet": 280.0, "wmo": 140.0, "participatiewet": 12.0},
+        {"jeugdwet": 293.8, "wmo": 146.9, "participatiewet": 12.9},
         kind="map",
         keys=("jeugdwet", "wmo", "participatiewet"),
         lo=0.0,
         hi=100_000.0,
-        source="reference municipality A, realised 2021: youth about EUR 16M, Wmo about 8M, "
-        "participation 0.7M net on 57,000 inhabitants",
+        source="reference municipality A, budget 2021: EUR 27.0M on 57,000 inhabitants (realised "
+        "25.8M), split over the laws as realised (youth 16M, Wmo 8M, participation 0.7M net)",
         doc="annual budget per inhabitant per law for individual provisions (EUR)",
+    )
+    set_from_baseline: bool = param(
+        True,
+        kind="bool",
+        source="design: one budget for every policy compared",
+        doc="compare() sets the budget from the baseline policy's year-1 spending plus margin",
+    )
+    margin: float = param(
+        0.0465,
+        kind="float",
+        lo=-0.5,
+        hi=1.0,
+        source="reference municipality A, 2021: budget EUR 27.0M against EUR 25.8M realised",
+        doc="budget above the baseline's spending, as a fraction",
     )
 
 

@@ -53,8 +53,10 @@ ALL_CHANNELS: tuple[str, ...] = (*CHANNELS, "outreach", "renewal", "escalation",
 BENEFIT_LINE = "benefit"
 
 #: Cost lines of a summary: the three laws' individual provisions (participation services
-#: without the benefit), collective provisions, access, the external total (everything but the
-#: benefit, as municipal accounts report it) and the benefit.
+#: without the benefit), collective provisions, access (conversations, outreach, the
+#: implementation of a switch), the external total (everything but the benefit, as municipal
+#: accounts report it), the benefit, and the budget rule's effect (external cost with the
+#: rule minus without it, on the same seed: a part of the external total, not an addition).
 COST_LINES: tuple[str, ...] = (
     "jeugdwet",
     "wmo",
@@ -63,6 +65,7 @@ COST_LINES: tuple[str, ...] = (
     "access",
     "external_total",
     BENEFIT_LINE,
+    "budget_rule",
 )
 
 #: Months are numbered from 1 after burn-in (burn-in months are −burn_in + 1 … 0 and are
@@ -115,10 +118,10 @@ LABELS: dict[str, str] = {
     "wmo": "Wmo support",
     "participatiewet": "Participation services (without benefit)",
     "collective": "Collective provisions",
-    "access": "Access conversations and outreach",
+    "access": "Access conversations, outreach and transition",
     "external_total": "External social-domain cost",
     BENEFIT_LINE: "Social-assistance benefit (national BUIG budget)",
-    "budget_rule": "Effect of the budget rule",
+    "budget_rule": "Of which the budget rule's effect",
     # domains
     "finances": "Finances and debt",
     "work": "Work and daytime activity",
