@@ -44,3 +44,31 @@ def test_rules_are_registered_and_act():
     b.add(1, np.array([200.0, 0.0, 0.0]))
     assert BUDGET_RULES["cap"](policy).closes_intake(b)
     assert not BUDGET_RULES["none"](policy).closes_intake(b)
+
+
+def test_every_policy_compared_gets_one_budget_and_the_rule_effect_is_a_counterfactual():
+    import vraagvolgend as vv
+    from vraagvolgend.comparison import replicate, summarise_run, without_budget_rule
+
+    s = vv.Scenario.default().with_changes(n_households=1500, burn_in_months=12)
+    s = s.with_changes({"budget.margin": -0.3})  # a budget well below spending: the rule bites
+    policies = [vv.SupplyDriven(), vv.DemandDriven(), vv.SupplyDriven(budget_rule="none", name="n")]
+    seed = np.random.SeedSequence(4)
+    rows, _ = replicate(s, policies, seed, 24)
+    assert len({row["budget_eur"] for row in rows}) == 1
+    assert rows[2]["cost_budget_rule"] == 0.0
+    assert rows[0]["cost_budget_rule"] != 0  # the rule acted (its sign is an outcome)
+    # The effect line equals the difference against the run without the rule, on the same seed
+    from vraagvolgend.comparison import municipal_budget
+
+    reference = vv.run(s, without_budget_rule(policies[0]), seed=seed, months=24)
+    budgeted = municipal_budget(reference, s)
+    with_rule = summarise_run(vv.run(budgeted, policies[1], seed=seed, months=24))
+    free = summarise_run(vv.run(budgeted, without_budget_rule(policies[1]), seed=seed, months=24))
+    assert rows[1]["cost_budget_rule"] == pytest.approx(
+        with_rule["cost_external_total"] - free["cost_external_total"]
+    )
+    # The budget rule: the baseline's year-1 individual spending plus the margin
+    spent = reference.costs.query("year == 1 and provision != 'benefit'")
+    spent = spent[spent["law"].isin(["jeugdwet", "wmo", "participatiewet"])]["cost_eur"].sum()
+    assert rows[0]["budget_eur"] == pytest.approx(spent * 0.7)
