@@ -271,11 +271,10 @@ class Comparison:
     @classmethod
     def load(cls, directory: str | Path) -> Comparison:
         """Read a comparison written by :meth:`save`."""
+        from .results import _manifest
+
         folder = Path(directory)
-        manifest_file = folder / "manifest.json"
-        if not manifest_file.exists():
-            raise ParameterError(str(folder), "is not a comparison folder (no manifest.json)")
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        manifest = _manifest(folder, "comparison", "written by 'compare' (Comparison.save)")
         policies = [Policy.from_toml(folder / p["file"]) for p in manifest["policies"]]
         scenario = Scenario.from_toml(folder / "scenario.toml")
         details = {
@@ -353,25 +352,43 @@ class Comparison:
 
 
 def _format(table: pd.DataFrame, label: str) -> str:
+    from .results import format_interval, format_number
+
     rows = []
     for _, r in table.iterrows():
-        ci = f"[{r['ci_low']:,.3g} … {r['ci_high']:,.3g}]" if np.isfinite(r["ci_low"]) else ""
-        dci = (
-            f"[{r['difference_ci_low']:+,.3g} … {r['difference_ci_high']:+,.3g}]"
-            if np.isfinite(r["difference_ci_low"])
-            else ""
-        )
+        size = max(abs(r["mean"]), abs(r["ci_low"]), abs(r["ci_high"]))
+        decimals = None if np.isfinite(size) else 0
+        if np.isfinite(size):
+            decimals = 0 if size >= 100 else 2 if size >= 1 else 4
+        difference = format_number(r["difference"], decimals)
         rows.append(
             {
                 "policy": r["policy"],
                 label: r[label],
-                "mean": f"{r['mean']:,.4g}",
-                "95% CI": ci,
-                "difference": f"{r['difference']:+,.4g}",
-                "difference 95% CI": dci,
+                "mean": format_number(r["mean"], decimals),
+                "95% CI": format_interval(r["ci_low"], r["ci_high"], decimals),
+                "difference": difference if difference.startswith("-") else "+" + difference,
+                "difference 95% CI": format_interval(
+                    r["difference_ci_low"], r["difference_ci_high"], decimals
+                ),
             }
         )
     return pd.DataFrame(rows).to_string(index=False)
+
+
+def _compare_one(task) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """One replication of one policy: its summary row and report details (sent to workers)."""
+    from .parallel import limit_threads
+
+    scenario, policy, child, months, r = task
+    with limit_threads(1):
+        result = run(scenario, policy, seed=child, months=months)
+        row = {"policy": policy.name, "replication": r, **summarise_run(result)}
+        details = {
+            name: table.assign(policy=policy.name, replication=r)
+            for name, table in run_details(result).items()
+        }
+    return row, details
 
 
 def compare(
@@ -382,6 +399,8 @@ def compare(
     seed: SeedLike = 0,
     months: int = 60,
     progress: bool | None = None,
+    executor="serial",
+    workers: int | None = None,
 ) -> Comparison:
     """Run several policies on common random numbers and summarise their costs and outcomes.
 
@@ -393,6 +412,11 @@ def compare(
         seed: Root seed; replication ``r`` uses child ``r`` of ``SeedSequence(seed)``.
         months: Months per run after burn-in.
         progress: Show a progress bar (default: only on a terminal).
+        executor: ``"serial"`` (default), ``"processes"``, ``"dask"``, a Dask client or any
+            ``concurrent.futures.Executor``, as for
+            :func:`~vraagvolgend.experiments.run_experiment`; every executor gives the same
+            comparison.
+        workers: Worker processes for ``"processes"`` and ``"dask"`` (default: the cores).
 
     Example:
         >>> import vraagvolgend as vv
@@ -418,18 +442,29 @@ def compare(
         raise ParameterError("months", f"{months!r} must be an integer ≥ 12 (costs are annual)")
     scenario = Scenario.default() if scenario is None else scenario
     children = as_seed_sequence(seed).spawn(replications)
-    rows = []
-    details: dict[str, list[pd.DataFrame]] = {}
+    from .experiments import run_all
+
+    tasks = [
+        (scenario, policy, child, months, r)
+        for r, child in enumerate(children)
+        for policy in resolved
+    ]
+    done: dict[int, tuple[dict, dict]] = {}
+    order = {id(task): i for i, task in enumerate(tasks)}
+
+    def handle(task, value, error):
+        if error is not None:
+            raise RuntimeError(f"run of {task[1].name!r}, replication {task[4]}: {error}")
+        done[order[id(task)]] = value
+
     disable = None if progress is None else not progress
-    with tqdm(total=replications * len(resolved), desc="runs", disable=disable) as bar:
-        for r, child in enumerate(children):
-            for policy in resolved:
-                result = run(scenario, policy, seed=child, months=months)
-                rows.append({"policy": policy.name, "replication": r, **summarise_run(result)})
-                for name, table in run_details(result).items():
-                    details.setdefault(name, []).append(
-                        table.assign(policy=policy.name, replication=r)
-                    )
-                bar.update()
+    with tqdm(total=len(tasks), desc="runs", disable=disable) as bar:
+        run_all(_compare_one, tasks, executor=executor, workers=workers, handle=handle, bar=bar)
+    # The serial order, whatever order the runs finished in: identical on every executor.
+    rows = [done[i][0] for i in range(len(tasks))]
+    details: dict[str, list[pd.DataFrame]] = {}
+    for i in range(len(tasks)):
+        for name, table in done[i][1].items():
+            details.setdefault(name, []).append(table)
     merged = {name: pd.concat(tables, ignore_index=True) for name, tables in details.items()}
     return Comparison(pd.DataFrame(rows), resolved, scenario, months, seed, merged)

@@ -228,6 +228,8 @@ class Policy(Section):
         """Build a policy from a mapping; its ``regime`` key picks the class."""
         data = dict(data)
         regime = data.pop("regime", cls.regime)
+        if not isinstance(regime, str):  # e.g. a table: not hashable, never a regime
+            raise ParameterError("regime", f"{regime!r} is not one of {', '.join(_REGIMES)}")
         target = _REGIMES.get(regime) if cls in (Policy, *_REGIMES.values()) else cls
         if target is None:
             raise ParameterError("regime", f"{regime!r} is not one of {', '.join(_REGIMES)}")
