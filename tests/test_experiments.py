@@ -1,70 +1,223 @@
-"""compare(): common random numbers, paired differences, validation."""
+"""Experiments: designs, the resumable store, and identical results on every executor."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import vraagvolgend as vv
-from vraagvolgend import SupplyDriven
+from vraagvolgend.store import ResultStore
+
+KEYS = ["point", "policy", "replication", "year", "kind", "variable"]
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    return vv.Scenario.default().with_changes(n_households=1500, burn_in_months=24)
-
-
-def test_identical_policies_differ_by_exactly_zero(tiny):
-    c = vv.compare(
-        [SupplyDriven(), SupplyDriven(name="copy")], tiny, replications=3, months=24, progress=False
+def small_experiment() -> vv.Experiment:
+    s = vv.Scenario.default().with_changes(n_households=1200, burn_in_months=12)
+    return vv.Experiment(
+        "small",
+        ["supply-driven", "demand-driven"],
+        [vv.Uncertainty("network.mean_degree", values=[5, 9])],
+        replications=2,
+        months=12,
+        scenario=s,
     )
-    copy = c.summary[c.summary["policy"] == "copy"]
-    assert (copy["difference"] == 0).all()
-    assert (copy["difference_ci_low"] == 0).all() and (copy["difference_ci_high"] == 0).all()
-    assert (copy["mean"] > 0).any()
 
 
-def test_summary_layout_and_paired_intervals(tiny):
-    c = vv.compare(
-        ["supply-driven", "demand-driven"], tiny, replications=4, months=24, progress=False
+def tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(KEYS).reset_index(drop=True)
+
+
+def test_designs_and_common_random_numbers():
+    full = vv.Experiment(
+        "f",
+        ["supply-driven"],
+        [
+            vv.Uncertainty("network.mean_degree", 6, 10),
+            vv.Uncertainty("support.enabled", values=[True, False]),
+        ],
+        levers=[vv.Lever("outreach", values=[0.0, 0.1])],
+        replications=3,
+        levels=2,
     )
-    assert set(c.summary.columns) == {
-        "policy",
-        "line",
-        "mean",
-        "ci_low",
-        "ci_high",
-        "difference",
-        "difference_ci_low",
-        "difference_ci_high",
-    }
-    dd = c.summary[(c.summary["policy"] == "demand-driven")].set_index("line")
-    runs = c.runs.pivot(index="replication", columns="policy", values="cost_external_total")
-    diff = runs["demand-driven"] - runs["supply-driven"]
-    assert dd.loc["external_total", "difference"] == pytest.approx(diff.mean())
-    assert dd.loc["external_total", "difference_ci_low"] < diff.mean()
-    assert (c.summary["ci_low"] <= c.summary["mean"]).all()
-    assert "external_total" in str(c) and "youth_care_share" in str(c)
-    assert c.table().shape == (7, 2)
+    assert len(full.scenario_points()) == 4
+    assert [label for label, _ in full.policy_variants()] == [
+        "supply-driven__outreach=0.0",
+        "supply-driven__outreach=0.1",
+    ]
+    runs = full.runs()
+    assert len(runs) == 4 * 2 * 3
+    # replication r has the same seed at every point and for every policy
+    by_rep = {}
+    for spec in runs:
+        by_rep.setdefault(spec.key.replication, set()).add(tuple(spec.seed.generate_state(2)))
+    assert all(len(seeds) == 1 for seeds in by_rep.values())
+    lhs = vv.Experiment(
+        "l",
+        ["supply-driven"],
+        [vv.Uncertainty("network.mean_degree", 6, 10)],
+        design="lhs",
+        samples=8,
+    )
+    degrees = np.sort(lhs.scenario_points()["network.mean_degree"].to_numpy())
+    assert len(degrees) == 8 and degrees[0] >= 6 and degrees[-1] <= 10
+    assert (np.floor((degrees - 6) / 0.5) == np.arange(8)).all()  # one point per stratum
+    table = pd.DataFrame({"network.mean_degree": [6.5, 7.5]})
+    assert (
+        len(
+            vv.Experiment(
+                "t", ["supply-driven"], [vv.Uncertainty("network.mean_degree", 6, 10)], design=table
+            ).scenario_points()
+        )
+        == 2
+    )
 
 
-def test_replications_use_distinct_seeds(tiny):
-    c = vv.compare(["supply-driven"], tiny, replications=3, months=12, progress=False)
-    assert c.runs["cost_external_total"].nunique() == 3
-    again = vv.compare(["supply-driven"], tiny, replications=3, months=12, progress=False)
-    np.testing.assert_array_equal(c.runs["cost_external_total"], again.runs["cost_external_total"])
+def test_bad_definitions_are_rejected_before_any_work():
+    with pytest.raises(vv.ParameterError, match="mean_degre"):
+        vv.Experiment("x", ["supply-driven"], [vv.Uncertainty("network.mean_degre", values=[6])])
+    with pytest.raises(vv.ParameterError, match=r"between 0\.0 and 100\.0"):
+        vv.Experiment("x", ["supply-driven"], [vv.Uncertainty("network.mean_degree", values=[-1])])
+    with pytest.raises(vv.ParameterError, match="outreach"):
+        vv.Experiment("x", ["supply-driven"], levers=[vv.Lever("outreach", values=[2.0])])
+    with pytest.raises(vv.ParameterError, match="low ≤ high"):
+        vv.Uncertainty("network.mean_degree", 9, 6)
+    with pytest.raises(vv.ParameterError, match="replications"):
+        vv.Experiment("x", ["supply-driven"], replications=0)
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "field"),
-    [
-        ({"policies": []}, "policies"),
-        ({"policies": ["supply-driven", "supply-driven"]}, "policies"),
-        ({"policies": ["supply-driven"], "replications": 0}, "replications"),
-        ({"policies": ["supply-driven"], "months": 6}, "months"),
-    ],
-)
-def test_bad_arguments(kwargs, field):
-    with pytest.raises(vv.ParameterError) as info:
-        vv.compare(**kwargs)
-    assert info.value.field == field
+def test_serial_process_pool_and_dask_give_identical_results(small_experiment, tmp_path):
+    serial = vv.run_experiment(
+        small_experiment, tmp_path / "serial", executor="serial", progress=False
+    )
+    pool = vv.run_experiment(
+        small_experiment, tmp_path / "pool", executor="processes", workers=2, progress=False
+    )
+    dask = vv.run_experiment(
+        small_experiment, tmp_path / "dask", executor="dask", workers=2, progress=False
+    )
+    assert "error" not in serial.columns
+    assert serial[["point", "policy", "replication"]].drop_duplicates().shape[0] == 8
+    pd.testing.assert_frame_equal(tidy(serial), tidy(pool))
+    pd.testing.assert_frame_equal(tidy(serial), tidy(dask))
+    meta = ResultStore(tmp_path / "serial").metadata(
+        sorted(ResultStore(tmp_path / "serial").finished("small"))[0]
+    )
+    assert meta["name"] == "small" and meta["version"] == vv.__version__
+
+
+def test_a_finished_store_computes_nothing_again(small_experiment, tmp_path):
+    vv.run_experiment(small_experiment, tmp_path, executor="serial", progress=False)
+    files = sorted((tmp_path / "small").glob("*.parquet"))
+    stamps = [f.stat().st_mtime_ns for f in files]
+    again = vv.run_experiment(small_experiment, tmp_path, executor="serial", progress=False)
+    assert [f.stat().st_mtime_ns for f in files] == stamps
+    assert again[["point", "policy", "replication"]].drop_duplicates().shape[0] == 8
+
+
+def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path):
+    s = vv.Scenario.default().with_changes(n_households=500, burn_in_months=6)
+
+    class Broken(vv.SupplyDriven):
+        def intensity(self, severity):
+            raise RuntimeError("broken rule")
+
+    e = vv.Experiment(
+        "b", [vv.SupplyDriven(), Broken(name="broken")], replications=1, months=12, scenario=s
+    )
+    out = vv.run_experiment(e, tmp_path, executor="serial", progress=False)
+    failed = out[out["error"].notna()]
+    assert set(failed["policy"]) == {"broken"} and "broken rule" in failed["error"].iloc[0]
+    assert (out.loc[out["error"].isna(), "policy"] == "supply-driven").all()
+
+
+def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
+    """SIGKILL a sweep part-way, resume it: exactly the uninterrupted result, no run twice."""
+    script = tmp_path / "sweep.py"
+    script.write_text(
+        textwrap.dedent("""
+        import sys, vraagvolgend as vv
+        s = vv.Scenario.default().with_changes(n_households=2000, burn_in_months=24)
+        e = vv.Experiment("k", ["supply-driven", "demand-driven"],
+                          [vv.Uncertainty("network.mean_degree", values=[5, 7, 9])],
+                          replications=3, months=24, scenario=s)
+        if __name__ == "__main__":
+            vv.run_experiment(e, sys.argv[1], executor="serial", progress=False)
+    """)
+    )
+    store = tmp_path / "store"
+    folder = store / "k"
+    process = subprocess.Popen([sys.executable, str(script), str(store)])
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(folder.glob("*.parquet"))) < 5:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    first = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.parquet")}
+    assert 5 <= len(first) < 18, "the sweep should be killed part-way"
+
+    subprocess.run([sys.executable, str(script), str(store)], check=True)
+    after = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.parquet")}
+    assert len(after) == 18
+    assert all(after[name] == stamp for name, stamp in first.items())  # none computed twice
+
+    subprocess.run([sys.executable, str(script), str(tmp_path / "clean")], check=True)
+    resumed = tidy(ResultStore(store).load("k"))
+    clean = tidy(ResultStore(tmp_path / "clean").load("k"))
+    pd.testing.assert_frame_equal(resumed, clean)
+
+
+def test_killing_a_dask_worker_loses_no_run(tmp_path):
+    """SIGKILL one worker process of a local cluster while the sweep runs: every run still
+    arrives, identical to the serial result."""
+    import threading
+
+    from dask.distributed import Client, LocalCluster
+
+    s = vv.Scenario.default().with_changes(n_households=2000, burn_in_months=24)
+    e = vv.Experiment(
+        "w",
+        ["supply-driven", "demand-driven"],
+        [vv.Uncertainty("network.mean_degree", values=[5, 7, 9])],
+        replications=2,
+        months=24,
+        scenario=s,
+    )
+    serial = vv.run_experiment(e, tmp_path / "serial", executor="serial", progress=False)
+
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    client = Client(cluster)
+    try:
+        pids = list(client.run(os.getpid).values())
+        out = {}
+        sweep = threading.Thread(
+            target=lambda: out.update(
+                r=vv.run_experiment(e, tmp_path / "dask", executor=client, progress=False)
+            )
+        )
+        sweep.start()
+        folder = tmp_path / "dask" / "w"
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list(folder.glob("*.parquet"))) < 2:
+            time.sleep(0.02)
+        os.kill(pids[0], signal.SIGKILL)
+        finished_at_kill = len(list(folder.glob("*.parquet")))
+        sweep.join(timeout=300)
+        assert not sweep.is_alive()
+    finally:
+        client.close()
+        cluster.close()
+    assert finished_at_kill < 12, "the worker should be killed while runs remain"
+    result = out["r"]
+    assert "error" not in result.columns
+    pd.testing.assert_frame_equal(tidy(serial), tidy(result))

@@ -36,6 +36,7 @@ __all__ = ["ResultStore", "RunKey", "StoreWarning", "check_name"]
 
 _KEY = b"vraagvolgend.key"
 _META = b"vraagvolgend"
+_DIGEST = b"vraagvolgend.digest"
 _SUFFIX = ".parquet"
 _FORBIDDEN = ("/", "\\", "\0")
 
@@ -90,6 +91,14 @@ class RunKey:
     def filename(self) -> str:
         """The file's name: a digest of the key (the key itself is read from the file)."""
         return "run-" + hashlib.sha256(self.to_json().encode()).hexdigest()[:32] + _SUFFIX
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    """A digest of a table's column names, types and values."""
+    h = hashlib.sha256()
+    h.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
 
 
 class ResultStore:
@@ -157,6 +166,9 @@ class ResultStore:
         meta = dict(arrow.schema.metadata or {})
         meta[_META] = json.dumps(metadata, default=str).encode()
         meta[_KEY] = key.to_json().encode()
+        # The footer has no checksum of its own: a digest of the decoded table catches damage
+        # there too (a column's name, type or the pandas metadata).
+        meta[_DIGEST] = _digest(arrow.to_pandas()).encode()
         arrow = arrow.replace_schema_metadata(meta)
         final = self.file(key)
         temporary = folder / f".{final.name}.{uuid.uuid4().hex}.tmp"
@@ -178,7 +190,10 @@ class ResultStore:
         key = RunKey.from_json(raw)
         if key.filename != file.name:
             raise ValueError("its key does not match its name")
-        return key, table.to_pandas()
+        frame = table.to_pandas()
+        if _digest(frame).encode() != table.schema.metadata.get(_DIGEST):
+            raise ValueError("its content does not match its digest")
+        return key, frame
 
     def _scan(self, experiment: str) -> dict[RunKey, pd.DataFrame]:
         """Every readable run of an experiment; damaged files moved aside, leftovers removed."""
