@@ -8,12 +8,14 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import vraagvolgend as vv
+from vraagvolgend.parameters import param
 from vraagvolgend.store import ResultStore
 
 KEYS = ["point", "policy", "replication", "year", "kind", "variable"]
@@ -194,7 +196,7 @@ def test_killing_a_dask_worker_loses_no_run(tmp_path):
     serial = vv.run_experiment(e, tmp_path / "serial", executor="serial", progress=False)
 
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     client = Client(cluster)
     try:
@@ -221,3 +223,100 @@ def test_killing_a_dask_worker_loses_no_run(tmp_path):
     result = out["r"]
     assert "error" not in result.columns
     pd.testing.assert_frame_equal(tidy(serial), tidy(result))
+
+
+# --- Process-wide state, interrupts, workers that die with their parent -------------------------
+
+
+def test_serial_runs_change_no_process_wide_state(small_experiment, tmp_path, monkeypatch):
+    monkeypatch.delenv("VRAAGVOLGEND_THREADS", raising=False)
+    before = dict(os.environ)
+    vv.run_experiment(small_experiment, tmp_path, executor="serial", progress=False)
+    assert dict(os.environ) == before
+    from vraagvolgend import parallel
+
+    assert parallel.n_threads() == len(os.sched_getaffinity(0))
+
+
+def test_a_dask_run_that_failed_is_retried_on_the_same_client(tmp_path):
+    """A run that failed on a cluster is computed again by the next run_experiment on the same
+    client, not answered from the failed task's key."""
+    from dask.distributed import Client, LocalCluster
+
+    s = vv.Scenario.default().with_changes(n_households=300, burn_in_months=3)
+    flag = tmp_path / "fail-once"
+    flag.write_text("")
+    e = vv.Experiment(
+        "d", [_Flaky(name="flaky", flag=str(flag))], replications=1, months=12, scenario=s
+    )
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        first = vv.run_experiment(e, tmp_path / "store", executor=client, progress=False)
+        assert first["error"].str.contains("worker lost").all()
+        again = vv.run_experiment(e, tmp_path / "store", executor=client, progress=False)
+    assert "error" not in again.columns and len(again) > 0
+
+
+@dataclass(frozen=True)
+class _Flaky(vv.SupplyDriven):
+    """A policy whose first run fails (as a run on a killed worker does)."""
+
+    flag: str = param("", kind="str", source="test", doc="fail while this file exists")
+
+    def intensity(self, severity):
+        if os.path.exists(self.flag):
+            os.remove(self.flag)
+            raise RuntimeError("worker lost")
+        return super().intensity(severity)
+
+
+def _session_pids(sid: int) -> set[int]:
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                pids.add(int(entry))
+    return pids
+
+
+SWEEP = """
+import sys, vraagvolgend as vv
+s = vv.Scenario.default().with_changes(n_households=3000, burn_in_months=24)
+e = vv.Experiment("i", ["supply-driven", "demand-driven"],
+                  [vv.Uncertainty("network.mean_degree", values=[5, 6, 7, 8, 9, 10])],
+                  replications=4, months=36, scenario=s)
+if __name__ == "__main__":
+    vv.run_experiment(e, sys.argv[1], executor="processes", workers=2, progress=False)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigkill_of_the_parent_leaves_no_worker_alive(tmp_path):
+    script = tmp_path / "sweep.py"
+    script.write_text(SWEEP)
+    store = tmp_path / "store"
+    process = subprocess.Popen([sys.executable, str(script), str(store)], start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not list((store / "i").glob("*.parquet")):
+            time.sleep(0.05)
+        children = _session_pids(process.pid) - {process.pid}
+        assert len(children) >= 2  # the workers (and the forkserver)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        deadline = time.time() + 5
+        while time.time() < deadline and _session_pids(process.pid):
+            time.sleep(0.1)
+        assert _session_pids(process.pid) == set()
+    finally:
+        for pid in _session_pids(process.pid):
+            os.kill(pid, signal.SIGKILL)

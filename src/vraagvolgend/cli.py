@@ -328,8 +328,14 @@ def _cmd_policy(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every option's default shows once in ``--help``)."""
-    from .experiments import __version__
-    from .simulation import MAX_MONTHS
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .parameters import MAX_MONTHS
+
+    try:
+        __version__ = version("vraagvolgend")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without installing
+        __version__ = "0+unknown"
 
     fmt = _Help
     parser = _Parser(

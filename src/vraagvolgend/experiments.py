@@ -432,7 +432,7 @@ class _Runner:
             # The nanny's MALLOC_TRIM_THRESHOLD_ slows numpy-heavy tasks (measured ~40%).
             dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
             cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
             client = Client(cluster)
 

@@ -20,7 +20,19 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-__all__ = ["ParameterError", "Section", "load_toml", "param", "read_text", "to_toml_lines"]
+__all__ = [
+    "MAX_MONTHS",
+    "ParameterError",
+    "Section",
+    "load_toml",
+    "param",
+    "read_text",
+    "to_toml_lines",
+]
+
+
+#: Most months a run may simulate after burn-in (checked up front by every entry point).
+MAX_MONTHS = 1200
 
 
 class ParameterError(ValueError):

@@ -6,14 +6,12 @@ import numbers
 
 from .financing import Policy, PolicySwitch, resolve_policy
 from .model import MunicipalityModel
-from .parameters import ParameterError
+from .parameters import MAX_MONTHS, ParameterError
 from .results import Result
 from .rng import SeedLike
 from .scenario import Scenario
 
-__all__ = ["run"]
-
-MAX_MONTHS = 1200
+__all__ = ["MAX_MONTHS", "run"]
 
 
 def run(

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -201,7 +202,8 @@ class ResultStore:
         if not folder.exists():
             return {}
         for leftover in folder.glob(".*.tmp"):
-            leftover.unlink(missing_ok=True)  # from a process killed while writing
+            with contextlib.suppress(OSError):  # from a process killed while writing
+                leftover.unlink(missing_ok=True)
         runs = {}
         for file in sorted(folder.glob("*" + _SUFFIX)):
             try:
