@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 SCRIPT = Path(sys.executable).parent / "vraagvolgend"
 SMALL = "n_households = 600\nburn_in_months = 6\n"
@@ -375,3 +377,122 @@ def test_ctrl_c_stops_a_sweep_quickly_and_it_resumes(tmp_path, small):
     assert stored == len(list((store / "cli").glob("*.parquet"))) < 18
     done = cli("sweep", experiment, "--store", store, "--executor", "serial")
     assert "18 runs" in done.stdout
+
+
+# --- Fuzzed command lines (in-process): status 0, or 2 with one line on stderr ------------------
+
+VALUES = st.one_of(
+    st.sampled_from(["-1", "0", "1", "12", "300", "1.5", "x", "", "1" + "0" * 400, "nan"]),
+    st.integers(-3, 2000).map(str),
+    st.text(max_size=5),
+)
+OPTIONS = {
+    "run": ["--seed", "--months", "--households", "--policy", "--scenario", "--bogus"],
+    "compare": [
+        "--seed",
+        "--months",
+        "--households",
+        "--policies",
+        "--replications",
+        "--workers",
+        "--executor",
+        "--replicatons",
+    ],
+    "policy": ["--validate"],
+    "scenario": ["--validate"],
+}
+CHEAP = {
+    "run": ["--households", "300", "--months", "12"],
+    "compare": [
+        "--households",
+        "300",
+        "--months",
+        "12",
+        "--replications",
+        "1",
+        "--executor",
+        "serial",
+        "--no-plots",
+    ],
+}
+
+
+@st.composite
+def command_lines(draw, folder: Path) -> list[str]:
+    command = draw(st.sampled_from([*OPTIONS, "household", "report", "nothing"]))
+    argv = [command]
+    if command == "household":
+        argv += [draw(st.sampled_from([str(folder / "run"), str(folder), "missing"])), draw(VALUES)]
+    elif command == "report":
+        argv += [draw(st.sampled_from([str(folder / "run"), str(folder), "missing"]))]
+    elif command == "policy" and draw(st.booleans()):
+        argv += [
+            draw(st.sampled_from(["supply-driven", "demand-driven", "demand_driven", "none", "x"]))
+        ]
+    for option in draw(st.lists(st.sampled_from(OPTIONS.get(command, ["--x"])), max_size=3)):
+        value = draw(VALUES)
+        if option == "--policy":
+            value = draw(st.sampled_from(["supply-driven", "none", "demand_driven"]) | VALUES)
+        elif option in ("--scenario", "--validate"):
+            value = draw(
+                st.sampled_from(
+                    [
+                        str(folder / "bad.toml"),
+                        str(folder / "ok.toml"),
+                        str(folder / "latin1.toml"),
+                        "missing.toml",
+                    ]
+                )
+            )
+        elif option == "--executor":
+            value = draw(st.sampled_from(["serial", "processes", "threads"]))
+        argv += [option, value]
+    if command in CHEAP:
+        argv += [*CHEAP[command], "--out", str(folder / f"out-{command}"), "--force"]
+    return argv
+
+
+@pytest.fixture(scope="module")
+def fuzz_folder(tmp_path_factory) -> Path:
+    from vraagvolgend.cli import main
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "ok.toml").write_text(SMALL)
+    (folder / "bad.toml").write_text("[network]\nmean_degree = 1" + "0" * 400 + "\n")
+    (folder / "latin1.toml").write_bytes('name = "café"\n'.encode("latin-1"))
+    assert (
+        main(
+            [
+                "run",
+                "--scenario",
+                str(folder / "ok.toml"),
+                "--months",
+                "12",
+                "--out",
+                str(folder / "run"),
+            ]
+        )
+        == 0
+    )
+    return folder
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_fuzzed_command_lines_end_in_success_or_one_line(fuzz_folder, capsys, data):
+    from vraagvolgend.cli import main
+
+    argv = data.draw(command_lines(fuzz_folder))
+    try:
+        status = main(argv)
+    except SystemExit as stop:  # argparse: --help, --version, usage errors
+        status = stop.code
+    _, err = capsys.readouterr()
+    assert status in (0, 2), (argv, status, err)
+    if status == 2:
+        assert len(err.strip().splitlines()) == 1 and "error" in err, (argv, err)
+    assert "Traceback" not in err

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import fuzzing as fz
 import vraagvolgend as vv
 from vraagvolgend.parameters import param
 from vraagvolgend.store import ResultStore
@@ -320,3 +323,92 @@ def test_sigkill_of_the_parent_leaves_no_worker_alive(tmp_path):
     finally:
         for pid in _session_pids(process.pid):
             os.kill(pid, signal.SIGKILL)
+
+
+# --- Fuzzed experiment files: refused in one line naming the key, or accepted and runnable ------
+
+PATHS = ["network.mean_degree", "support.capacity.couple", "problems.onset_rate.finances"]
+LEVERS = ["outreach", "collective_capacity", "contract"]
+
+
+def _mostly(valid: st.SearchStrategy, bad: st.SearchStrategy = fz.junk) -> st.SearchStrategy:
+    """Valid values four times in five, otherwise junk."""
+    return st.integers(0, 4).flatmap(lambda i: bad if i == 3 else valid)
+
+
+def _entry(names):
+    return st.fixed_dictionaries(
+        {"name": _mostly(st.sampled_from(names), st.text(max_size=8))},
+        optional={
+            "low": _mostly(st.floats(0, 1)),
+            "high": _mostly(st.floats(1, 12)),
+            "values": _mostly(
+                st.lists(
+                    st.floats(0, 12) | st.sampled_from(["effort", "task"]), min_size=1, max_size=3
+                )
+            ),
+        },
+    )
+
+
+@st.composite
+def experiment_files(draw) -> dict:
+    """Experiment files: each key present or not, each value mostly valid; a rare typo."""
+    options = {
+        "name": _mostly(
+            st.sampled_from(["x", "a b", "ü", "sweep-1"]),
+            st.sampled_from(["..", ".", "a/b", "", " x", "a\\b"]) | st.text(max_size=6),
+        ),
+        "policies": _mostly(
+            st.lists(
+                st.sampled_from(["supply-driven", "demand-driven"]),
+                min_size=1,
+                max_size=2,
+                unique=True,
+            ),
+            st.lists(st.sampled_from(["demand_driven", "none", "x.toml"]), max_size=2) | fz.junk,
+        ),
+        "replications": _mostly(st.integers(1, 3), st.integers(-1, 0) | fz.junk),
+        "months": _mostly(st.integers(12, 1200), st.sampled_from([0, 11, 1201, 100000]) | fz.junk),
+        "design": _mostly(st.sampled_from(["full", "lhs"]), st.just("sobol") | fz.junk),
+        "samples": _mostly(st.integers(1, 4)),
+        "levels": _mostly(st.integers(1, 3)),
+        "seed": _mostly(st.integers(0, 10**6), st.sampled_from([-1, "x", 1.5]) | fz.junk),
+        "uncertainties": _mostly(st.lists(_entry(PATHS), max_size=2)),
+        "levers": _mostly(st.lists(_entry(LEVERS), max_size=2)),
+        "replicatons": st.just(1),
+    }
+    out = {}
+    for key, strategy in options.items():
+        if draw(st.integers(0, 9)) in ({7} if key == "replicatons" else {1, 3, 5, 6, 8}):
+            out[key] = draw(strategy)
+    return out
+
+
+EXPERIMENT_FILES = experiment_files()
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=EXPERIMENT_FILES)
+def test_fuzzed_experiment_files_are_refused_in_one_line_or_run(tmp_path, data):
+    from vraagvolgend.cli import load_experiment
+
+    path = tmp_path / "fuzzed.toml"
+    path.write_text(fz.toml(data), encoding="utf-8", errors="surrogatepass")
+    try:
+        experiment = load_experiment(path)
+    except vv.ParameterError as err:
+        assert "\n" not in str(err) and str(path) in str(err)
+        assert fz.names_a_key(err, [(k,) for k in data]) or "TOML" in str(err), (err, data)
+        return
+    # accepted: its first run (scenario point, policy variant, replication) runs cleanly
+    assert experiment.months <= 1200 and experiment.seed >= 0
+    points = experiment.scenario_points()
+    scenario = experiment._scenario_at(points.iloc[0].dropna().to_dict(), "point 0")
+    _, policy = experiment.policy_variants()[0]
+    result = vv.run(fz.small(scenario), policy, seed=experiment.seed, months=fz.MONTHS)
+    fz.check_result(result)

@@ -18,7 +18,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from .parameters import ParameterError, _unknown_key, load_toml
+from .parameters import ParameterError, _short, _unknown_key, load_toml
 
 __all__ = ["build_parser", "load_experiment", "main"]
 
@@ -49,7 +49,7 @@ def _count(lo: int, hi: int | None = None):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            raise argparse.ArgumentTypeError(f"{_short(text)} is not a whole number") from None
         if value < lo or (hi is not None and value > hi):
             allowed = f"{lo} … {hi:,}" if hi is not None else f"at least {lo}"
             raise argparse.ArgumentTypeError(f"{value} is out of range: must be {allowed}")
@@ -101,7 +101,7 @@ def _policy(spec: str):
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise ParameterError(
         "--policy",
-        f"{spec!r} is neither a policy name ({', '.join(names)}) nor a file{hint}",
+        f"{_short(spec)} is neither a policy name ({', '.join(names)}) nor a file{hint}",
     )
 
 
@@ -198,7 +198,7 @@ def load_experiment(path: str | Path):
 def _list_of(data: dict, key: str, default: list) -> list:
     value = data.get(key, default)
     if isinstance(value, str | dict) or not isinstance(value, list):
-        raise ParameterError(key, f"{value!r} is not a list")
+        raise ParameterError(key, f"{_short(value)} is not a list")
     return value
 
 
@@ -211,7 +211,7 @@ def _experiment(data: dict, path: Path):
     policies = []
     for i, p in enumerate(_list_of(data, "policies", ["supply-driven", "demand-driven"])):
         if not isinstance(p, str):
-            raise ParameterError(f"policies[{i}]", f"{p!r} is not a policy name or file")
+            raise ParameterError(f"policies[{i}]", f"{_short(p)} is not a policy name or file")
         if p.endswith(".toml"):
             policies.append(_policy(str(path.parent / p)))
         else:
@@ -223,13 +223,13 @@ def _experiment(data: dict, path: Path):
             raise ParameterError(f"policies[{i}]", "'none' has no costs to compare")
     scenario = data.get("scenario")
     if scenario is not None and not isinstance(scenario, str):
-        raise ParameterError("scenario", f"{scenario!r} is not a scenario file name")
+        raise ParameterError("scenario", f"{_short(scenario)} is not a scenario file name")
     items = {}
     for kind, cls in (("uncertainties", Uncertainty), ("levers", Lever)):
         items[kind] = []
         for i, entry in enumerate(_list_of(data, kind, [])):
             if not isinstance(entry, dict):
-                raise ParameterError(f"{kind}[{i}]", f"{entry!r} is not a table")
+                raise ParameterError(f"{kind}[{i}]", f"{_short(entry)} is not a table")
             allowed = ["name", "low", "high", "values"]
             unknown = set(entry) - set(allowed)
             if unknown:

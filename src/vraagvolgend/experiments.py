@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from .financing import Policy, PolicySwitch, resolve_policy
 from .parallel import limit_threads
-from .parameters import ParameterError
+from .parameters import ParameterError, _short
 from .scenario import Scenario
 from .simulation import MAX_MONTHS, run
 from .store import ResultStore, RunKey, check_name
@@ -72,14 +72,14 @@ class Uncertainty:
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
-            raise ParameterError("name", f"{self.name!r} is not a dotted parameter name")
+            raise ParameterError("name", f"{_short(self.name)} is not a dotted parameter name")
         if self.values is not None:
             if self.low is not None or self.high is not None:
                 raise ParameterError(self.name, "give a range (low, high) or values, not both")
             if isinstance(self.values, str | bytes | dict) or not isinstance(
                 self.values, list | tuple
             ):
-                raise ParameterError(f"{self.name}.values", f"{self.values!r} is not a list")
+                raise ParameterError(f"{self.name}.values", f"{_short(self.values)} is not a list")
             if len(self.values) == 0:
                 raise ParameterError(f"{self.name}.values", "must not be empty")
             object.__setattr__(self, "values", tuple(self.values))
@@ -89,13 +89,13 @@ class Uncertainty:
             if value is None:
                 raise ParameterError(self.name, "needs low and high, or values")
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise ParameterError(f"{self.name}.{bound}", f"{value!r} is not a number")
+                raise ParameterError(f"{self.name}.{bound}", f"{_short(value)} is not a number")
             try:
                 value = float(value)
             except OverflowError:
                 raise ParameterError(f"{self.name}.{bound}", "is too large") from None
             if not math.isfinite(value):
-                raise ParameterError(f"{self.name}.{bound}", f"{value!r} is not finite")
+                raise ParameterError(f"{self.name}.{bound}", f"{_short(value)} is not finite")
             object.__setattr__(self, bound, value)
         if not self.low <= self.high:
             raise ParameterError(
@@ -121,6 +121,8 @@ class Lever(Uncertainty):
 
 
 DESIGNS = ("full", "lhs")
+#: Points of a design checked whole when an experiment is defined (all are checked by runs()).
+CHECK_POINTS = 100
 #: Most runs in one experiment, and most levels per range of a full-factorial design.
 MAX_RUNS = 1_000_000
 MAX_LEVELS = 1_000
@@ -187,7 +189,7 @@ class Experiment:
         if isinstance(self.policies, str | bytes | dict) or not isinstance(
             self.policies, list | tuple
         ):
-            raise ParameterError("policies", f"{self.policies!r} is not a list of policies")
+            raise ParameterError("policies", f"{_short(self.policies)} is not a list of policies")
         policies = tuple(resolve_policy(p) for p in self.policies)
         if not policies or any(p is None for p in policies):
             raise ParameterError("policies", "give at least one policy")
@@ -195,39 +197,49 @@ class Experiment:
         for kind, cls in (("uncertainties", Uncertainty), ("levers", Lever)):
             items = getattr(self, kind)
             if isinstance(items, str | bytes | dict) or not isinstance(items, list | tuple):
-                raise ParameterError(kind, f"{items!r} is not a list")
+                raise ParameterError(kind, f"{_short(items)} is not a list")
             for i, item in enumerate(items):
                 if not isinstance(item, cls):
-                    raise ParameterError(f"{kind}[{i}]", f"{item!r} is not a {cls.__name__}")
+                    raise ParameterError(f"{kind}[{i}]", f"{_short(item)} is not a {cls.__name__}")
             object.__setattr__(self, kind, tuple(items))
         if self.scenario is None:
             object.__setattr__(self, "scenario", Scenario.default())
         elif not isinstance(self.scenario, Scenario):
-            raise ParameterError("scenario", f"{self.scenario!r} is not a Scenario")
+            raise ParameterError("scenario", f"{_short(self.scenario)} is not a Scenario")
         for name, value, lo, hi in (
             ("replications", self.replications, 1, MAX_RUNS),
             ("months", self.months, 12, MAX_MONTHS),
             ("samples", self.samples, 1, MAX_RUNS),
             ("levels", self.levels, 1, MAX_LEVELS),
-            ("seed", self.seed, 0, 2**63 - 1),
+            ("seed", self.seed, 0, None),
         ):
             if (
                 isinstance(value, bool)
                 or not isinstance(value, numbers.Integral)
-                or not lo <= value <= hi
+                or value < lo
+                or (hi is not None and value > hi)
             ):
-                raise ParameterError(name, f"{value!r} must be an integer from {lo} to {hi:,}")
+                allowed = f"from {lo} to {hi:,}" if hi is not None else f"≥ {lo}"
+                raise ParameterError(name, f"{_short(value)} must be an integer {allowed}")
         if not isinstance(self.design, pd.DataFrame) and not (
             isinstance(self.design, str) and self.design in DESIGNS
         ):
-            raise ParameterError("design", f"{self.design!r}: one of {DESIGNS} or a DataFrame")
+            raise ParameterError(
+                "design", f"{_short(self.design)}: one of {DESIGNS} or a DataFrame"
+            )
         n_runs = self._count_points() * self._count_variants() * self.replications
         if n_runs > MAX_RUNS:
             raise ParameterError(
                 "design", f"{n_runs:,} runs is more than the {MAX_RUNS:,} an experiment allows"
             )
-        # Every name must reach a parameter: try every point now, before any work.
-        self.scenario_points()
+        # Every name must reach a parameter and every value be allowed: try each value of each
+        # uncertainty, and the first points whole, now, before any work (runs() checks all).
+        for u in self.uncertainties:
+            values = u.values if u.values is not None else (u.low, u.high)
+            for value in dict.fromkeys(_hashable(v) for v in values):
+                self._scenario_at({u.name: _plain(value)}, u.name)
+        for i, row in self.scenario_points().head(CHECK_POINTS).iterrows():
+            self._scenario_at(row.dropna().to_dict(), f"point {i}")
         self.policy_variants()
 
     def _count_points(self) -> int:
@@ -260,8 +272,6 @@ class Experiment:
             points = pd.DataFrame(
                 {u.name: u.from_unit(unit[:, i]) for i, u in enumerate(self.uncertainties)}
             )
-        for i, row in points.iterrows():
-            self._scenario_at(row.to_dict(), f"point {i}")
         return points
 
     def _scenario_at(self, values: dict, where: str) -> Scenario:
@@ -322,6 +332,24 @@ class Experiment:
 
 
 TABLE_COLUMNS = ["year", "kind", "variable", "value"]
+
+
+def _hashable(value):
+    """A value as a dictionary key (lists and tables from TOML become tuples)."""
+    if isinstance(value, dict):
+        return ("__table__", tuple((k, _hashable(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+def _plain(value):
+    """Undo :func:`_hashable`."""
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == "__table__":
+        return {k: _plain(v) for k, v in value[1]}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def run_tables(result) -> pd.DataFrame:
@@ -394,7 +422,7 @@ class _Runner:
         if workers is not None and (
             isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1
         ):
-            raise ParameterError("workers", f"{workers!r} must be an integer ≥ 1")
+            raise ParameterError("workers", f"{_short(workers)} must be an integer ≥ 1")
         if executor is None or executor == "processes":
             # An explicit start method: whatever a library may have set globally does not matter.
             method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
