@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import textwrap
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -412,3 +414,129 @@ def test_fuzzed_experiment_files_are_refused_in_one_line_or_run(tmp_path, data):
     _, policy = experiment.policy_variants()[0]
     result = vv.run(fz.small(scenario), policy, seed=experiment.seed, months=fz.MONTHS)
     fz.check_result(result)
+
+
+# --- A real cluster, started the way users start one ---------------------------------------------
+
+CLUSTER_EXPERIMENT = """
+name = "cluster"
+policies = ["supply-driven", "demand-driven"]
+replications = 3
+months = 24
+scenario = "small.toml"
+[[uncertainties]]
+name = "network.mean_degree"
+values = [5, 7, 9]
+[[levers]]
+name = "outreach"
+values = [0.0, 0.1]
+"""
+
+
+@pytest.mark.slow
+def test_a_sweep_on_a_real_dask_cluster_survives_a_killed_worker(tmp_path):
+    """`dask scheduler` and two `dask worker` processes on 127.0.0.1; the sweep runs through
+    `vraagvolgend sweep --scheduler tcp://…`; one worker is killed mid-sweep; the stored
+    results are identical to the serial path."""
+    bin_dir = Path(sys.executable).parent
+    (tmp_path / "small.toml").write_text("n_households = 2000\nburn_in_months = 24\n")
+    experiment = tmp_path / "e.toml"
+    experiment.write_text(CLUSTER_EXPERIMENT)
+    address_file = tmp_path / "scheduler.json"
+    logs = open(tmp_path / "cluster.log", "w")  # noqa: SIM115 - closed in finally
+    processes = [
+        subprocess.Popen(
+            [
+                str(bin_dir / "dask"),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(address_file),
+            ],
+            stdout=logs,
+            stderr=logs,
+            start_new_session=True,
+        )
+    ]
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not address_file.exists():
+            time.sleep(0.1)
+        time.sleep(0.2)
+        address = json.loads(address_file.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        workers = [
+            subprocess.Popen(
+                [
+                    str(bin_dir / "dask"),
+                    "worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--no-nanny",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                ],
+                stdout=logs,
+                stderr=logs,
+                start_new_session=True,
+            )
+            for _ in range(2)
+        ]
+        processes += workers
+        from dask.distributed import Client
+
+        with Client(address) as client:
+            client.wait_for_workers(2, timeout=60)
+        store = tmp_path / "dask"
+        sweep = subprocess.Popen(
+            [
+                str(bin_dir / "vraagvolgend"),
+                "sweep",
+                str(experiment),
+                "--store",
+                str(store),
+                "--scheduler",
+                address,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline and len(list((store / "cluster").glob("*.parquet"))) < 3:
+            time.sleep(0.02)
+        workers[0].kill()
+        finished_at_kill = len(list((store / "cluster").glob("*.parquet")))
+        out, err = sweep.communicate(timeout=120)
+        assert sweep.returncode == 0, err
+    finally:
+        for p in processes:
+            p.kill()
+            p.wait()
+        logs.close()
+    assert finished_at_kill < 36, "the worker should be killed while runs remain"
+    assert "36 runs" in out
+    serial = tmp_path / "serial"
+    subprocess.run(
+        [
+            str(bin_dir / "vraagvolgend"),
+            "sweep",
+            str(experiment),
+            "--store",
+            str(serial),
+            "--executor",
+            "serial",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    keys = ["point", "policy", "replication", "year", "kind", "variable"]
+    a = ResultStore(store).load("cluster").sort_values(keys, ignore_index=True)
+    b = ResultStore(serial).load("cluster").sort_values(keys, ignore_index=True)
+    pd.testing.assert_frame_equal(a, b)
