@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import itertools
+import logging
 import math
 import multiprocessing as mp
 import numbers
@@ -407,10 +408,24 @@ def _die_with(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="vraagvolgend-watchdog").start()
 
 
-def _worker_init(parent: int) -> None:
-    """Initialise a pool worker: Ctrl-C is the parent's to handle; die with the parent."""
+def _worker_init(parent: int) -> int:
+    """Initialise a pool worker: Ctrl-C is the parent's to handle; die with the parent.
+    Returns the worker's process id."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with(parent)
+    return os.getpid()
+
+
+@contextlib.contextmanager
+def _quiet(logger: str):
+    """Only errors from ``logger`` inside the block (its level is restored afterwards)."""
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 class _Runner:
@@ -463,10 +478,23 @@ class _Runner:
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
             client = Client(cluster)
+            # Ctrl-C reaches the workers too (one process group): it is this process's to
+            # handle, so the workers ignore it (and die with this process, like a pool's).
+            pids = list(client.run(_worker_init, os.getpid()).values())
 
             def close(cancel):
-                client.close()
-                cluster.close()
+                if not cancel:
+                    client.close()
+                    cluster.close()
+                    return
+                # Ctrl-C: stop the running runs now (their results would be thrown away) and
+                # close without the cluster's warnings about the workers it lost.
+                with _quiet("distributed"):
+                    for pid in pids:
+                        with contextlib.suppress(OSError):
+                            os.kill(pid, signal.SIGKILL)
+                    client.close()
+                    cluster.close()
 
             self._close = close
         else:
