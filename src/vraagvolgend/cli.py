@@ -30,7 +30,12 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line (like every other invalid input)."""
 
     def error(self, message: str):
-        self.exit(EXIT_INVALID, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {_printable(message)} (see --help)\n")
+
+
+def _printable(text: str) -> str:
+    """One line whatever the input: control characters (newlines too) are shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -133,15 +138,19 @@ def _cmd_compare(args) -> int:
         raise ParameterError("--policies", "'none' has no costs to compare")
     scenario = _scenario(args.scenario, args.households)
     out = _out_folder(args.out, args.force)
-    comparison = compare(
-        policies,
-        scenario,
-        replications=args.replications,
-        seed=args.seed,
-        months=args.months,
-        executor=_executor(args),
-        workers=args.workers,
-    )
+    try:
+        comparison = compare(
+            policies,
+            scenario,
+            replications=args.replications,
+            seed=args.seed,
+            months=args.months,
+            executor=_executor(args),
+            workers=args.workers,
+        )
+    finally:
+        if getattr(args, "_client", None) is not None:
+            args._client.close()
     print(comparison)
     print("\nMean annual cost, EUR thousand:")
     print(comparison.table().to_string(float_format=lambda x: format_number(x, 0)))
@@ -258,7 +267,7 @@ def _experiment(data: dict, path: Path):
 def _cmd_sweep(args) -> int:
     from .analysis import policy_summary
     from .experiments import run_experiment
-    from .results import format_interval, format_number
+    from .results import format_interval, format_number, plural
 
     experiment = load_experiment(args.experiment)
     executor = _executor(args)
@@ -275,9 +284,9 @@ def _cmd_sweep(args) -> int:
         summary["mean"] = summary["mean"].map(format_number)
         print(summary[["policy", "outcome", "mean", "95% CI", "runs"]].to_string(index=False))
     n = len(experiment.runs()) - len(failed)
-    print(f"\n{n:,} runs in {Path(args.store) / experiment.name}")
+    print(f"\n{plural(n, 'run')} in {Path(args.store) / experiment.name}")
     if len(failed):
-        print(f"{len(failed):,} runs failed (they are retried when you run the sweep again):")
+        print(f"{plural(len(failed), 'run')} failed (retried when you run the sweep again):")
         print(failed[["point", "policy", "replication", "error"]].to_string(index=False))
         return 1
     return 0
@@ -468,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"vraagvolgend: warning: {message}", file=sys.stderr)
+    print(f"vraagvolgend: warning: {_printable(message)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -480,8 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():  # restores the caller's warning display afterwards
             warnings.showwarning = _one_line  # e.g. a damaged store file: one line each
             return args.func(args)
-    except (ParameterError, FileNotFoundError, IndexError, ImportError) as err:
-        print(f"vraagvolgend: error: {err}", file=sys.stderr)
+    except (ParameterError, OSError, IndexError, ImportError) as err:
+        print(f"vraagvolgend: error: {_printable(err)}", file=sys.stderr)
         return EXIT_INVALID
     except SweepInterrupted as err:
         print(

@@ -83,6 +83,9 @@ class Uncertainty:
                 raise ParameterError(f"{self.name}.values", f"{_short(self.values)} is not a list")
             if len(self.values) == 0:
                 raise ParameterError(f"{self.name}.values", "must not be empty")
+            distinct = {_hashable(v) for v in self.values}
+            if len(distinct) != len(self.values):
+                raise ParameterError(f"{self.name}.values", "must be distinct values")
             object.__setattr__(self, "values", tuple(self.values))
             return
         for bound in ("low", "high"):
@@ -235,13 +238,25 @@ class Experiment:
             )
         # Every name must reach a parameter and every value be allowed: try each value of each
         # uncertainty, and the first points whole, now, before any work (runs() checks all).
-        for u in self.uncertainties:
-            values = u.values if u.values is not None else (u.low, u.high)
-            for value in dict.fromkeys(_hashable(v) for v in values):
-                self._scenario_at({u.name: _plain(value)}, u.name)
+        for kind, items in (("uncertainties", self.uncertainties), ("levers", self.levers)):
+            for item in items:
+                values = item.values if item.values is not None else (item.low, item.high)
+                for value in dict.fromkeys(_hashable(v) for v in values):
+                    self._check_value(kind, item.name, _plain(value))
         for i, row in self.scenario_points().head(CHECK_POINTS).iterrows():
             self._scenario_at(row.dropna().to_dict(), f"point {i}")
         self.policy_variants()
+
+    def _check_value(self, kind: str, name: str, value) -> None:
+        """One value of one uncertainty or lever, alone on the base scenario or policies."""
+        try:
+            if kind == "uncertainties":
+                self.scenario.with_changes({name: value})
+            else:
+                for base in self.policies:
+                    base.with_changes({name: value})
+        except ParameterError as err:
+            raise ParameterError(f"{kind}: {err.field}", err.message) from None
 
     def _count_points(self) -> int:
         if isinstance(self.design, pd.DataFrame):
