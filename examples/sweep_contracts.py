@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import argparse
 
+import pandas as pd
+
 import vraagvolgend as vv
 from vraagvolgend.analysis import paired_differences
+from vraagvolgend.results import format_interval, format_number
 
 
 def main(
@@ -53,24 +56,23 @@ def main(
 
     baseline = "supply-driven__contract=effort__collective_capacity=1.0"
     diff = paired_differences(results, baseline, columns=["cost_external_total", "mean_severity"])
-    table = diff.pivot(index="policy", columns="outcome", values="difference")
-    table["cost_external_total"] /= 1000
-    table = table.rename(
-        columns={
-            "cost_external_total": "Δ annual external cost (EUR k)",
-            "mean_severity": "Δ mean severity",
+    cost = diff[diff["outcome"] == "cost_external_total"].set_index("policy")
+    severity = diff[diff["outcome"] == "mean_severity"].set_index("policy")
+    table = pd.DataFrame(
+        {
+            "Δ annual external cost (EUR k)": cost["difference"] / 1000,
+            "95% CI (EUR k)": [
+                format_interval(lo / 1000, hi / 1000)
+                for lo, hi in zip(cost["ci_low"], cost["ci_high"], strict=True)
+            ],
+            "Δ mean severity": severity["difference"],
         }
-    )
-    low = diff[diff["outcome"] == "cost_external_total"].set_index("policy")
-    table["95% CI (EUR k)"] = [
-        f"{low.loc[p, 'ci_low'] / 1000:+,.0f} … {low.loc[p, 'ci_high'] / 1000:+,.0f}"
-        for p in table.index
-    ]
+    ).sort_values("Δ annual external cost (EUR k)")
     print(
         f"Paired differences against {baseline} ({replications} replications, "
         f"{experiment.months} months, {scenario.n_households:,} households):\n"
     )
-    print(table.sort_values("Δ annual external cost (EUR k)").round(4).to_string())
+    print(table.to_string(float_format=format_number))
     return table
 
 

@@ -39,8 +39,24 @@ def test_run_table_matches_the_store(sweep):
         & (results["point"] == runs["point"][0])
         & (results["replication"] == runs["replication"][0])
     ]
-    by_year = one[one["line"] != "benefit"].groupby("year")["cost_eur"].sum()
+    costs = one[(one["kind"] == "cost") & (one["variable"] != "benefit")]
+    by_year = costs.groupby("year")["value"].sum()
     assert runs["cost_external_total"][0] == pytest.approx(by_year.mean())
+
+
+def test_store_table_is_long_and_summing_costs_does_not_overcount(sweep):
+    _, results = sweep
+    assert {"kind", "variable", "value"} <= set(results.columns)
+    key = ["point", "policy", "replication", "year", "kind", "variable"]
+    assert not results.duplicated(key).any()  # each indicator once per run and year
+    indicators = results[results["kind"] == "indicator"]
+    per_run_year = indicators.groupby(["point", "policy", "replication", "year"]).size()
+    assert (per_run_year == indicators["variable"].nunique()).all()
+    runs = analysis.run_table(results)
+    total = results.loc[results["kind"] == "cost", "value"].sum()
+    years = results["year"].nunique()
+    by_line = [c for c in runs.columns if c.startswith("cost_") and c != "cost_external_total"]
+    assert total == pytest.approx(runs[by_line].sum().sum() * years)
 
 
 def test_paired_differences_are_paired(sweep):
@@ -78,8 +94,9 @@ def test_break_even_year():
                     "policy": policy,
                     "replication": 0,
                     "year": year,
-                    "line": "wmo",
-                    "cost_eur": float(c),
+                    "kind": "cost",
+                    "variable": "wmo",
+                    "value": float(c),
                 }
             )
     year, table = analysis.break_even_year(pd.DataFrame(rows), "invest", "base")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,9 +12,17 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 SCRIPT = Path(sys.executable).parent / "vraagvolgend"
 SMALL = "n_households = 600\nburn_in_months = 6\n"
+
+
+def vv_load(folder):
+    import vraagvolgend as vv
+
+    return vv.Result.load(folder)
 
 
 def cli(*args, check_ok=True, **kwargs) -> subprocess.CompletedProcess:
@@ -32,11 +41,20 @@ def small(tmp_path) -> Path:
     return path
 
 
-def test_help_explains_every_option_with_its_default():
+def test_help_explains_every_option_with_its_default_once():
+    import vraagvolgend as vv
+
     for command in ("run", "compare", "sweep", "report", "household", "scenario", "policy"):
         text = cli(command, "--help").stdout
         assert "usage: vraagvolgend" in text
+        flat = " ".join(text.split())
+        assert "(default: None)" not in flat and "(default: False)" not in flat
+        assert flat.count("(default:") == len(re.findall(r"\(default: [^)]*\)", flat))
+        for option in re.findall(r"\n  (--[a-z-]+)[^\n]*", text):
+            entry = flat.split(option, 2)[-1].split(" --", 1)[0]
+            assert entry.count("(default") <= 1, (command, option)
     assert "(default: 10)" in cli("compare", "--help").stdout
+    assert cli("--version").stdout.strip() == f"vraagvolgend {vv.__version__}"
     done = subprocess.run(
         [sys.executable, "-m", "vraagvolgend", "--help"], capture_output=True, text=True, check=True
     )
@@ -53,7 +71,20 @@ def test_run_and_household(tmp_path, small):
     assert (out / "scenario.toml").exists() and (out / "policy.toml").exists()
     text = cli("household", out, 3).stdout
     assert "Household 3" in text and "ZRM level" in text
+    assert text.endswith("\n") and not text.endswith("\n\n")
     assert cli("household", out, 99999, check_ok=False).returncode == 2
+    # the folder is not overwritten without --force, and nothing is computed first
+    done = cli("run", "--scenario", small, "--months", 12, "--out", out, check_ok=False)
+    assert done.returncode == 2 and "--force" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    done = cli(
+        "run", "--scenario", small, "--months", 1, "--households", 300, "--out", out, "--force"
+    )
+    assert done.stdout.startswith("300 households, 1 month, ")
+    assert len(vv_load(out).households) == 300
+    # 'report' on a run folder: one line, not a KeyError
+    done = cli("report", out, check_ok=False)
+    assert done.returncode == 2 and "is a run folder" in done.stderr
 
 
 def test_compare_writes_the_report_and_report_rebuilds_it(tmp_path, small):
@@ -137,3 +168,331 @@ def test_bad_experiment_file(tmp_path):
     path.write_text('name = "x"\nreplicatons = 3\n')
     done = cli("sweep", path, check_ok=False)
     assert done.returncode == 2 and "did you mean 'replications'" in done.stderr
+
+
+def test_compare_in_parallel_equals_serial(tmp_path, small):
+    args = ("compare", "--scenario", small, "--replications", 2, "--months", 12, "--no-plots")
+    serial = cli(*args, "--out", tmp_path / "a", "--households", 500)
+    pool = cli(
+        *args,
+        "--out",
+        tmp_path / "b",
+        "--households",
+        500,
+        "--executor",
+        "processes",
+        "--workers",
+        2,
+    )
+    import pandas as pd
+
+    a = pd.read_parquet(tmp_path / "a" / "runs.parquet")
+    b = pd.read_parquet(tmp_path / "b" / "runs.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    assert "500 households" in serial.stdout
+    assert serial.stdout.split("Report:")[0] == pool.stdout.split("Report:")[0]
+    # one number format: thousands separators, no scientific notation, intervals with a dash
+    assert not re.search(r"\de[+-]\d", serial.stdout)
+    assert re.search(r"\d{1,3}(,\d{3})* – \d{1,3}(,\d{3})*", serial.stdout)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("run", "--seed", "-1"), "--seed"),
+        (("run", "--seed", "x"), "--seed"),
+        (("run", "--months", "100000"), "--months"),
+        (("run", "--households", "0"), "--households"),
+        (("run", "--policy", "demand_driven"), "did you mean 'demand-driven'"),
+        (("compare", "--policies", "supply-driven", "suply-driven"), "did you mean"),
+        (("compare", "--workers", "0"), "--workers"),
+        (("sweep", "missing.toml"), "missing.toml: file not found"),
+        (("household", ".", "1"), "manifest"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_status_2(tmp_path, args, fragment):
+    done = cli(*args, check_ok=False, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], done.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+EXPERIMENT = """
+name = "cli"
+policies = ["supply-driven", "demand-driven"]
+replications = 3
+months = 24
+scenario = "small.toml"
+[[uncertainties]]
+name = "network.mean_degree"
+values = [5, 7, 9]
+"""
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("seed = -1", "seed"),
+        ('seed = "x"', "seed"),
+        ("seed = 1.5", "seed"),
+        ("months = 100000", "months"),
+        ('name = ".."', "name"),
+        ('name = "a/b"', "name"),
+        ("replications = 1" + "0" * 400, "replications"),
+        ('[[uncertainties]]\nname = "network.mean_degree"\nlow = "a"\nhigh = 2', "low"),
+        (
+            '[[uncertainties]]\nname = "network.mean_degree"\nlow = 1' + "0" * 400 + "\nhigh = 2",
+            "low",
+        ),
+        ('[[levers]]\nname = "outreach"\nvalues = "abc"', "values"),
+        ('policies = "supply-driven"', "policies"),
+        ("policies = [{a = 1}]", "policies[0]"),
+        ("design = {a = 1}", "design"),
+    ],
+)
+def test_bad_experiment_values_give_one_line(tmp_path, small, content, fragment):
+    path = tmp_path / "e.toml"
+    path.write_text(content + "\n")
+    done = cli("sweep", path, "--store", tmp_path / "store", check_ok=False)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "e.toml" in lines[0], done.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b'name = "caf\xe9"\n', "UTF-8"),
+        (("n_households = 1" + "0" * 400 + "\n").encode(), "n_households"),
+        (("[network]\nmean_degree = 1" + "0" * 400 + "\n").encode(), "mean_degree"),
+    ],
+)
+def test_bad_scenario_bytes_give_one_line(tmp_path, content, fragment):
+    path = tmp_path / "bad.toml"
+    path.write_bytes(content)
+    done = cli("scenario", "--validate", path, check_ok=False)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], done.stderr
+
+
+def test_policy_regime_that_is_a_table_gives_one_line(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text("regime = {a = 1}\n")
+    done = cli("policy", "--validate", path, check_ok=False)
+    assert done.returncode == 2 and "regime" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_example_lever_sweep_resumes(tmp_path):
+    """`vraagvolgend sweep examples/experiment.toml` twice: the second run computes nothing."""
+    example = Path(__file__).parent.parent / "examples" / "experiment.toml"
+    text = example.read_text().replace("months = 36", "months = 12")
+    text = text.replace('# scenario = "my_scenario.toml"', 'scenario = "small.toml"')
+    path = tmp_path / "experiment.toml"
+    path.write_text(text)
+    (tmp_path / "small.toml").write_text(SMALL)
+    store = tmp_path / "s"
+    first = cli("sweep", path, "--store", store, "--executor", "serial")
+    files = {f: f.stat().st_mtime_ns for f in (store / "outreach_and_networks").iterdir()}
+    assert len(files) == 2 * 2 * 2 * 3  # points × policies × lever values × replications
+    second = cli("sweep", path, "--store", store, "--executor", "serial")
+    assert {f: f.stat().st_mtime_ns for f in files} == files  # nothing computed again
+    assert first.stdout == second.stdout
+    assert "supply-driven__outreach=0.1" in second.stdout
+
+
+def _immutable(folder: Path, on: bool) -> bool:
+    if os.geteuid() != 0:
+        folder.chmod(0o555 if on else 0o755)
+        return True
+    done = subprocess.run(["chattr", "+i" if on else "-i", str(folder)], capture_output=True)
+    return done.returncode == 0
+
+
+def test_a_read_only_store_gives_one_line_before_computing(tmp_path, small):
+    experiment = tmp_path / "e.toml"
+    experiment.write_text(EXPERIMENT)
+    store = tmp_path / "store"
+    (store / "cli").mkdir(parents=True)
+    if not _immutable(store / "cli", True):
+        pytest.skip("cannot make a folder read-only here")
+    try:
+        started = time.time()
+        done = cli("sweep", experiment, "--store", store, "--executor", "serial", check_ok=False)
+        assert time.time() - started < 20
+    finally:
+        _immutable(store / "cli", False)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not writable" in lines[0], done.stderr
+
+
+def _session_pids(sid: int) -> set[int]:
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                pids.add(int(entry))
+    return pids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_stops_a_sweep_quickly_and_it_resumes(tmp_path, small):
+    experiment = tmp_path / "e.toml"
+    experiment.write_text(EXPERIMENT.replace("months = 24", "months = 60"))
+    store = tmp_path / "store"
+    process = subprocess.Popen(
+        [str(SCRIPT), "sweep", str(experiment), "--store", str(store), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list((store / "cli").glob("*.parquet"))) < 2:
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+        started = time.time()
+        _, stderr = process.communicate(timeout=30)
+        assert time.time() - started < 5
+        deadline = time.time() + 5
+        while time.time() < deadline and _session_pids(process.pid):
+            time.sleep(0.1)
+        assert _session_pids(process.pid) == set()  # no worker, no forkserver left
+    finally:
+        for pid in _session_pids(process.pid):
+            os.kill(pid, signal.SIGKILL)
+    assert process.returncode == 130
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "runs are stored in" in lines[0] and "resume" in lines[0], stderr
+    stored = int(re.search(r"interrupted: (\d+) of 18", lines[0]).group(1))
+    assert stored == len(list((store / "cli").glob("*.parquet"))) < 18
+    done = cli("sweep", experiment, "--store", store, "--executor", "serial")
+    assert "18 runs" in done.stdout
+
+
+# --- Fuzzed command lines (in-process): status 0, or 2 with one line on stderr ------------------
+
+VALUES = st.one_of(
+    st.sampled_from(["-1", "0", "1", "12", "300", "1.5", "x", "", "1" + "0" * 400, "nan"]),
+    st.integers(-3, 2000).map(str),
+    st.text(max_size=5),
+)
+OPTIONS = {
+    "run": ["--seed", "--months", "--households", "--policy", "--scenario", "--bogus"],
+    "compare": [
+        "--seed",
+        "--months",
+        "--households",
+        "--policies",
+        "--replications",
+        "--workers",
+        "--executor",
+        "--replicatons",
+    ],
+    "policy": ["--validate"],
+    "scenario": ["--validate"],
+}
+CHEAP = {
+    "run": ["--households", "300", "--months", "12"],
+    "compare": [
+        "--households",
+        "300",
+        "--months",
+        "12",
+        "--replications",
+        "1",
+        "--executor",
+        "serial",
+        "--no-plots",
+    ],
+}
+
+
+@st.composite
+def command_lines(draw, folder: Path) -> list[str]:
+    command = draw(st.sampled_from([*OPTIONS, "household", "report", "nothing"]))
+    argv = [command]
+    if command == "household":
+        argv += [draw(st.sampled_from([str(folder / "run"), str(folder), "missing"])), draw(VALUES)]
+    elif command == "report":
+        argv += [draw(st.sampled_from([str(folder / "run"), str(folder), "missing"]))]
+    elif command == "policy" and draw(st.booleans()):
+        argv += [
+            draw(st.sampled_from(["supply-driven", "demand-driven", "demand_driven", "none", "x"]))
+        ]
+    for option in draw(st.lists(st.sampled_from(OPTIONS.get(command, ["--x"])), max_size=3)):
+        value = draw(VALUES)
+        if option == "--policy":
+            value = draw(st.sampled_from(["supply-driven", "none", "demand_driven"]) | VALUES)
+        elif option in ("--scenario", "--validate"):
+            value = draw(
+                st.sampled_from(
+                    [
+                        str(folder / "bad.toml"),
+                        str(folder / "ok.toml"),
+                        str(folder / "latin1.toml"),
+                        "missing.toml",
+                    ]
+                )
+            )
+        elif option == "--executor":
+            value = draw(st.sampled_from(["serial", "processes", "threads"]))
+        argv += [option, value]
+    if command in CHEAP:
+        argv += [*CHEAP[command], "--out", str(folder / f"out-{command}"), "--force"]
+    return argv
+
+
+@pytest.fixture(scope="module")
+def fuzz_folder(tmp_path_factory) -> Path:
+    from vraagvolgend.cli import main
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "ok.toml").write_text(SMALL)
+    (folder / "bad.toml").write_text("[network]\nmean_degree = 1" + "0" * 400 + "\n")
+    (folder / "latin1.toml").write_bytes('name = "café"\n'.encode("latin-1"))
+    assert (
+        main(
+            [
+                "run",
+                "--scenario",
+                str(folder / "ok.toml"),
+                "--months",
+                "12",
+                "--out",
+                str(folder / "run"),
+            ]
+        )
+        == 0
+    )
+    return folder
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_fuzzed_command_lines_end_in_success_or_one_line(fuzz_folder, capsys, data):
+    from vraagvolgend.cli import main
+
+    argv = data.draw(command_lines(fuzz_folder))
+    try:
+        status = main(argv)
+    except SystemExit as stop:  # argparse: --help, --version, usage errors
+        status = stop.code
+    _, err = capsys.readouterr()
+    assert status in (0, 2), (argv, status, err)
+    if status == 2:
+        assert len(err.strip().splitlines()) == 1 and "error" in err, (argv, err)
+    assert "Traceback" not in err

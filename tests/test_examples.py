@@ -56,6 +56,12 @@ def test_sweep_contracts(capsys, monkeypatch, tmp_path):
     out = capsys.readouterr().out
     assert "demand-driven__contract=task__collective_capacity=1.5" in out
     assert "Δ annual external cost" in out
+    # run again: the lever sweep resumes from its store and computes nothing
+    files = {f: f.stat().st_mtime_ns for f in (tmp_path / "contracts").iterdir()}
+    assert len(files) == 2 * 3 * 2 * 2
+    runpy.run_path(str(EXAMPLES / "sweep_contracts.py"), run_name="__main__")
+    assert capsys.readouterr().out == out
+    assert {f: f.stat().st_mtime_ns for f in files} == files
 
 
 @pytest.mark.parametrize(

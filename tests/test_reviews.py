@@ -24,7 +24,7 @@ def scenario():
 
 def _lengths(result):
     e = result.episodes
-    e = e[(e["start_month"] >= 1) & (e["law"] != "collective")]
+    e = e[~e["from_burn_in"] & (e["law"] != "collective")]
     return (e["end_month"].fillna(999).astype(int) - e["start_month"]).to_numpy()
 
 
@@ -62,7 +62,7 @@ def test_identical_lifecycle_parameters_give_identical_episode_lengths(scenario)
 def test_some_supply_driven_trajectories_end_before_their_typical_duration(scenario):
     r = vv.run(scenario, SupplyDriven(), seed=6, months=36)
     e = r.episodes.dropna(subset=["end_month"])
-    e = e[(e["start_month"] >= 1) & (e["provision"] == "youth_ambulant")]
+    e = e[~e["from_burn_in"] & (e["provision"] == "youth_ambulant")]
     typical = scenario.provisions["youth_ambulant"].duration_months
     length = e["end_month"] - e["start_month"] + 1
     assert (length < typical).mean() > 0.2
@@ -72,7 +72,7 @@ def test_without_ends_on_goal_care_runs_at_least_to_the_review(scenario):
     """The old supply-driven rule, as a parameter: care runs until the review at least."""
     r = vv.run(scenario, SupplyDriven(end_on_goal=False), seed=6, months=36)
     e = r.episodes.dropna(subset=["end_month"])
-    e = e[(e["start_month"] >= 1) & (e["provision"] == "youth_ambulant")]
+    e = e[~e["from_burn_in"] & (e["provision"] == "youth_ambulant")]
     e = e[e["channel"] != "escalation"]
     length = e["end_month"] - e["start_month"] + 1
     typical = scenario.provisions["youth_ambulant"].duration_months
@@ -93,7 +93,7 @@ def test_chronic_care_of_the_oldest_ends_only_at_reviews(scenario):
     r = vv.run(scenario, DemandDriven(review_months=3), seed=8, months=36)
     h = r.households.set_index("household_id")["household_type"]
     e = r.episodes.dropna(subset=["end_month"])
-    e = e[(e["domain"] == "physical_health") & (e["start_month"] >= 1)]
+    e = e[(e["domain"] == "physical_health") & ~e["from_burn_in"]]
     e = e[e["provision"] != "flexible_budget"]
     months = (e["end_month"] - e["start_month"] + 1).to_numpy()
     old = h.loc[e["household_id"]].to_numpy() == "single_75plus"

@@ -46,7 +46,7 @@ def test_seed_is_validated():
 def test_default_settles_into_a_plausible_steady_state():
     """Without formal care: no explosion to everyone in crisis, no drift to nobody."""
     s = vv.Scenario.default().with_changes(n_households=8000)
-    r = vv.run(s, seed=1, months=120)
+    r = vv.run(s, None, seed=1, months=120)
     m = r.monthly
     n = s.n_households
     three_plus = m["households_3plus_problems"] / n
@@ -57,3 +57,14 @@ def test_default_settles_into_a_plausible_steady_state():
     assert abs(three_plus.iloc[-24:].mean() - three_plus.iloc[36:60].mean()) < 0.015
     zrm = m[[f"share_zrm_le2_{d}" for d in DOMAINS]].iloc[-12:].mean()
     assert (zrm > 0.01).all() and (zrm < 0.2).all()
+
+
+def test_python_and_the_command_line_default_to_supply_driven():
+    from vraagvolgend.cli import build_parser
+
+    s = vv.Scenario.default().with_changes(n_households=300, burn_in_months=3)
+    assert isinstance(vv.run(s, months=12).policy, vv.SupplyDriven)
+    assert build_parser().parse_args(["run"]).policy == "supply-driven"
+    assert vv.run(s, None, months=12).policy is None  # no formal care only when asked for
+    with pytest.raises(vv.ParameterError, match="scenario"):
+        vv.run("default", months=12)

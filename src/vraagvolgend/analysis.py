@@ -1,7 +1,8 @@
 """Analysis of experiment results: per-policy means, paired differences, break-even, sweeps.
 
-All functions take the tidy table of :func:`~vraagvolgend.experiments.run_experiment` (one row
-per run, year and cost line) and first reduce it to one row per run with :func:`run_table`:
+All functions take the long tidy table of :func:`~vraagvolgend.experiments.run_experiment` (one
+row per run, year and cost line or indicator: columns ``kind``, ``variable``, ``value``) and
+first reduce it to one row per run with :func:`run_table`:
 the mean annual cost per cost line (``cost_<line>``, and ``cost_external_total`` without the
 benefit) and the mean of each outcome indicator over the years.
 
@@ -45,10 +46,21 @@ INDICATORS = (
 def _check(results: pd.DataFrame) -> pd.DataFrame:
     if "error" in results.columns:
         results = results[results["error"].isna()]
-    missing = {"year", "line", "cost_eur", *RUN} - set(results.columns)
+    missing = {"year", "kind", "variable", "value", *RUN} - set(results.columns)
     if missing:
         raise ParameterError("results", f"not an experiment's result table: missing {missing}")
     return results
+
+
+def _costs_per_year(r: pd.DataFrame) -> pd.DataFrame:
+    """Cost per run and year (rows) and cost line (columns), with ``external_total``."""
+    c = r[r["kind"] == "cost"]
+    per_year = c.pivot_table(
+        index=[*RUN, "year"], columns="variable", values="value", aggfunc="sum"
+    ).fillna(0.0)
+    per_year = per_year.rename_axis(columns=None)
+    per_year["external_total"] = per_year.drop(columns=["benefit"], errors="ignore").sum(axis=1)
+    return per_year
 
 
 def run_table(results: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
@@ -61,12 +73,11 @@ def run_table(results: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
     r = _check(results)
     if year is not None:
         r = r[r["year"] == year]
-    costs = r.pivot_table(index=[*RUN, "year"], columns="line", values="cost_eur", aggfunc="sum")
-    costs = costs.fillna(0.0)
-    costs["external_total"] = costs.drop(columns=["benefit"], errors="ignore").sum(axis=1)
-    costs = costs.groupby(level=RUN).mean().add_prefix("cost_")
-    indicators = [c for c in INDICATORS if c in r.columns]
-    outcome = r.groupby([*RUN, "year"])[indicators].first().groupby(level=RUN).mean()
+    costs = _costs_per_year(r).groupby(level=RUN).mean().add_prefix("cost_")
+    ind = r[r["kind"] == "indicator"]
+    outcome = ind.pivot_table(index=[*RUN, "year"], columns="variable", values="value")
+    outcome = outcome[[c for c in INDICATORS if c in outcome.columns]]
+    outcome = outcome.groupby(level=RUN).mean().rename_axis(columns=None)
     return costs.join(outcome).reset_index()
 
 
@@ -142,10 +153,7 @@ def break_even_year(
     within the horizon, and the table of yearly and cumulative differences.
     """
     r = _check(results)
-    per_year = r.pivot_table(
-        index=[*RUN, "year"], columns="line", values="cost_eur", aggfunc="sum"
-    ).fillna(0.0)
-    per_year["external_total"] = per_year.drop(columns=["benefit"], errors="ignore").sum(axis=1)
+    per_year = _costs_per_year(r)
     if line not in per_year.columns:
         raise ParameterError("line", f"{line!r} is not a cost line: {list(per_year.columns)}")
     series = per_year[line].reset_index()

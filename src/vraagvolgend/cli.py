@@ -4,33 +4,95 @@ Subcommands: ``run`` (one policy, result tables), ``compare`` (several policies 
 random numbers, summary and report), ``sweep`` (an experiment file on a local or Dask
 executor, resumable), ``report`` (the report of a comparison folder), ``household`` (the cost
 picture of one household of a run folder), ``scenario`` and ``policy`` (print the defaults as
-TOML, or validate a file). Invalid input ends with one line naming the file, the key, the
-value and what is allowed, and a non-zero exit status.
+TOML, or validate a file). Invalid input ends with one line on standard error naming the file,
+the key, the value and what is allowed, and exit status 2; Ctrl-C ends with one line saying
+what is stored and how to resume, and exit status 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import shutil
 import sys
-import tomllib
+import warnings
 from pathlib import Path
 
-from .parameters import ParameterError, _unknown_key
+from .parameters import ParameterError, _short, _unknown_key, load_toml
 
-__all__ = ["main"]
+__all__ = ["build_parser", "load_experiment", "main"]
 
 EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130
 
 
-def _scenario(path: str | None):
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (like every other invalid input)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {_printable(message)} (see --help)\n")
+
+
+def _printable(text: str) -> str:
+    """One line whatever the input: control characters (newlines too) are shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default once, and only when it says something."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _count(lo: int, hi: int | None = None):
+    """An argparse type: a whole number from ``lo`` (to ``hi``)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{_short(text)} is not a whole number") from None
+        if value < lo or (hi is not None and value > hi):
+            allowed = f"{lo} … {hi:,}" if hi is not None else f"at least {lo}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: must be {allowed}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _out_folder(path: str, force: bool) -> Path:
+    """A result folder to write; an existing one only with ``--force`` (checked up front)."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ParameterError("--out", f"{out} exists and is not a folder")
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise ParameterError(
+                "--out", f"{out} already holds results; pass --force to overwrite it"
+            )
+        shutil.rmtree(out)
+    return out
+
+
+def _scenario(path: str | None, households: int | None = None):
     from .scenario import Scenario
 
-    return Scenario.default() if path is None else Scenario.from_toml(Path(path))
+    scenario = Scenario.default() if path is None else Scenario.from_toml(Path(path))
+    if households is not None:
+        try:
+            scenario = scenario.with_changes(n_households=households)
+        except ParameterError as err:
+            raise ParameterError("--households", err.message) from None
+    return scenario
 
 
 def _policy(spec: str):
     """A policy from a name or a TOML file; ``none`` means no formal care."""
-    from .financing import Policy, resolve_policy
+    from .financing import REGIMES, Policy, resolve_policy
 
     if spec == "none":
         return None
@@ -39,45 +101,82 @@ def _policy(spec: str):
         return Policy.from_toml(path)
     try:
         return resolve_policy(spec)
-    except ParameterError as err:
-        raise ParameterError("--policy", f"{err.message} (or none, or a policy file)") from None
+    except ParameterError:
+        names = [*(r for r in REGIMES if r != "policy"), "none"]
+        close = difflib.get_close_matches(spec.replace("_", "-").lower(), names, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ParameterError(
+            "--policy",
+            f"{_short(spec)} is neither a policy name ({', '.join(names)}) nor a file{hint}",
+        ) from None
 
 
 def _cmd_run(args) -> int:
+    from .results import format_number, plural
     from .simulation import run
 
-    result = run(_scenario(args.scenario), _policy(args.policy), seed=args.seed, months=args.months)
-    out = result.save(args.out, csv=args.csv)
+    scenario = _scenario(args.scenario, args.households)
+    policy = _policy(args.policy)
+    out = _out_folder(args.out, args.force)
+    result = run(scenario, policy, seed=args.seed, months=args.months)
+    result.save(out, csv=args.csv)
     print(
-        f"{len(result.households):,} households, {args.months} months, policy "
-        f"{args.policy}: tables written to {out}"
+        f"{plural(len(result.households), 'household')}, {plural(args.months, 'month')}, "
+        f"policy {args.policy}: tables written to {out}"
     )
     if result._care is not None:
-        print(result.indicators().round(4).to_string(index=False))
+        print(result.indicators().to_string(index=False, float_format=format_number))
     return 0
 
 
 def _cmd_compare(args) -> int:
     from .comparison import compare
     from .reports import write_report
+    from .results import format_number
 
     policies = [_policy(p) for p in args.policies]
     if any(p is None for p in policies):
         raise ParameterError("--policies", "'none' has no costs to compare")
-    comparison = compare(
-        policies,
-        _scenario(args.scenario),
-        replications=args.replications,
-        seed=args.seed,
-        months=args.months,
-    )
+    scenario = _scenario(args.scenario, args.households)
+    out = _out_folder(args.out, args.force)
+    try:
+        comparison = compare(
+            policies,
+            scenario,
+            replications=args.replications,
+            seed=args.seed,
+            months=args.months,
+            executor=_executor(args),
+            workers=args.workers,
+        )
+    finally:
+        if getattr(args, "_client", None) is not None:
+            args._client.close()
     print(comparison)
     print("\nMean annual cost, EUR thousand:")
-    print(comparison.table().round(0).to_string())
-    comparison.save(args.out)
-    report = write_report(comparison, args.out, plots=not args.no_plots)
+    print(comparison.table().to_string(float_format=lambda x: format_number(x, 0)))
+    comparison.save(out)
+    report = write_report(comparison, out, plots=not args.no_plots)
     print(f"\nReport: {report} (and report.md, with the plots beside it)")
     return 0
+
+
+def _executor(args):
+    """The executor named by --executor / --scheduler (a Dask client for --scheduler)."""
+    if not getattr(args, "scheduler", None):
+        return args.executor
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise ImportError(
+            "--scheduler needs Dask: pip install 'vraagvolgend[experiments]'"
+        ) from None
+    try:
+        client = Client(args.scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ParameterError("--scheduler", f"cannot reach {args.scheduler}: {err}") from None
+    args._client = client
+    return client
 
 
 EXPERIMENT_KEYS = (
@@ -96,76 +195,99 @@ EXPERIMENT_KEYS = (
 
 
 def load_experiment(path: str | Path):
-    """Read an experiment file (TOML); policy and scenario files are relative to it."""
+    """Read an experiment file (TOML); policy and scenario files are relative to it.
+
+    Raises:
+        ParameterError: naming the file and the key, for anything that is not a valid
+            experiment.
+    """
+    path = Path(path)
+    return load_toml(path, lambda data: _experiment(data, path), "experiment")
+
+
+def _list_of(data: dict, key: str, default: list) -> list:
+    value = data.get(key, default)
+    if isinstance(value, str | dict) or not isinstance(value, list):
+        raise ParameterError(key, f"{_short(value)} is not a list")
+    return value
+
+
+def _experiment(data: dict, path: Path):
     from .experiments import Experiment, Lever, Uncertainty
 
-    path = Path(path)
-    if not path.exists():
-        raise ParameterError(str(path), "file not found")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ParameterError(str(path), f"is not valid TOML: {err}") from None
-    try:
-        for key in data:
-            if key not in EXPERIMENT_KEYS:
-                raise _unknown_key("", key, EXPERIMENT_KEYS)
-        policies = [
-            p if not str(p).endswith(".toml") else _policy(str(path.parent / p))
-            for p in data.get("policies", ["supply-driven", "demand-driven"])
-        ]
-        scenario = data.get("scenario")
-        items = {}
-        for kind, cls in (("uncertainties", Uncertainty), ("levers", Lever)):
-            items[kind] = []
-            for i, entry in enumerate(data.get(kind, [])):
-                unknown = set(entry) - {"name", "low", "high", "values"}
-                if unknown:
-                    raise _unknown_key(
-                        f"{kind}[{i}]", sorted(unknown)[0], ["name", "low", "high", "values"]
-                    )
-                if "name" not in entry:
-                    raise ParameterError(f"{kind}[{i}].name", "is missing")
+    for key in data:
+        if key not in EXPERIMENT_KEYS:
+            raise _unknown_key("", key, EXPERIMENT_KEYS)
+    policies = []
+    for i, p in enumerate(_list_of(data, "policies", ["supply-driven", "demand-driven"])):
+        if not isinstance(p, str):
+            raise ParameterError(f"policies[{i}]", f"{_short(p)} is not a policy name or file")
+        if p.endswith(".toml"):
+            policies.append(_policy(str(path.parent / p)))
+        else:
+            try:
+                policies.append(_policy(p))
+            except ParameterError as err:
+                raise ParameterError(f"policies[{i}]", err.message) from None
+        if policies[-1] is None:
+            raise ParameterError(f"policies[{i}]", "'none' has no costs to compare")
+    scenario = data.get("scenario")
+    if scenario is not None and not isinstance(scenario, str):
+        raise ParameterError("scenario", f"{_short(scenario)} is not a scenario file name")
+    items = {}
+    for kind, cls in (("uncertainties", Uncertainty), ("levers", Lever)):
+        items[kind] = []
+        for i, entry in enumerate(_list_of(data, kind, [])):
+            if not isinstance(entry, dict):
+                raise ParameterError(f"{kind}[{i}]", f"{_short(entry)} is not a table")
+            allowed = ["name", "low", "high", "values"]
+            unknown = set(entry) - set(allowed)
+            if unknown:
+                raise _unknown_key(f"{kind}[{i}]", sorted(unknown)[0], allowed)
+            if "name" not in entry:
+                raise ParameterError(f"{kind}[{i}].name", "is missing")
+            try:
                 items[kind].append(cls(**entry))
-        options = {
-            k: data[k]
-            for k in ("replications", "months", "design", "samples", "levels", "seed")
-            if k in data
-        }
-        return Experiment(
-            data.get("name", path.stem),
-            policies,
-            items["uncertainties"],
-            items["levers"],
-            scenario=None if scenario is None else _scenario(str(path.parent / scenario)),
-            **options,
-        )
-    except ParameterError as err:
-        raise ParameterError(f"{path}: {err.field}", err.message) from None
+            except ParameterError as err:
+                raise err.under(f"{kind}[{i}]") from None
+    options = {
+        k: data[k]
+        for k in ("replications", "months", "design", "samples", "levels", "seed")
+        if k in data
+    }
+    return Experiment(
+        data.get("name", path.stem),
+        policies,
+        items["uncertainties"],
+        items["levers"],
+        scenario=None if scenario is None else _scenario(str(path.parent / scenario)),
+        **options,
+    )
 
 
 def _cmd_sweep(args) -> int:
     from .analysis import policy_summary
     from .experiments import run_experiment
+    from .results import format_interval, format_number, plural
 
     experiment = load_experiment(args.experiment)
-    executor = args.executor
-    client = None
-    if args.scheduler:
-        from dask.distributed import Client
-
-        client = executor = Client(args.scheduler)
+    executor = _executor(args)
     try:
         results = run_experiment(experiment, args.store, executor=executor, workers=args.workers)
     finally:
-        if client is not None:
-            client.close()
+        if getattr(args, "_client", None) is not None:
+            args._client.close()
     failed = results[results["error"].notna()] if "error" in results.columns else results[:0]
-    summary = policy_summary(results, columns=["cost_external_total", "mean_severity"])
-    print(summary.round(4).to_string(index=False))
-    print(f"\n{len(experiment.runs()) - len(failed)} runs in {Path(args.store) / experiment.name}")
+    if len(failed) < len(experiment.runs()):
+        summary = policy_summary(results, columns=["cost_external_total", "mean_severity"])
+        bounds = zip(summary["ci_low"], summary["ci_high"], strict=True)
+        summary["95% CI"] = [format_interval(lo, hi) for lo, hi in bounds]
+        summary["mean"] = summary["mean"].map(format_number)
+        print(summary[["policy", "outcome", "mean", "95% CI", "runs"]].to_string(index=False))
+    n = len(experiment.runs()) - len(failed)
+    print(f"\n{plural(n, 'run')} in {Path(args.store) / experiment.name}")
     if len(failed):
-        print(f"{len(failed)} runs failed (they are retried when you run the sweep again):")
+        print(f"{plural(len(failed), 'run')} failed (retried when you run the sweep again):")
         print(failed[["point", "policy", "replication", "error"]].to_string(index=False))
         return 1
     return 0
@@ -182,9 +304,9 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_household(args) -> int:
-    from .results import SavedRun
+    from .results import Result
 
-    print(SavedRun(args.folder).household(args.household_id))
+    sys.stdout.write(str(Result.load(args.folder).household(args.household_id)))
     return 0
 
 
@@ -215,36 +337,84 @@ def _cmd_policy(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (every option's default shows in ``--help``)."""
-    fmt = argparse.ArgumentDefaultsHelpFormatter
-    parser = argparse.ArgumentParser(
+    """The argument parser (every option's default shows once in ``--help``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .parameters import MAX_MONTHS
+
+    try:
+        __version__ = version("vraagvolgend")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without installing
+        __version__ = "0+unknown"
+
+    fmt = _Help
+    parser = _Parser(
         prog="vraagvolgend",
         description="Agent-based simulation of supply- and demand-driven financing of the "
         "Dutch municipal social domain.",
         formatter_class=fmt,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
-    def common(p, months=60):
+    def common(p, months=60, min_months=1):
         p.add_argument(
             "--scenario",
             metavar="FILE",
             default=None,
             help="scenario TOML file (default: the embedded default municipality)",
         )
-        p.add_argument("--seed", type=int, default=0, help="root seed")
-        p.add_argument("--months", type=int, default=months, help="months after burn-in")
+        p.add_argument(
+            "--households",
+            type=_count(1),
+            default=None,
+            metavar="N",
+            help="number of households (default: the scenario's)",
+        )
+        p.add_argument("--seed", type=_count(0), default=0, help="root seed")
+        p.add_argument(
+            "--months",
+            type=_count(min_months, MAX_MONTHS),
+            default=months,
+            help="months after burn-in",
+        )
+        p.add_argument("--out", metavar="DIR", help="result folder")
+        p.add_argument(
+            "--force", action="store_true", help="overwrite the result folder if it exists"
+        )
+
+    def executors(p, default):
+        p.add_argument(
+            "--executor",
+            choices=["processes", "serial", "dask"],
+            default=default,
+            help="local process pool, serial, or a local Dask cluster",
+        )
+        p.add_argument(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="a running Dask scheduler, e.g. tcp://host:8786 (overrides --executor)",
+        )
+        p.add_argument(
+            "--workers",
+            type=_count(1),
+            default=None,
+            help="worker processes (default: the cores)",
+        )
 
     p = sub.add_parser(
         "run", help="run one policy on one scenario; write the result tables", formatter_class=fmt
     )
     common(p)
+    p.set_defaults(out="out/run")
     p.add_argument(
         "--policy",
         default="supply-driven",
         help="supply-driven, demand-driven, none (no formal care) or a TOML file",
     )
-    p.add_argument("--out", default="out/run", metavar="DIR", help="result folder")
     p.add_argument("--csv", action="store_true", help="also write the tables as CSV")
     p.set_defaults(func=_cmd_run)
 
@@ -253,7 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare policies on common random numbers; write a report",
         formatter_class=fmt,
     )
-    common(p)
+    common(p, min_months=12)
+    p.set_defaults(out="out/compare")
     p.add_argument(
         "--policies",
         nargs="+",
@@ -261,29 +432,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="POLICY",
         help="names or TOML files; the first is the baseline",
     )
-    p.add_argument("--replications", type=int, default=10, help="replications per policy")
-    p.add_argument("--out", default="out/compare", metavar="DIR", help="result folder")
+    p.add_argument(
+        "--replications", type=_count(1, 100_000), default=10, help="replications per policy"
+    )
     p.add_argument("--no-plots", action="store_true", help="tables only, no PNG plots")
+    executors(p, "serial")
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("sweep", help="run an experiment file; resumable", formatter_class=fmt)
     p.add_argument("experiment", metavar="FILE", help="experiment TOML file")
     p.add_argument("--store", default="out/store", metavar="DIR", help="result store folder")
-    p.add_argument(
-        "--executor",
-        choices=["processes", "serial", "dask"],
-        default="processes",
-        help="local process pool, serial, or a local Dask cluster",
-    )
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="a running Dask scheduler, e.g. tcp://host:8786 (overrides --executor)",
-    )
-    p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: the cores)"
-    )
+    executors(p, "processes")
     p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser(
@@ -298,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
         "household", help="the cost picture of one household of a run folder", formatter_class=fmt
     )
     p.add_argument("folder", metavar="DIR", help="a folder written by 'run'")
-    p.add_argument("household_id", type=int, metavar="ID", help="the household")
+    p.add_argument("household_id", type=_count(0), metavar="ID", help="the household")
     p.set_defaults(func=_cmd_household)
 
     p = sub.add_parser(
@@ -312,22 +471,38 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "policy", help="print a named policy as TOML, or validate a file", formatter_class=fmt
     )
-    p.add_argument(
-        "name", nargs="?", default="supply-driven", help="supply-driven or demand-driven"
-    )
+    p.add_argument("name", nargs="?", default="supply-driven", help="a policy name")
     p.add_argument("--validate", metavar="FILE", default=None, help="validate this file")
     p.set_defaults(func=_cmd_policy)
     return parser
 
 
+def _one_line(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"vraagvolgend: warning: {_printable(message)}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    from .experiments import SweepInterrupted
+
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
-    except (ParameterError, FileNotFoundError, IndexError, ImportError) as err:
-        print(f"vraagvolgend: error: {err}", file=sys.stderr)
+        with warnings.catch_warnings():  # restores the caller's warning display afterwards
+            warnings.showwarning = _one_line  # e.g. a damaged store file: one line each
+            return args.func(args)
+    except (ParameterError, OSError, IndexError, ImportError) as err:
+        print(f"vraagvolgend: error: {_printable(err)}", file=sys.stderr)
         return EXIT_INVALID
+    except SweepInterrupted as err:
+        print(
+            f"vraagvolgend: interrupted: {err.stored:,} of {err.total:,} runs are stored in "
+            f"{err.folder}; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("vraagvolgend: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -258,11 +258,10 @@ class Comparison:
     @classmethod
     def load(cls, directory: str | Path) -> Comparison:
         """Read a comparison written by :meth:`save`."""
+        from .results import _manifest
+
         folder = Path(directory)
-        manifest_file = folder / "manifest.json"
-        if not manifest_file.exists():
-            raise ParameterError(str(folder), "is not a comparison folder (no manifest.json)")
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        manifest = _manifest(folder, "comparison", "written by 'compare' (Comparison.save)")
         policies = [Policy.from_toml(folder / p["file"]) for p in manifest["policies"]]
         scenario = Scenario.from_toml(folder / "scenario.toml")
         details = {
@@ -340,22 +339,25 @@ class Comparison:
 
 
 def _format(table: pd.DataFrame, label: str) -> str:
+    from .results import format_interval, format_number
+
     rows = []
     for _, r in table.iterrows():
-        ci = f"[{r['ci_low']:,.3g} … {r['ci_high']:,.3g}]" if np.isfinite(r["ci_low"]) else ""
-        dci = (
-            f"[{r['difference_ci_low']:+,.3g} … {r['difference_ci_high']:+,.3g}]"
-            if np.isfinite(r["difference_ci_low"])
-            else ""
-        )
+        size = max(abs(r["mean"]), abs(r["ci_low"]), abs(r["ci_high"]))
+        decimals = None if np.isfinite(size) else 0
+        if np.isfinite(size):
+            decimals = 0 if size >= 100 else 2 if size >= 1 else 4
+        difference = format_number(r["difference"], decimals)
         rows.append(
             {
                 "policy": r["policy"],
                 label: r[label],
-                "mean": f"{r['mean']:,.4g}",
-                "95% CI": ci,
-                "difference": f"{r['difference']:+,.4g}",
-                "difference 95% CI": dci,
+                "mean": format_number(r["mean"], decimals),
+                "95% CI": format_interval(r["ci_low"], r["ci_high"], decimals),
+                "difference": difference if difference.startswith("-") else "+" + difference,
+                "difference 95% CI": format_interval(
+                    r["difference_ci_low"], r["difference_ci_high"], decimals
+                ),
             }
         )
     return pd.DataFrame(rows).to_string(index=False)
@@ -437,6 +439,18 @@ def replicate(scenario: Scenario, policies, seed, months: int):
     return rows, details
 
 
+def _compare_one(task) -> tuple[list[dict], dict[str, list[pd.DataFrame]]]:
+    """One replication of every policy (sent to a worker): rows and report details."""
+    from .parallel import limit_threads
+
+    scenario, policies, child, months, r = task
+    with limit_threads(1):
+        rows, details = replicate(scenario, policies, child, months)
+    rows = [{**row, "replication": r} for row in rows]
+    details = {name: [t.assign(replication=r) for t in tables] for name, tables in details.items()}
+    return rows, details
+
+
 def compare(
     policies: Sequence[Policy | PolicySwitch | str],
     scenario: Scenario | None = None,
@@ -445,6 +459,8 @@ def compare(
     seed: SeedLike = 0,
     months: int = 60,
     progress: bool | None = None,
+    executor="serial",
+    workers: int | None = None,
 ) -> Comparison:
     """Run several policies on common random numbers and summarise their costs and outcomes.
 
@@ -456,6 +472,11 @@ def compare(
         seed: Root seed; replication ``r`` uses child ``r`` of ``SeedSequence(seed)``.
         months: Months per run after burn-in.
         progress: Show a progress bar (default: only on a terminal).
+        executor: ``"serial"`` (default), ``"processes"``, ``"dask"``, a Dask client or any
+            ``concurrent.futures.Executor``, as for
+            :func:`~vraagvolgend.experiments.run_experiment`; every executor gives the same
+            comparison.
+        workers: Worker processes for ``"processes"`` and ``"dask"`` (default: the cores).
 
     Example:
         >>> import vraagvolgend as vv
@@ -481,15 +502,25 @@ def compare(
         raise ParameterError("months", f"{months!r} must be an integer ≥ 12 (costs are annual)")
     scenario = Scenario.default() if scenario is None else scenario
     children = as_seed_sequence(seed).spawn(replications)
-    rows = []
-    details: dict[str, list[pd.DataFrame]] = {}
+    from .experiments import run_all
+
+    tasks = [(scenario, resolved, child, months, r) for r, child in enumerate(children)]
+    done: dict[int, tuple[dict, dict]] = {}
+    order = {id(task): i for i, task in enumerate(tasks)}
+
+    def handle(task, value, error):
+        if error is not None:
+            raise RuntimeError(f"replication {task[4]}: {error}")
+        done[order[id(task)]] = value
+
     disable = None if progress is None else not progress
-    with tqdm(total=replications, desc="replications", disable=disable) as bar:
-        for r, child in enumerate(children):
-            run_rows, run_details_ = replicate(scenario, resolved, child, months)
-            rows += [{**row, "replication": r} for row in run_rows]
-            for name, tables in run_details_.items():
-                details.setdefault(name, []).extend(t.assign(replication=r) for t in tables)
-            bar.update()
+    with tqdm(total=len(tasks), desc="replications", disable=disable) as bar:
+        run_all(_compare_one, tasks, executor=executor, workers=workers, handle=handle, bar=bar)
+    # The serial order, whatever order the runs finished in: identical on every executor.
+    rows = [row for i in range(len(tasks)) for row in done[i][0]]
+    details: dict[str, list[pd.DataFrame]] = {}
+    for i in range(len(tasks)):
+        for name, tables in done[i][1].items():
+            details.setdefault(name, []).extend(tables)
     merged = {name: pd.concat(tables, ignore_index=True) for name, tables in details.items()}
     return Comparison(pd.DataFrame(rows), resolved, scenario, months, seed, merged)

@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from .analysis import run_table
-from .experiments import Lever, Uncertainty
+from .experiments import Lever, Uncertainty, run_tables
 from .financing import resolve_policy
 from .parameters import ParameterError
 from .scenario import Scenario
@@ -94,8 +94,7 @@ class _RunFunction:
         )
         policy = self.policy.with_changes({lv: values[identifier(lv)] for lv in self.levers})
         result = run(scenario, policy, seed=values.get("seed", self.seed), months=self.months)
-        table = result.annual_costs().merge(result.indicators(), on="year")
-        table = table.assign(point=0, policy=policy.name, replication=0)
+        table = run_tables(result).assign(point=0, policy=policy.name, replication=0)
         row = run_table(table).iloc[0]
         return {name: float(row.get(name, np.nan)) for name in OUTCOMES}
 

@@ -10,11 +10,18 @@ cluster or on a running one. Replication ``r`` of every point and policy uses th
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import itertools
+import logging
+import math
 import multiprocessing as mp
 import numbers
 import os
-import re
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -25,17 +32,28 @@ from scipy.stats import qmc
 from tqdm.auto import tqdm
 
 from .financing import Policy, PolicySwitch, resolve_policy
-from .parameters import ParameterError
+from .parallel import limit_threads
+from .parameters import ParameterError, _short
 from .scenario import Scenario
-from .simulation import run
-from .store import ResultStore, RunKey
+from .simulation import MAX_MONTHS, run
+from .store import ResultStore, RunKey, check_name
 
 try:
     __version__ = version("vraagvolgend")
 except PackageNotFoundError:
     __version__ = "0+unknown"
 
-__all__ = ["Experiment", "Lever", "RunSpec", "Uncertainty", "run_experiment", "run_one"]
+__all__ = [
+    "Experiment",
+    "Lever",
+    "RunSpec",
+    "SweepInterrupted",
+    "Uncertainty",
+    "run_all",
+    "run_experiment",
+    "run_one",
+    "run_tables",
+]
 
 # --- Experiments: uncertainties × policies × replications, on any executor ---------------------
 
@@ -54,13 +72,36 @@ class Uncertainty:
     values: tuple | None = None
 
     def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ParameterError("name", f"{_short(self.name)} is not a dotted parameter name")
         if self.values is not None:
             if self.low is not None or self.high is not None:
                 raise ParameterError(self.name, "give a range (low, high) or values, not both")
+            if isinstance(self.values, str | bytes | dict) or not isinstance(
+                self.values, list | tuple
+            ):
+                raise ParameterError(f"{self.name}.values", f"{_short(self.values)} is not a list")
             if len(self.values) == 0:
-                raise ParameterError(self.name, "values must not be empty")
+                raise ParameterError(f"{self.name}.values", "must not be empty")
+            distinct = {_hashable(v) for v in self.values}
+            if len(distinct) != len(self.values):
+                raise ParameterError(f"{self.name}.values", "must be distinct values")
             object.__setattr__(self, "values", tuple(self.values))
-        elif self.low is None or self.high is None or not self.low <= self.high:
+            return
+        for bound in ("low", "high"):
+            value = getattr(self, bound)
+            if value is None:
+                raise ParameterError(self.name, "needs low and high, or values")
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ParameterError(f"{self.name}.{bound}", f"{_short(value)} is not a number")
+            try:
+                value = float(value)
+            except OverflowError:
+                raise ParameterError(f"{self.name}.{bound}", "is too large") from None
+            if not math.isfinite(value):
+                raise ParameterError(f"{self.name}.{bound}", f"{_short(value)} is not finite")
+            object.__setattr__(self, bound, value)
+        if not self.low <= self.high:
             raise ParameterError(
                 self.name, f"needs low ≤ high or values, got {self.low}, {self.high}"
             )
@@ -84,6 +125,11 @@ class Lever(Uncertainty):
 
 
 DESIGNS = ("full", "lhs")
+#: Points of a design checked whole when an experiment is defined (all are checked by runs()).
+CHECK_POINTS = 100
+#: Most runs in one experiment, and most levels per range of a full-factorial design.
+MAX_RUNS = 1_000_000
+MAX_LEVELS = 1_000
 
 
 @dataclass(frozen=True)
@@ -143,29 +189,86 @@ class Experiment:
     seed: int = 0
 
     def __post_init__(self):
-        if not self.name or not isinstance(self.name, str):
-            raise ParameterError("name", "an experiment needs a name")
+        check_name(self.name)
+        if isinstance(self.policies, str | bytes | dict) or not isinstance(
+            self.policies, list | tuple
+        ):
+            raise ParameterError("policies", f"{_short(self.policies)} is not a list of policies")
         policies = tuple(resolve_policy(p) for p in self.policies)
         if not policies or any(p is None for p in policies):
             raise ParameterError("policies", "give at least one policy")
         object.__setattr__(self, "policies", policies)
-        object.__setattr__(self, "uncertainties", tuple(self.uncertainties))
-        object.__setattr__(self, "levers", tuple(self.levers))
+        for kind, cls in (("uncertainties", Uncertainty), ("levers", Lever)):
+            items = getattr(self, kind)
+            if isinstance(items, str | bytes | dict) or not isinstance(items, list | tuple):
+                raise ParameterError(kind, f"{_short(items)} is not a list")
+            for i, item in enumerate(items):
+                if not isinstance(item, cls):
+                    raise ParameterError(f"{kind}[{i}]", f"{_short(item)} is not a {cls.__name__}")
+            object.__setattr__(self, kind, tuple(items))
         if self.scenario is None:
             object.__setattr__(self, "scenario", Scenario.default())
-        for name, value, lo in (
-            ("replications", self.replications, 1),
-            ("months", self.months, 12),
-            ("samples", self.samples, 1),
-            ("levels", self.levels, 1),
+        elif not isinstance(self.scenario, Scenario):
+            raise ParameterError("scenario", f"{_short(self.scenario)} is not a Scenario")
+        for name, value, lo, hi in (
+            ("replications", self.replications, 1, MAX_RUNS),
+            ("months", self.months, 12, MAX_MONTHS),
+            ("samples", self.samples, 1, MAX_RUNS),
+            ("levels", self.levels, 1, MAX_LEVELS),
+            ("seed", self.seed, 0, None),
         ):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
-                raise ParameterError(name, f"{value!r} must be an integer ≥ {lo}")
-        if not isinstance(self.design, pd.DataFrame) and self.design not in DESIGNS:
-            raise ParameterError("design", f"{self.design!r}: one of {DESIGNS} or a DataFrame")
-        # Every name must reach a parameter: try the first point now, before any work.
-        self.scenario_points()
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, numbers.Integral)
+                or value < lo
+                or (hi is not None and value > hi)
+            ):
+                allowed = f"from {lo} to {hi:,}" if hi is not None else f"≥ {lo}"
+                raise ParameterError(name, f"{_short(value)} must be an integer {allowed}")
+        if not isinstance(self.design, pd.DataFrame) and not (
+            isinstance(self.design, str) and self.design in DESIGNS
+        ):
+            raise ParameterError(
+                "design", f"{_short(self.design)}: one of {DESIGNS} or a DataFrame"
+            )
+        n_runs = self._count_points() * self._count_variants() * self.replications
+        if n_runs > MAX_RUNS:
+            raise ParameterError(
+                "design", f"{n_runs:,} runs is more than the {MAX_RUNS:,} an experiment allows"
+            )
+        # Every name must reach a parameter and every value be allowed: try each value of each
+        # uncertainty, and the first points whole, now, before any work (runs() checks all).
+        for kind, items in (("uncertainties", self.uncertainties), ("levers", self.levers)):
+            for item in items:
+                values = item.values if item.values is not None else (item.low, item.high)
+                for value in dict.fromkeys(_hashable(v) for v in values):
+                    self._check_value(kind, item.name, _plain(value))
+        for i, row in self.scenario_points().head(CHECK_POINTS).iterrows():
+            self._scenario_at(row.dropna().to_dict(), f"point {i}")
         self.policy_variants()
+
+    def _check_value(self, kind: str, name: str, value) -> None:
+        """One value of one uncertainty or lever, alone on the base scenario or policies."""
+        try:
+            if kind == "uncertainties":
+                self.scenario.with_changes({name: value})
+            else:
+                for base in self.policies:
+                    base.with_changes({name: value})
+        except ParameterError as err:
+            raise ParameterError(f"{kind}: {err.field}", err.message) from None
+
+    def _count_points(self) -> int:
+        if isinstance(self.design, pd.DataFrame):
+            return len(self.design)
+        if not self.uncertainties:
+            return 1
+        if self.design == "lhs":
+            return self.samples
+        return math.prod(len(u.levels(self.levels)) for u in self.uncertainties)
+
+    def _count_variants(self) -> int:
+        return len(self.policies) * math.prod(len(lv.levels(self.levels)) for lv in self.levers)
 
     def scenario_points(self) -> pd.DataFrame:
         """The scenario points: one row per point, one column per uncertainty."""
@@ -185,8 +288,6 @@ class Experiment:
             points = pd.DataFrame(
                 {u.name: u.from_unit(unit[:, i]) for i, u in enumerate(self.uncertainties)}
             )
-        for i, row in points.iterrows():
-            self._scenario_at(row.to_dict(), f"point {i}")
         return points
 
     def _scenario_at(self, values: dict, where: str) -> Scenario:
@@ -202,8 +303,8 @@ class Experiment:
         for base in self.policies:
             for combo in combos:
                 changes = dict(zip([lv.name for lv in self.levers], combo, strict=True))
+                # The label is stored inside each result file, so any text is safe here.
                 label = base.name + "".join(f"__{k}={v}" for k, v in changes.items())
-                label = re.sub(r"[^A-Za-z0-9_.=-]+", "_", label)
                 try:
                     policy = base.with_changes(changes, name=label) if changes else base
                 except ParameterError as err:
@@ -246,51 +347,241 @@ class Experiment:
         }
 
 
+TABLE_COLUMNS = ["year", "kind", "variable", "value"]
+
+
+def _hashable(value):
+    """A value as a dictionary key (lists and tables from TOML become tuples)."""
+    if isinstance(value, dict):
+        return ("__table__", tuple((k, _hashable(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+def _plain(value):
+    """Undo :func:`_hashable`."""
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == "__table__":
+        return {k: _plain(v) for k, v in value[1]}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def run_tables(result) -> pd.DataFrame:
+    """One run's long tidy table: ``year``, ``kind`` (``"cost"`` or ``"indicator"``),
+    ``variable`` (the cost line or the indicator) and ``value`` (EUR for costs).
+
+    Each indicator appears once per year (not on every cost row), so summing the cost rows of a
+    run gives its total cost exactly.
+    """
+    costs = result.annual_costs().rename(columns={"line": "variable", "cost_eur": "value"})
+    costs = costs.assign(kind="cost")
+    indicators = result.indicators().melt(id_vars="year", var_name="variable", value_name="value")
+    indicators = indicators.assign(kind="indicator")
+    out = pd.concat([costs, indicators], ignore_index=True)[TABLE_COLUMNS]
+    out["year"] = out["year"].astype("int64")
+    out["value"] = out["value"].astype("float64")
+    return out
+
+
 def run_one(spec: RunSpec) -> pd.DataFrame:
-    """Run one experiment run and return its tidy table (annual costs per law, outcomes).
+    """Run one experiment run and return its long tidy table (see :func:`run_tables`).
 
     This is the function sent to workers; it is a plain module-level function, so any
-    executor can pickle it. Worker processes use one thread each.
+    executor can pickle it. Each run uses one thread (many runs share the machine); no
+    process-wide setting is changed.
     """
-    os.environ["VRAAGVOLGEND_THREADS"] = "1"
-    result = run(spec.scenario, spec.policy, seed=spec.seed, months=spec.months)
-    return result.annual_costs().merge(result.indicators(), on="year", how="left")
+    with limit_threads(1):
+        result = run(spec.scenario, spec.policy, seed=spec.seed, months=spec.months)
+        return run_tables(result)
 
 
-def _executor(executor, workers):
-    """Resolve the executor argument into (executor, shutdown callable)."""
-    if executor is None or executor == "processes":
-        # An explicit start method: whatever a library may have set globally does not matter.
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method))
-        return pool, pool.shutdown
-    if executor == "serial":
-        return None, lambda: None
-    if executor == "dask" or type(executor).__name__ == "Client":
+# --- Executors: one place for process pools, Dask and plain executors -------------------------
+
+
+def _die_with(parent: int) -> None:
+    """Make this worker process end when the process that started the pool ends."""
+    if sys.platform.startswith("linux"):
+        # PR_SET_PDEATHSIG (1): the kernel kills us when our parent process ends.
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    ppid = os.getppid()
+
+    def watch():  # portable fallback, and covers a forkserver in between
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # pragma: no cover - pid reused by another user
+                os._exit(1)
+            if os.getppid() != ppid:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="vraagvolgend-watchdog").start()
+
+
+def _worker_init(parent: int) -> int:
+    """Initialise a pool worker: Ctrl-C is the parent's to handle; die with the parent.
+    Returns the worker's process id."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent)
+    return os.getpid()
+
+
+@contextlib.contextmanager
+def _quiet(logger: str):
+    """Only errors from ``logger`` inside the block (its level is restored afterwards)."""
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+class _Runner:
+    """An executor resolved from the ``executor`` argument, with a way to close it."""
+
+    def __init__(self, executor, workers):
+        self.pool = None
+        self._close = lambda cancel: None
+        if workers is not None and (
+            isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1
+        ):
+            raise ParameterError("workers", f"{_short(workers)} must be an integer ≥ 1")
+        if executor is None or executor == "processes":
+            # An explicit start method: whatever a library may have set globally does not matter.
+            method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=mp.get_context(method),
+                initializer=_worker_init,
+                initargs=(os.getpid(),),
+            )
+            self.pool = pool
+            self._close = lambda cancel: _close_pool(pool, cancel)
+        elif executor == "serial":
+            pass
+        elif executor == "dask" or type(executor).__name__ == "Client":
+            self._dask(executor, workers)
+        elif isinstance(executor, Executor):
+            self.pool = executor
+            self._close = lambda cancel: _cancel(self.futures) if cancel else None
+        else:
+            raise ParameterError(
+                "executor",
+                f"{executor!r}: 'serial', 'processes', 'dask', a dask Client or an Executor",
+            )
+        self.futures = []
+
+    def _dask(self, executor, workers):
         try:
             import dask
             from dask.distributed import Client, LocalCluster
         except ImportError:
             raise ImportError(
-                "executor='dask' needs the dask extra: pip install 'vraagvolgend[dask]'"
+                "executor='dask' needs Dask: pip install 'vraagvolgend[experiments]'"
             ) from None
         if executor == "dask":
             # The nanny's MALLOC_TRIM_THRESHOLD_ slows numpy-heavy tasks (measured ~40%).
             dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+            )
             client = Client(cluster)
+            # Ctrl-C reaches the workers too (one process group): it is this process's to
+            # handle, so the workers ignore it (and die with this process, like a pool's).
+            pids = list(client.run(_worker_init, os.getpid()).values())
 
-            def close():
-                client.close()
-                cluster.close()
+            def close(cancel):
+                if not cancel:
+                    client.close()
+                    cluster.close()
+                    return
+                # Ctrl-C: stop the running runs now (their results would be thrown away) and
+                # close without the cluster's warnings about the workers it lost.
+                with _quiet("distributed"):
+                    for pid in pids:
+                        with contextlib.suppress(OSError):
+                            os.kill(pid, signal.SIGKILL)
+                    client.close()
+                    cluster.close()
 
-            return client.get_executor(), close
-        return executor.get_executor(), lambda: None
-    if isinstance(executor, Executor):
-        return executor, lambda: None
-    raise ParameterError(
-        "executor", f"{executor!r}: 'serial', 'processes', 'dask', a dask Client or an Executor"
-    )
+            self._close = close
+        else:
+            client = executor
+            self._close = lambda cancel: _cancel(self.futures) if cancel else None
+        # Unique task keys (pure=False): a run that failed (e.g. KilledWorker) is not answered
+        # from the scheduler's memory of the failure when the experiment is run again.
+        self.pool = client.get_executor(pure=False)
+
+    def outcomes(self, function, items):
+        """Yield (item, (value, error)) as runs finish."""
+        if self.pool is None:
+            for item in items:
+                yield item, _call(function, item)
+            return
+        self.futures = [self.pool.submit(function, item) for item in items]
+        index = {f: i for i, f in enumerate(self.futures)}
+        for f in as_completed(self.futures):
+            yield items[index[f]], _result(f)
+
+    def close(self, cancel: bool = False) -> None:
+        self._close(cancel)
+
+
+def _cancel(futures) -> None:
+    for f in futures:
+        f.cancel()
+
+
+def _close_pool(pool: ProcessPoolExecutor, cancel: bool) -> None:
+    if not cancel:
+        pool.shutdown()
+        return
+    # Ctrl-C: drop the queued runs and stop the running ones now (their results would be
+    # thrown away); every finished run is already in the store.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=2)
+
+
+def run_all(function, items: list, *, executor=None, workers=None, handle, bar=None) -> None:
+    """Run ``function`` on every item on an executor; call ``handle(item, value, error)`` in
+    this process as each finishes (in completion order).
+
+    On Ctrl-C the queued items are cancelled, the running ones stopped, and
+    ``KeyboardInterrupt`` is raised once everything is shut down.
+    """
+    runner = _Runner(executor, workers)
+    cancel = True
+    try:
+        for item, (value, error) in runner.outcomes(function, items):
+            handle(item, value, error)
+            if bar is not None:
+                bar.update()
+        cancel = False
+    finally:
+        runner.close(cancel=cancel)
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_experiment`: every finished run is stored; run it again to
+    resume. ``stored`` and ``total`` count runs, ``folder`` is the experiment's folder."""
+
+    def __init__(self, stored: int, total: int, folder):
+        self.stored, self.total, self.folder = stored, total, folder
+        super().__init__(
+            f"interrupted: {stored} of {total} runs are stored in {folder}; "
+            "run the experiment again to compute the rest"
+        )
 
 
 def run_experiment(
@@ -308,42 +599,46 @@ def run_experiment(
         store: A :class:`~vraagvolgend.store.ResultStore` or its folder. Finished runs are
             skipped, so an interrupted experiment resumes where it stopped.
         executor: ``"processes"`` (default: a local process pool with an explicit start
-            method), ``"serial"``, ``"dask"`` (a local Dask cluster of worker processes), a
-            ``dask.distributed.Client`` connected to a running cluster, or any
-            ``concurrent.futures.Executor``.
+            method; its workers end with this process), ``"serial"``, ``"dask"`` (a local
+            Dask cluster of worker processes), a ``dask.distributed.Client`` connected to a
+            running cluster, or any ``concurrent.futures.Executor``.
         workers: Worker processes for ``"processes"`` and ``"dask"`` (default: the cores).
         progress: Show a progress bar in this process (default: only on a terminal).
 
     Returns:
-        The store's tidy table of the experiment (one row per run, year and cost line), with a
-        column ``error`` naming runs that raised (they are not stored, and are retried the
-        next time).
+        The store's long tidy table of the experiment (one row per run, year and cost line or
+        indicator: see :func:`run_tables`), with a column ``error`` naming runs that raised
+        (they are not stored, and are retried the next time).
+
+    Raises:
+        ParameterError: the store cannot be written (checked before any work).
+        SweepInterrupted: on Ctrl-C, after the finished runs are stored and the workers ended.
     """
     store = store if isinstance(store, ResultStore) else ResultStore(store)
     specs = experiment.runs()
     done = store.finished(experiment.name)
     todo = [s for s in specs if s.key not in done]
+    if todo:
+        store.check_writable(experiment.name)
     meta = experiment.definition()
     errors = []
-    pool, close = _executor(executor, workers)
+    stored = [len(specs) - len(todo)]
+
+    def handle(spec, table, error):
+        if error is None:
+            store.write(spec.key, table, {**meta, "run": vars(spec.key)})
+            stored[0] += 1
+        else:
+            errors.append({**vars(spec.key), "error": error})
+
     disable = None if progress is None else not progress
     try:
         with tqdm(
-            total=len(specs), initial=len(specs) - len(todo), desc=experiment.name, disable=disable
+            total=len(specs), initial=stored[0], desc=experiment.name, disable=disable
         ) as bar:
-            if pool is None:
-                outcomes = ((s, _call(run_one, s)) for s in todo)
-            else:
-                futures = {pool.submit(run_one, s): s for s in todo}
-                outcomes = ((futures[f], _result(f)) for f in as_completed(futures))
-            for spec, (table, error) in outcomes:
-                if error is None:
-                    store.write(spec.key, table, {**meta, "run": vars(spec.key)})
-                else:
-                    errors.append({**vars(spec.key), "error": error})
-                bar.update()
-    finally:
-        close()
+            run_all(run_one, todo, executor=executor, workers=workers, handle=handle, bar=bar)
+    except KeyboardInterrupt:
+        raise SweepInterrupted(stored[0], len(specs), store.path / experiment.name) from None
     results = store.load(experiment.name)
     if errors:
         results = pd.concat([results, pd.DataFrame(errors)], ignore_index=True)

@@ -2,24 +2,42 @@
 
 Sparse matrix products in scipy release the GIL, so the network's products can run on row
 blocks in parallel threads. Only large municipalities are split (below ``MIN_ROWS`` the threads
-cost more than they save). The number of threads is the number of usable cores, capped by the
-environment variable ``VRAAGVOLGEND_THREADS`` (set it to 1 when many runs share a machine, as
-the experiment runners do with their worker processes).
+cost more than they save). The partition into blocks depends on the number of rows only (blocks
+of ``BLOCK_ROWS``), never on the number of threads, so partial sums are added in the same order
+and results are bit-identical whatever the thread count. The number of threads is the number of
+usable cores, capped by the environment variable ``VRAAGVOLGEND_THREADS`` and, within a
+:func:`limit_threads` block, by its limit (the experiment runners use one thread per run).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from functools import cache
 from itertools import pairwise
 
 import scipy.sparse as sp
 
-__all__ = ["in_parallel", "n_threads", "row_blocks"]
+__all__ = ["BLOCK_ROWS", "MIN_ROWS", "in_parallel", "limit_threads", "n_threads", "row_blocks"]
 
 MIN_ROWS = 1_000_000
+#: Rows per block of a split matrix (the partition does not depend on the thread count).
+BLOCK_ROWS = 250_000
+
+_limit: ContextVar[int | None] = ContextVar("vraagvolgend_threads", default=None)
+
+
+@contextlib.contextmanager
+def limit_threads(threads: int) -> Iterator[None]:
+    """Use at most ``threads`` threads inside the block (no process-wide state is changed)."""
+    token = _limit.set(threads)
+    try:
+        yield
+    finally:
+        _limit.reset(token)
 
 
 def n_threads() -> int:
@@ -32,6 +50,9 @@ def n_threads() -> int:
         raise ValueError(
             f"VRAAGVOLGEND_THREADS={limit!r} is not a whole number of threads (1 or more)"
         ) from None
+    local = _limit.get()
+    if local is not None:
+        cap = min(cap, local)
     return max(1, min(cores or 1, cap))
 
 
@@ -49,13 +70,15 @@ def in_parallel(function: Callable, *items: Sequence) -> list:
 
 
 def row_blocks(matrix: sp.csr_array) -> list[tuple[int, sp.csr_array]]:
-    """Split a CSR matrix into (first row, block) pairs, one block per thread.
+    """Split a CSR matrix into (first row, block) pairs of about ``BLOCK_ROWS`` rows each.
 
-    The blocks are views onto the matrix's arrays (only their row pointers are new), so
-    splitting costs no memory.
+    A matrix below ``MIN_ROWS`` rows stays whole. The partition depends on the number of rows
+    only, so the threads that later work on the blocks never change a result. The blocks are
+    views onto the matrix's arrays (only their row pointers are new), so splitting costs no
+    memory.
     """
     n = matrix.shape[0]
-    k = n_threads() if n >= MIN_ROWS else 1
+    k = max(1, -(-n // BLOCK_ROWS)) if n >= MIN_ROWS else 1
     bounds = [n * i // k for i in range(k + 1)]
     blocks = []
     for lo, hi in pairwise(bounds):

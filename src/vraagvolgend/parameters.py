@@ -20,7 +20,19 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-__all__ = ["ParameterError", "Section", "load_toml", "param", "read_text", "to_toml_lines"]
+__all__ = [
+    "MAX_MONTHS",
+    "ParameterError",
+    "Section",
+    "load_toml",
+    "param",
+    "read_text",
+    "to_toml_lines",
+]
+
+
+#: Most months a run may simulate after burn-in (checked up front by every entry point).
+MAX_MONTHS = 1200
 
 
 class ParameterError(ValueError):
@@ -114,12 +126,25 @@ def _number(value: Any, path: str, lo: float | None, hi: float | None, integer: 
             raise ParameterError(path, f"{value!r} is not an integer ({_range_text(lo, hi)})")
         value = int(value)
     else:
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer too large for a float (e.g. 400 digits)
+            raise ParameterError(
+                path, f"{_short(given)} is out of range: must be {_range_text(lo, hi)}"
+            ) from None
         if not math.isfinite(value):
             raise ParameterError(path, f"{value!r} is not finite ({_range_text(lo, hi)})")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ParameterError(path, f"{given!r} is out of range: must be {_range_text(lo, hi)}")
+        raise ParameterError(
+            path, f"{_short(given)} is out of range: must be {_range_text(lo, hi)}"
+        )
     return value
+
+
+def _short(value: Any) -> str:
+    """A value for an error message, at most one short line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:20] + "…" + text[-8:] + f" ({len(text)} chars)"
 
 
 def _unknown_key(path: str, key: str, allowed: tuple[str, ...] | list[str]) -> ParameterError:
@@ -392,9 +417,16 @@ def read_text(source: str | Path) -> tuple[str, str]:
         isinstance(source, str) and "\n" not in source and source.endswith(".toml")
     ):
         path = Path(source)
-        if not path.exists():
+        if not path.is_file():
             raise ParameterError(str(path), "file not found")
-        return path.read_text(encoding="utf-8"), str(path)
+        try:
+            return path.read_bytes().decode("utf-8"), str(path)
+        except UnicodeDecodeError as err:
+            raise ParameterError(
+                str(path), f"is not UTF-8 text (byte {err.start}); save it as UTF-8"
+            ) from None
+        except OSError as err:
+            raise ParameterError(str(path), f"cannot be read: {err.strerror}") from None
     return str(source), ""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import numbers
 from functools import cached_property
 from pathlib import Path
 
@@ -13,7 +14,78 @@ from .domains import DOMAINS, domain_index, zrm_level
 from .households import Households
 from .scenario import Scenario
 
-__all__ = ["HouseholdCosts", "Result", "SavedRun"]
+__all__ = [
+    "BENEFIT_LAW",
+    "BENEFIT_PROVISION",
+    "LAWS",
+    "HouseholdCosts",
+    "Result",
+    "format_interval",
+    "format_number",
+    "plural",
+]
+
+# --- Vocabulary (kept in one place, to move into the shared vocabulary module) --------------
+
+#: The provision that is the social-assistance benefit (Participatiewet *bijstand*).
+BENEFIT_PROVISION = "benefit"
+#: The law under which user-facing tables file the benefit: on a line of its own, apart from
+#: participation services (a benefit payment is income support, not a service).
+BENEFIT_LAW = "social_assistance"
+#: Laws of the cost tables, in order.
+LAWS = ("jeugdwet", "wmo", "participatiewet", BENEFIT_LAW, "collective", "access")
+
+
+def format_number(x, decimals: int | None = None) -> str:
+    """One number format for the terminal: thousands separators, never scientific notation.
+
+    Numbers of 100 and more get no decimals, smaller ones a few (``decimals`` overrides).
+
+    Example:
+        >>> format_number(14660.4), format_number(0.01234), format_number(float("nan"))
+        ('14,660', '0.0123', '–')
+    """
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not np.isfinite(x):
+        return "–"
+    if decimals is None:
+        size = abs(x)
+        decimals = 0 if size >= 100 else 2 if size >= 1 else 4
+    text = f"{x:,.{decimals}f}"
+    return "0" if text.lstrip("-").strip("0.,") == "" and decimals == 0 else text
+
+
+def format_interval(low, high, decimals: int | None = None) -> str:
+    """An interval as ``5,750 – 6,200`` (empty when a bound is missing)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return ""
+    if decimals is None:
+        size = max(abs(low), abs(high))
+        decimals = 0 if size >= 100 else 2 if size >= 1 else 4
+    return f"{format_number(low, decimals)} – {format_number(high, decimals)}"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 person``, ``2 persons`` (with thousands separators).
+
+    Example:
+        >>> plural(1, "month"), plural(1200, "household")
+        ('1 month', '1,200 households')
+    """
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def _file_benefit_apart(frame: pd.DataFrame) -> pd.DataFrame:
+    """File the benefit under its own law (:data:`BENEFIT_LAW`)."""
+    is_benefit = (frame["provision"] == BENEFIT_PROVISION).to_numpy()
+    law = frame["law"].astype(str).to_numpy(dtype=object)
+    law[is_benefit] = BENEFIT_LAW
+    present = set(law)
+    order = [x for x in LAWS if x in present] + sorted(present - set(LAWS))
+    return frame.assign(law=pd.Categorical(law, categories=order))
 
 
 class Result:
@@ -92,17 +164,24 @@ class Result:
 
     @cached_property
     def episodes(self) -> pd.DataFrame:
-        """Every provision episode running in months 1 … ``months``.
+        """Every provision episode running in months 1 … ``months`` (burn-in excluded).
 
         Columns: ``household_id``, ``provision``, ``law`` (``jeugdwet``, ``wmo``,
-        ``participatiewet``; ``collective`` for collective provisions), ``domain`` (the problem
-        it was started for), ``channel``, ``start_month``, ``end_month`` (missing while
-        ongoing), ``cost_eur`` (cost within the simulated months; burn-in is not booked).
+        ``participatiewet``, ``social_assistance`` for the benefit; ``collective`` for
+        collective provisions), ``domain`` (the problem it was started for), ``channel``,
+        ``start_month`` (an episode that began during the burn-in is cut to start at month 1),
+        ``end_month`` (missing while ongoing), ``from_burn_in`` (it began during the burn-in),
+        ``cost_eur`` (cost within months 1 … ``months``; burn-in is not booked).
         """
         from .vocabulary import ALL_CHANNELS
 
         care = self._require_care()
-        return care.ledger.frame(care.names, care.laws, DOMAINS, ALL_CHANNELS, first_month=1)
+        e = care.ledger.frame(care.names, care.laws, DOMAINS, ALL_CHANNELS, first_month=1)
+        started = e["start_month"].to_numpy()
+        e = _file_benefit_apart(e)
+        e["start_month"] = np.maximum(started, 1).astype(started.dtype)
+        e.insert(e.columns.get_loc("end_month") + 1, "from_burn_in", started < 1)
+        return e
 
     @cached_property
     def costs(self) -> pd.DataFrame:
@@ -111,9 +190,10 @@ class Result:
         Besides every provision there are lines for idle capacity of lump-sum funded
         provisions (``"<provision> (idle capacity)"``), access conversations and outreach (law
         ``access``) and the network programme (law ``collective``). The social-assistance
-        benefit is the line ``benefit`` (law ``participatiewet``).
+        benefit is the line ``benefit`` under a law of its own, ``social_assistance``: the law
+        ``participatiewet`` holds participation services only.
         """
-        return self._require_care().budget.frame()
+        return _file_benefit_apart(self._require_care().budget.frame())
 
     @cached_property
     def budget(self) -> pd.DataFrame:
@@ -122,17 +202,19 @@ class Result:
 
     def household(self, household_id: int) -> HouseholdCosts:
         """The cost picture of one household: its problems, provisions, laws, channels, costs."""
-        if not 0 <= household_id < self._households.n:
-            raise IndexError(
-                f"household_id {household_id} is out of range: 0 … {self._households.n - 1}"
-            )
+        n = len(self.households)
+        if isinstance(household_id, bool) or not isinstance(household_id, numbers.Integral):
+            raise TypeError(f"household_id {household_id!r} is not an integer")
+        if not 0 <= household_id < n:
+            raise IndexError(f"household_id {household_id} is out of range: 0 … {n - 1}")
         return HouseholdCosts(self, int(household_id))
 
     def annual_costs(self) -> pd.DataFrame:
         """Cost per year and line: the three laws' provisions, ``collective``, ``access`` and
         the social-assistance ``benefit`` on a line of its own (columns year, line, cost_eur)."""
         costs = self.costs
-        line = np.where(costs["provision"] == "benefit", "benefit", costs["law"].astype(str))
+        is_benefit = costs["provision"] == BENEFIT_PROVISION
+        line = np.where(is_benefit, BENEFIT_PROVISION, costs["law"].astype(str))
         return costs.assign(line=line).groupby(["year", "line"], as_index=False)["cost_eur"].sum()
 
     def indicators(self) -> pd.DataFrame:
@@ -151,6 +233,8 @@ class Result:
           ``share_3plus_problems`` (year end).
         """
         self._require_care()
+        if self._households is None:  # read back by Result.load: the saved table
+            return self._saved_indicators.copy()
         e = self.episodes
         h = self._households
         children = h.n_children.astype(float)
@@ -199,7 +283,12 @@ class Result:
         out.mkdir(parents=True, exist_ok=True)
         tables = {"households": self.households, "problems": self.problems, "monthly": self.monthly}
         if self._care is not None:
-            tables.update(episodes=self.episodes, costs=self.costs, budget=self.budget)
+            tables.update(
+                episodes=self.episodes,
+                costs=self.costs,
+                budget=self.budget,
+                indicators=self.indicators(),
+            )
         for name, table in tables.items():
             table.to_parquet(out / f"{name}.parquet", index=False)
             if csv:
@@ -216,6 +305,55 @@ class Result:
         }
         (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         return out
+
+    @classmethod
+    def load(cls, directory) -> Result:
+        """Read a run back from a folder written by :meth:`save`.
+
+        The tables (``households``, ``problems``, ``monthly``, ``episodes``, ``costs``,
+        ``budget``), :meth:`indicators`, :meth:`annual_costs`, :meth:`household`,
+        :meth:`prevalence` and the scenario and policy are available; what needs the model's
+        arrays (year-end severities: :meth:`stacking`, :meth:`active_problems`) is not.
+
+        Raises:
+            ParameterError: the folder is not a run folder.
+
+        Example:
+            >>> import vraagvolgend as vv, tempfile
+            >>> s = vv.Scenario.default().with_changes(n_households=200, burn_in_months=3)
+            >>> folder = vv.run(s, months=12).save(tempfile.mkdtemp())
+            >>> vv.Result.load(folder).household(0).household_id
+            0
+        """
+        from .financing import Policy
+        from .parameters import ParameterError
+
+        folder = Path(directory)
+        manifest = _manifest(folder, "run", "written by 'run' (Result.save)")
+        self = cls.__new__(cls)
+        self.scenario = Scenario.from_toml(folder / "scenario.toml")
+        policy_file = folder / "policy.toml"
+        self.policy = Policy.from_toml(policy_file) if policy_file.exists() else None
+        self.seed = manifest.get("seed")
+        self.months = manifest.get("months")
+        self._households = None
+        self._snapshots = {}
+        try:
+            tables = {
+                name: pd.read_parquet(folder / f"{name}.parquet")
+                for name in ("households", "problems", "monthly")
+            }
+            care = (folder / "episodes.parquet").exists()
+            if care:
+                for name in ("episodes", "costs", "budget", "indicators"):
+                    tables[name] = pd.read_parquet(folder / f"{name}.parquet")
+        except OSError as err:
+            raise ParameterError(str(folder), f"cannot read its tables: {err}") from None
+        self.monthly = tables.pop("monthly")
+        self._saved_indicators = tables.pop("indicators", None)
+        self.__dict__.update(tables)  # the cached tables
+        self._care = True if care else None
+        return self
 
     def _require_care(self):
         if self._care is None:
@@ -314,6 +452,7 @@ class HouseholdCosts:
 
     def __init__(self, result: Result, household_id: int):
         self.household_id = household_id
+        self.months = result.months
         self.household = result.households.iloc[household_id]
         p = result.problems
         self.problems = p[p["household_id"] == household_id].pivot(
@@ -327,57 +466,51 @@ class HouseholdCosts:
         self.total_eur = float(self.episodes["cost_eur"].sum()) if len(self.episodes) else 0.0
 
     def by_law(self) -> pd.Series:
-        """Spending per law."""
+        """Spending per law (months 1 … ``months``; burn-in excluded)."""
         return self.episodes.groupby("law", observed=True)["cost_eur"].sum()
 
     def __str__(self) -> str:
         h = self.household
         lines = [
-            f"Household {self.household_id}: {h['household_type']}, {h['n_persons']} persons, "
+            f"Household {self.household_id}: {h['household_type']}, "
+            f"{plural(int(h['n_persons']), 'person')}, "
             f"income quintile {h['income_quintile']}, {h['neighbourhood']}",
             "ZRM level per domain at each year end (1 acute … 5 self-reliant):",
             self.problems.to_string(),
         ]
         if len(self.episodes):
-            lines.append(f"Provisions (EUR {self.total_eur:,.0f} in all):")
+            lines.append(
+                f"Provisions (EUR {format_number(self.total_eur, 0)} in months 1 … "
+                f"{self.months}; burn-in excluded):"
+            )
             cols = ["provision", "law", "domain", "channel", "start_month", "end_month", "cost_eur"]
-            lines.append(self.episodes[cols].to_string(index=False))
+            lines.append(
+                self.episodes[cols].to_string(
+                    index=False, formatters={"cost_eur": lambda x: format_number(x, 0)}
+                )
+            )
         else:
             lines.append("No provisions.")
-        return "\n".join(lines)
+        return "\n".join(lines) + "\n"
 
     def _repr_html_(self) -> str:
         return "<pre>" + str(self).replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
 
 
-class SavedRun:
-    """A run read back from a folder written by :meth:`Result.save` (its tables only).
+def _manifest(folder: Path, kind: str, what: str) -> dict:
+    """The manifest of a result folder, checked to be of ``kind``."""
+    from .parameters import ParameterError
 
-    Example:
-        >>> import vraagvolgend as vv, tempfile
-        >>> s = vv.Scenario.default().with_changes(n_households=200, burn_in_months=3)
-        >>> folder = vv.run(s, "supply-driven", months=12).save(tempfile.mkdtemp())
-        >>> SavedRun(folder).household(0).household_id
-        0
-    """
-
-    def __init__(self, directory):
-        folder = Path(directory)
-        manifest = folder / "manifest.json"
-        if not manifest.exists():
-            from .parameters import ParameterError
-
-            raise ParameterError(str(folder), "is not a run folder (no manifest.json)")
-        self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
-        self.households = pd.read_parquet(folder / "households.parquet")
-        self.problems = pd.read_parquet(folder / "problems.parquet")
-        episodes = folder / "episodes.parquet"
-        self._care = True if episodes.exists() else None
-        self.episodes = pd.read_parquet(episodes) if episodes.exists() else pd.DataFrame()
-
-    def household(self, household_id: int) -> HouseholdCosts:
-        """The cost picture of one household."""
-        if not 0 <= household_id < len(self.households):
-            last = len(self.households) - 1
-            raise IndexError(f"household_id {household_id} is out of range: 0 … {last}")
-        return HouseholdCosts(self, int(household_id))
+    file = folder / "manifest.json"
+    if not file.exists():
+        raise ParameterError(str(folder), f"is not a result folder {what} (no manifest.json)")
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ParameterError(str(file), f"is not a valid manifest: {err}") from None
+    found = manifest.get("kind") if isinstance(manifest, dict) else None
+    if found != kind:
+        raise ParameterError(
+            str(folder), f"is a {found or 'unknown'} folder, not a {kind} folder {what}"
+        )
+    return manifest

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import numbers
 
-from .financing import Policy, PolicySwitch
+from .financing import Policy, PolicySwitch, resolve_policy
 from .model import MunicipalityModel
-from .parameters import ParameterError
+from .parameters import MAX_MONTHS, ParameterError
 from .results import Result
 from .rng import SeedLike
 from .scenario import Scenario
 
-__all__ = ["run"]
-
-MAX_MONTHS = 1200
+__all__ = ["MAX_MONTHS", "run"]
 
 
 def run(
     scenario: Scenario | None = None,
-    policy: Policy | PolicySwitch | str | None = None,
+    policy: Policy | PolicySwitch | str | None = "supply-driven",
     *,
     seed: SeedLike = 0,
     months: int = 60,
@@ -29,8 +27,9 @@ def run(
     Args:
         scenario: The municipality; ``None`` for the embedded default.
         policy: Formal care and financing: a policy, a policy switch or a name
-            (``"supply-driven"``, ``"demand-driven"``). ``None`` means no formal care (the
-            counterfactual of problems, stacking and informal support only).
+            (``"supply-driven"``, the default as on the command line, ``"demand-driven"``).
+            Only an explicit ``None`` means no formal care (the counterfactual of problems,
+            stacking and informal support only).
         seed: The run's seed; the same seed gives identical tables.
         months: Months to simulate after the scenario's burn-in (1 … 1200).
         processes: Processes of your own (:class:`~vraagvolgend.month.Process`), each
@@ -52,7 +51,9 @@ def run(
         or not 1 <= months <= MAX_MONTHS
     ):
         raise ParameterError("months", f"{months!r} is out of range: must be 1 … {MAX_MONTHS}")
-    model = MunicipalityModel(scenario, policy, rng=seed, processes=processes)
+    if scenario is not None and not isinstance(scenario, Scenario):
+        raise ParameterError("scenario", f"{scenario!r} is not a Scenario (or None)")
+    model = MunicipalityModel(scenario, resolve_policy(policy), rng=seed, processes=processes)
     model.run_for(months)
     return Result(
         scenario=model.params,

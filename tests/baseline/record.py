@@ -53,6 +53,8 @@ def summarise(policy) -> dict:
     }
     episodes = result.episodes
     started = episodes[episodes["start_month"] >= 1]
+    if "from_burn_in" in started:  # episodes begun in the burn-in are shown from month 1
+        started = started[~started["from_burn_in"]]
     out["started"] = {
         str(k): int(v) for k, v in started["provision"].astype(str).value_counts().items()
     }

@@ -1,0 +1,70 @@
+"""compare(): common random numbers, paired differences, validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import vraagvolgend as vv
+from vraagvolgend import SupplyDriven
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return vv.Scenario.default().with_changes(n_households=1500, burn_in_months=24)
+
+
+def test_identical_policies_differ_by_exactly_zero(tiny):
+    c = vv.compare(
+        [SupplyDriven(), SupplyDriven(name="copy")], tiny, replications=3, months=24, progress=False
+    )
+    copy = c.summary[c.summary["policy"] == "copy"]
+    assert (copy["difference"] == 0).all()
+    assert (copy["difference_ci_low"] == 0).all() and (copy["difference_ci_high"] == 0).all()
+    assert (copy["mean"] > 0).any()
+
+
+def test_summary_layout_and_paired_intervals(tiny):
+    c = vv.compare(
+        ["supply-driven", "demand-driven"], tiny, replications=4, months=24, progress=False
+    )
+    assert set(c.summary.columns) == {
+        "policy",
+        "line",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "difference",
+        "difference_ci_low",
+        "difference_ci_high",
+    }
+    dd = c.summary[(c.summary["policy"] == "demand-driven")].set_index("line")
+    runs = c.runs.pivot(index="replication", columns="policy", values="cost_external_total")
+    diff = runs["demand-driven"] - runs["supply-driven"]
+    assert dd.loc["external_total", "difference"] == pytest.approx(diff.mean())
+    assert dd.loc["external_total", "difference_ci_low"] < diff.mean()
+    assert (c.summary["ci_low"] <= c.summary["mean"]).all()
+    assert "external_total" in str(c) and "youth_care_share" in str(c)
+    assert c.table().shape == (8, 2)
+
+
+def test_replications_use_distinct_seeds(tiny):
+    c = vv.compare(["supply-driven"], tiny, replications=3, months=12, progress=False)
+    assert c.runs["cost_external_total"].nunique() == 3
+    again = vv.compare(["supply-driven"], tiny, replications=3, months=12, progress=False)
+    np.testing.assert_array_equal(c.runs["cost_external_total"], again.runs["cost_external_total"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"policies": []}, "policies"),
+        ({"policies": ["supply-driven", "supply-driven"]}, "policies"),
+        ({"policies": ["supply-driven"], "replications": 0}, "replications"),
+        ({"policies": ["supply-driven"], "months": 6}, "months"),
+    ],
+)
+def test_bad_arguments(kwargs, field):
+    with pytest.raises(vv.ParameterError) as info:
+        vv.compare(**kwargs)
+    assert info.value.field == field
