@@ -146,3 +146,21 @@ def test_parenting_only_for_households_with_children(small):
     m.run_for(12)
     assert (m.severity[domain_index("parenting"), ~m.households.has_children] == 0).all()
     assert (m.severity[domain_index("parenting"), m.households.has_children] > 0).any()
+
+
+def test_hazards_stay_finite_at_the_largest_allowed_values():
+    """Spill-over and event severity effects at their maxima: no overflow warning (warnings
+    are errors here), finite costs, severities within [0, 1]."""
+    from vraagvolgend.domains import DOMAINS
+
+    s = vv.Scenario.default().with_changes(
+        {
+            "n_households": 500,
+            "burn_in_months": 6,
+            "problems.spillover": {d: {e: 20.0 for e in DOMAINS if e != d} for d in DOMAINS},
+            "life_events.separation.severity_effect": {d: 20.0 for d in DOMAINS},
+        }
+    )
+    r = vv.run(s, "supply-driven", months=12)
+    assert np.isfinite(r.costs["cost_eur"]).all() and (r.costs["cost_eur"] >= 0).all()
+    assert r.problems["severity"].between(0, 1).all()

@@ -15,6 +15,7 @@ import numpy as np
 
 from .domains import DOMAINS, HOUSEHOLD_TYPES
 from .month import MonthState, Process
+from .problems import safe_exp as _exp
 
 __all__ = ["EventDraw", "LifeEvents"]
 
@@ -50,7 +51,7 @@ class LifeEvents(Process):
                     households.household_type,
                     [HOUSEHOLD_TYPES.index(t) for t in ev.household_types],
                 )
-                * np.exp(ev.vulnerability_effect * vul)
+                * _exp(ev.vulnerability_effect * vul)
                 for ev in events.values()
             ],
             dtype=F32,
@@ -64,7 +65,7 @@ class LifeEvents(Process):
             self.impact[i] = [ev.impact.get(d, 0.0) for d in DOMAINS]
         # An upper bound of the monthly event probability (every severity at 1): draws above
         # it cannot be an event, whatever the state.
-        max_effect = np.exp(self.severity_effect.clip(min=0).sum(axis=1))
+        max_effect = _exp(self.severity_effect.clip(min=0).sum(axis=1))
         bound = -np.expm1(-(self.base * max_effect[:, None]).astype(float)).sum(axis=0)
         self.bound = (bound * 1.0001).astype(F32)
         self.rng = model.streams["events"]
@@ -81,7 +82,7 @@ class LifeEvents(Process):
         severity = state.severity
         u = self.rng.random(self.n, dtype=F32)
         candidates = np.flatnonzero(u < self.bound)
-        hazard = self.base[:, candidates] * np.exp(self.severity_effect @ severity[:, candidates])
+        hazard = self.base[:, candidates] * _exp(self.severity_effect @ severity[:, candidates])
         cumulative = np.cumsum(-np.expm1(-hazard), axis=0)
         event = (u[candidates][None, :] >= cumulative).sum(axis=0)
         hit = event < len(self.names)

@@ -33,6 +33,17 @@ from .scenario import Scenario
 __all__ = ["CareEffects", "ProblemDynamics", "ProblemState"]
 
 F32 = np.float32
+EXP_MAX = 80.0  # exp(80) ≈ 5.5e34: any hazard this large is certain; float32 overflows at 88
+
+
+def safe_exp(x):
+    """``exp`` with the exponent clipped, so that hazards at extreme parameter values stay
+    finite (a probability 1 − exp(−hazard) is 1 long before)."""
+    x = np.asarray(x)
+    return np.exp(np.minimum(x, x.dtype.type(EXP_MAX)))
+
+
+_exp = safe_exp
 
 
 @dataclass
@@ -114,7 +125,7 @@ class ProblemDynamics(Process):
         type_risk = np.array(
             [[p.type_risk.get(t, {}).get(d, 1.0) for d in DOMAINS] for t in HOUSEHOLD_TYPES]
         )
-        household_factor = np.exp(
+        household_factor = _exp(
             p.vulnerability_effect * households.vulnerability.astype(float)
             + p.deprivation_effect * households.deprivation.astype(float)
         )
@@ -139,7 +150,7 @@ class ProblemDynamics(Process):
 
         # Upper bound of the monthly onset probability (every severity at 1, full strain):
         # draws above it cannot be an onset, whatever the state.
-        worst = np.exp(self.spillover_t.clip(min=0).sum(axis=1) + self.strain_effect.clip(min=0))
+        worst = _exp(self.spillover_t.clip(min=0).sum(axis=1) + self.strain_effect.clip(min=0))
         self.spill_max = self.spillover_t.clip(min=0).max(axis=1)
         bound = -np.expm1(-self.base_hazard.astype(float) * worst[:, None]) * 1.0001
         # As the largest 16-bit value a candidate's first 16 bits can take (u < bound ⇔
@@ -219,14 +230,14 @@ class ProblemDynamics(Process):
         # A tighter, household-specific bound: the spill-over exponent is at most the largest
         # coefficient into the domain times the household's summed severity.
         dom, hh = np.divmod(cand, n)
-        bound = self.base_hazard.ravel()[cand] * np.exp(
+        bound = self.base_hazard.ravel()[cand] * _exp(
             self.spill_max[dom] * state.load[hh] + self.strain_effect[dom] * strain[hh]
         )
         keep = u_all < F32(1.0001) * -np.expm1(-bound)
         cand, dom, hh, u_cand = cand[keep], dom[keep], hh[keep], u_all[keep]
         exponent = np.einsum("kd,dk->k", self.spillover_t[dom], severity[:, hh])
         exponent += self.strain_effect[dom] * strain[hh]
-        p = -np.expm1(-self.base_hazard.ravel()[cand] * np.exp(exponent))
+        p = -np.expm1(-self.base_hazard.ravel()[cand] * _exp(exponent))
         onset = u_cand < p
         lo, hi = self.params.onset_severity
         new.ravel()[cand[onset]] = F32(lo) + F32(hi - lo) * (u_cand[onset] / p[onset])
