@@ -13,69 +13,16 @@ import pandas as pd
 from .domains import DOMAINS, domain_index, zrm_level
 from .households import Households
 from .scenario import Scenario
+from .vocabulary import (
+    BENEFIT_LAW,
+    BENEFIT_PROVISION,
+    TABLE_LAWS,
+    format_interval,
+    format_number,
+    plural,
+)
 
-__all__ = [
-    "BENEFIT_LAW",
-    "BENEFIT_PROVISION",
-    "LAWS",
-    "HouseholdCosts",
-    "Result",
-    "format_interval",
-    "format_number",
-    "plural",
-]
-
-# --- Vocabulary (kept in one place, to move into the shared vocabulary module) --------------
-
-#: The provision that is the social-assistance benefit (Participatiewet *bijstand*).
-BENEFIT_PROVISION = "benefit"
-#: The law under which user-facing tables file the benefit: on a line of its own, apart from
-#: participation services (a benefit payment is income support, not a service).
-BENEFIT_LAW = "social_assistance"
-#: Laws of the cost tables, in order.
-LAWS = ("jeugdwet", "wmo", "participatiewet", BENEFIT_LAW, "collective", "access")
-
-
-def format_number(x, decimals: int | None = None) -> str:
-    """One number format for the terminal: thousands separators, never scientific notation.
-
-    Numbers of 100 and more get no decimals, smaller ones a few (``decimals`` overrides).
-
-    Example:
-        >>> format_number(14660.4), format_number(0.01234), format_number(float("nan"))
-        ('14,660', '0.0123', '–')
-    """
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not np.isfinite(x):
-        return "–"
-    if decimals is None:
-        size = abs(x)
-        decimals = 0 if size >= 100 else 2 if size >= 1 else 4
-    text = f"{x:,.{decimals}f}"
-    return "0" if text.lstrip("-").strip("0.,") == "" and decimals == 0 else text
-
-
-def format_interval(low, high, decimals: int | None = None) -> str:
-    """An interval as ``5,750 – 6,200`` (empty when a bound is missing)."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return ""
-    if decimals is None:
-        size = max(abs(low), abs(high))
-        decimals = 0 if size >= 100 else 2 if size >= 1 else 4
-    return f"{format_number(low, decimals)} – {format_number(high, decimals)}"
-
-
-def plural(n: int, word: str, words: str | None = None) -> str:
-    """``1 person``, ``2 persons`` (with thousands separators).
-
-    Example:
-        >>> plural(1, "month"), plural(1200, "household")
-        ('1 month', '1,200 households')
-    """
-    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+__all__ = ["HouseholdCosts", "Result"]
 
 
 def _file_benefit_apart(frame: pd.DataFrame) -> pd.DataFrame:
@@ -84,7 +31,7 @@ def _file_benefit_apart(frame: pd.DataFrame) -> pd.DataFrame:
     law = frame["law"].astype(str).to_numpy(dtype=object)
     law[is_benefit] = BENEFIT_LAW
     present = set(law)
-    order = [x for x in LAWS if x in present] + sorted(present - set(LAWS))
+    order = [x for x in TABLE_LAWS if x in present] + sorted(present - set(TABLE_LAWS))
     return frame.assign(law=pd.Categorical(law, categories=order))
 
 

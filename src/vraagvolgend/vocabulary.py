@@ -6,8 +6,8 @@ a line of its own), the outcomes with a human label and a unit, human labels for
 household types and channels, the month/year calendar, and one number format.
 
 Example:
-    >>> from vraagvolgend.vocabulary import label, year_of, fmt_number
-    >>> label("couple_children"), year_of(13), fmt_number(12345.6)
+    >>> from vraagvolgend.vocabulary import label, year_of, format_number
+    >>> label("couple_children"), year_of(13), format_number(12345.6)
     ('Couple with children', 2, '12,346')
 """
 
@@ -17,7 +17,9 @@ import math
 
 __all__ = [
     "ALL_CHANNELS",
+    "BENEFIT_LAW",
     "BENEFIT_LINE",
+    "BENEFIT_PROVISION",
     "CHANNELS",
     "COST_LINES",
     "FIRST_MONTH",
@@ -25,11 +27,12 @@ __all__ = [
     "LABELS",
     "LAWS",
     "OUTCOMES",
+    "TABLE_LAWS",
     "Outcome",
     "fmt_eur",
-    "fmt_interval",
-    "fmt_number",
     "fmt_share",
+    "format_interval",
+    "format_number",
     "is_year_end",
     "label",
     "months_text",
@@ -81,6 +84,61 @@ def year_of(month: int) -> int:
 def is_year_end(month: int) -> bool:
     """Whether a simulated month (≥ 1) closes a year."""
     return month >= FIRST_MONTH and month % 12 == 0
+
+
+#: The provision that is the social-assistance benefit (Participatiewet *bijstand*).
+BENEFIT_PROVISION = "benefit"
+#: The law under which user-facing tables file the benefit: on a line of its own, apart from
+#: participation services (a benefit payment is income support, not a service).
+BENEFIT_LAW = "social_assistance"
+#: Laws of the user-facing cost tables, in order (the benefit apart from participation).
+TABLE_LAWS = ("jeugdwet", "wmo", "participatiewet", BENEFIT_LAW, "collective", "access")
+
+
+def format_number(x, decimals: int | None = None) -> str:
+    """One number format for the terminal: thousands separators, never scientific notation.
+
+    Numbers of 100 and more get no decimals, smaller ones a few (``decimals`` overrides).
+
+    Example:
+        >>> format_number(14660.4), format_number(0.01234), format_number(float("nan"))
+        ('14,660', '0.0123', '–')
+    """
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not _finite(x):
+        return "–"
+    if decimals is None:
+        size = abs(x)
+        decimals = 0 if size >= 100 else 2 if size >= 1 else 4
+    text = f"{x:,.{decimals}f}"
+    return "0" if text.lstrip("-").strip("0.,") == "" and decimals == 0 else text
+
+
+def format_interval(low, high, decimals: int | None = None) -> str:
+    """An interval as ``5,750 – 6,200`` (empty when a bound is missing)."""
+    if not (_finite(low) and _finite(high)):
+        return ""
+    if decimals is None:
+        size = max(abs(low), abs(high))
+        decimals = 0 if size >= 100 else 2 if size >= 1 else 4
+    return f"{format_number(low, decimals)} – {format_number(high, decimals)}"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 person``, ``2 persons`` (with thousands separators).
+
+    Example:
+        >>> plural(1, "month"), plural(1200, "household")
+        ('1 month', '1,200 households')
+    """
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def _finite(x) -> bool:
+    return math.isfinite(float(x))
 
 
 class Outcome:
@@ -159,29 +217,9 @@ def label(key) -> str:
     return LABELS.get(key, key.replace("_", " "))
 
 
-def plural(n: int, word: str, words: str | None = None) -> str:
-    """``1 person``, ``2 persons``: a count with the right form of its noun."""
-    return f"{fmt_number(n)} {word if n == 1 else (words or word + 's')}"
-
-
 def months_text(n: int) -> str:
     """``1 month``, ``12 months``."""
     return plural(n, "month")
-
-
-def fmt_number(x: float, decimals: int | None = None) -> str:
-    """One number format: thousands separators, never scientific notation.
-
-    Whole numbers of 100 or more get no decimals; smaller ones two significant decimals
-    unless ``decimals`` says otherwise.
-    """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    x = float(x)
-    if decimals is None:
-        decimals = 0 if abs(x) >= 100 else (1 if abs(x) >= 10 else 2)
-    text = f"{x:,.{decimals}f}"
-    return "0" if text.strip("-0.,") == "" else text
 
 
 def fmt_eur(x: float) -> str:
@@ -200,8 +238,3 @@ def fmt_share(x: float, decimals: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     return f"{100 * float(x):,.{decimals}f}%"
-
-
-def fmt_interval(lo: float, hi: float, fmt=fmt_number) -> str:
-    """A 95% interval: ``5,750 – 6,200``."""
-    return f"{fmt(lo)} – {fmt(hi)}"
