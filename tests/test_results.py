@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import vraagvolgend as vv
-from vraagvolgend.results import BENEFIT_LAW, format_interval, format_number, plural
+from vraagvolgend.vocabulary import BENEFIT_LAW, format_interval, format_number, plural
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from .vocabulary import (
     BENEFIT_LAW,
     BENEFIT_PROVISION,
     TABLE_LAWS,
-    format_interval,
     format_number,
     plural,
 )
