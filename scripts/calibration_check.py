@@ -68,8 +68,9 @@ NOTES = {
     "wmo_cost_per_inhabitant": "Wmo is oversized: catalogue durations act as minimum durations "
     "under the current care rules (issue 11)",
     "youth_care_cost_share": "see the youth-care and Wmo cost lines",
-    "youth_care_longer_than_3m": "supply-driven care runs at least the catalogue duration under "
-    "the current care rules (issue 11: symmetric episode lifecycle)",
+    "youth_care_longer_than_3m": "no trajectory ends before the catalogue duration "
+    "(supply-driven) or the first 3-monthly review (demand-driven) under the current care "
+    "rules (issue 11: symmetric episode lifecycle)",
     "youth_care_longer_than_6m": "as above: trajectory lengths follow the care rules",
     "youth_care_longer_than_12m": "as above: trajectory lengths follow the care rules",
     "youth_care_longer_than_24m": "as above: trajectory lengths follow the care rules",

@@ -343,3 +343,21 @@ def test_fit_plot_draws_every_target(tiny):
     # a dot per target: green inside its range, red outside
     dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
     assert [d.get_color() for d in dots] == ["tab:green", "tab:red"]
+
+
+def test_nelder_mead_starts_from_the_scenario_and_does_not_get_worse(tiny):
+    key = "problems.onset_rate.parenting"
+    target = cal.Target("y", "youth_care_share", 0.06, 0.05, 0.07, "t")
+    fit = vv.calibrate(
+        [target],
+        {key: (0.002, 0.03)},
+        scenario=tiny,
+        replications=1,
+        months=24,
+        method="nelder-mead",
+        maxiter=3,
+    )
+    first = fit.history.iloc[0]
+    assert first[key] == pytest.approx(tiny.problems.onset_rate["parenting"])
+    assert fit.loss <= first["loss"]
+    assert fit.loss == pytest.approx(fit.history["loss"].min())

@@ -109,7 +109,7 @@ class Population(Section):
     # multiplier averages 1 over the population (households.py): these gradients move *who*
     # gets problems, not how many. Fitted together with problems.onset_rate.parenting.
     vulnerability_income: float = param(
-        0.057,
+        0.004,
         kind="float",
         lo=0.0,
         hi=3.0,
@@ -121,11 +121,11 @@ class Population(Section):
     )
     vulnerability_type: Mapping[str, float] = param(
         {
-            "single": 0.92,
+            "single": 0.89,
             "single_75plus": 0.1,
             "couple": -0.1,
             "couple_children": -0.1,
-            "single_parent": 0.2,
+            "single_parent": 0.47,
         },
         kind="map",
         keys=T,
@@ -269,7 +269,7 @@ class Problems(Section):
             "housing": 0.000857,
             "mental_health": 0.00169,
             "physical_health": 0.00142,
-            "parenting": 0.0196,
+            "parenting": 0.0182,
             "social_isolation": 0.00113,
         },
         kind="map",
@@ -686,7 +686,7 @@ class Access(Section):
         doc="the gatekeeper offers collective support to needs below this severity",
     )
     benefit_work_threshold: float = param(
-        0.343,
+        0.373,
         kind="float",
         lo=0.0,
         hi=1.0,
