@@ -55,12 +55,64 @@ def test_households_sort_into_neighbourhoods_by_income(population):
     assert np.corrcoef(dep, mean_q)[0, 1] < -0.8
 
 
-def test_vulnerability_correlates_with_income_type_and_deprivation(population):
+GRADIENTS = {
+    "population.vulnerability_income": 0.3,
+    "population.vulnerability_deprivation": 0.5,
+    "population.vulnerability_type": {
+        "single": 0.2,
+        "single_75plus": 0.1,
+        "couple": 0.0,
+        "couple_children": -0.1,
+        "single_parent": 0.6,
+    },
+}
+
+
+def test_vulnerability_combines_income_type_and_deprivation_as_declared():
+    # Least squares of vulnerability on (3 − quintile), deprivation and type dummies recovers
+    # the declared weights: the household-specific part is independent of all three.
+    s = vv.Scenario.default().with_changes(GRADIENTS, n_households=50_000)
+    h = vv.build_households(s, np.random.default_rng(11))
+    types = np.eye(len(vv.HOUSEHOLD_TYPES))[h.household_type]
+    design = np.column_stack([3 - h.income_quintile, h.deprivation, types])
+    coef, *_ = np.linalg.lstsq(design, h.vulnerability.astype(float), rcond=None)
+    pop = s.population
+    assert coef[0] == pytest.approx(pop.vulnerability_income, abs=0.02)
+    assert coef[1] == pytest.approx(pop.vulnerability_deprivation, abs=0.1)
+    offsets = coef[2:] - coef[2 + vv.HOUSEHOLD_TYPES.index("couple")]
+    expected = [pop.vulnerability_type[t] for t in vv.HOUSEHOLD_TYPES]
+    np.testing.assert_allclose(offsets, expected, atol=0.03)
+    residual = h.vulnerability - design @ coef
+    assert residual.std() == pytest.approx(pop.vulnerability_sd, rel=0.02)
+
+
+@pytest.mark.parametrize("income", [0.0, 0.3, 1.0])
+def test_vulnerability_is_normalised_so_gradients_move_who_not_how_many(income):
+    # The onset multiplier exp(effect × vulnerability) averages 1 whatever the gradients, so
+    # a steeper income gradient concentrates problems at low incomes without adding any.
+    s = vv.Scenario.default().with_changes(
+        {**GRADIENTS, "population.vulnerability_income": income}, n_households=50_000
+    )
+    h = vv.build_households(s, np.random.default_rng(2))
+    multiplier = np.exp(s.problems.vulnerability_effect * h.vulnerability.astype(float))
+    # sd of the multiplier is about 1, so its mean over 50,000 is within about 0.01 of 1
+    assert multiplier.mean() == pytest.approx(1.0, abs=0.03)
+    ratio = multiplier[h.income_quintile == 1].mean() / multiplier[h.income_quintile == 5].mean()
+    # Income, type and deprivation move together, so the ratio exceeds the income part alone
+    assert ratio > np.exp(4 * income) * 0.95
+    if income == 0.0:
+        assert ratio < 2.0
+
+
+def test_default_vulnerability_follows_type_and_income(population):
     _, h = population
-    assert np.corrcoef(h.vulnerability, h.income_quintile)[0, 1] < -0.3
-    assert np.corrcoef(h.vulnerability, h.deprivation)[0, 1] > 0.1
     single_parent = h.household_type == vv.HOUSEHOLD_TYPES.index("single_parent")
-    assert h.vulnerability[single_parent].mean() > h.vulnerability[~single_parent].mean()
+    couple_children = h.household_type == vv.HOUSEHOLD_TYPES.index("couple_children")
+    assert h.vulnerability[single_parent].mean() > h.vulnerability[couple_children].mean()
+    assert (
+        h.vulnerability[h.income_quintile == 1].mean()
+        > h.vulnerability[h.income_quintile == 5].mean()
+    )
 
 
 def test_same_generator_seed_same_population():

@@ -13,6 +13,7 @@ Example:
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .calibration import Fit, Target, calibrate, fit_table, load_targets
 from .comparison import Comparison, compare
 from .domains import DOMAINS, HOUSEHOLD_TYPES, zrm_level
 from .experiments import Experiment, Lever, Uncertainty, run_experiment
@@ -54,6 +55,7 @@ __all__ = [
     "Contracts",
     "DemandDriven",
     "Experiment",
+    "Fit",
     "HouseholdCosts",
     "HouseholdView",
     "Households",
@@ -78,11 +80,15 @@ __all__ = [
     "Streams",
     "SupplyDriven",
     "Support",
+    "Target",
     "Uncertainty",
     "__version__",
     "build_households",
     "build_network",
+    "calibrate",
     "compare",
+    "fit_table",
+    "load_targets",
     "run",
     "run_experiment",
     "to_networkx",

@@ -104,6 +104,8 @@ def build_households(scenario: Scenario, rng: np.random.Generator) -> Households
     quintiles are ranks of a latent score whose mean depends on the type, so each quintile
     holds a fifth of the households. Households sort into neighbourhoods by income
     (``scenario.income_sorting``): the lowest incomes tend to the most deprived homes.
+    Vulnerability combines income, type and deprivation with a household-specific part and is
+    normalised to a population-mean onset multiplier of 1 (:func:`_vulnerability`).
 
     Args:
         scenario: The scenario.
@@ -145,12 +147,8 @@ def build_households(scenario: Scenario, rng: np.random.Generator) -> Households
     neighbourhood[households_by_income] = home_nbh[homes_by_deprivation]
     deprivation = np.array([x.deprivation for x in nbh], dtype=np.float32)[neighbourhood]
 
-    vt = np.array([pop.vulnerability_type[t] for t in HOUSEHOLD_TYPES])
-    vulnerability = (
-        pop.vulnerability_income * (3 - quintile)
-        + vt[htype]
-        + pop.vulnerability_deprivation * deprivation
-        + pop.vulnerability_sd * rng.standard_normal(n)
+    vulnerability = _vulnerability(
+        scenario, quintile, htype, deprivation, rng.standard_normal(n)
     ).astype(np.float32)
 
     # Number households neighbourhood by neighbourhood (by income and type within one, at
@@ -172,6 +170,44 @@ def build_households(scenario: Scenario, rng: np.random.Generator) -> Households
         vulnerability=vulnerability[order],
         neighbourhood_names=tuple(x.name for x in nbh),
     )
+
+
+def _vulnerability(
+    scenario: Scenario,
+    quintile: np.ndarray,
+    htype: np.ndarray,
+    deprivation: np.ndarray,
+    noise: np.ndarray,
+) -> np.ndarray:
+    """Latent vulnerability: a log relative risk of problem onset, normalised to mean risk 1.
+
+    The systematic part adds income (per quintile below the middle), household type and
+    neighbourhood deprivation; the household-specific part is normal with sd
+    ``vulnerability_sd``. Onset hazards are multiplied by ``exp(effect × vulnerability)``
+    (``problems.vulnerability_effect``); the vulnerability is shifted so that this multiplier
+    averages 1 over the population (exactly for the systematic part, in expectation for the
+    household-specific part). The gradients and the spread then change *who* gets problems,
+    not how many: the onset rates stay the population-average hazards, and a fit of the
+    gradients does not have to refit every level.
+    """
+    pop = scenario.population
+    vt = np.array([pop.vulnerability_type[t] for t in HOUSEHOLD_TYPES])
+    systematic = (
+        pop.vulnerability_income * (3 - quintile.astype(float))
+        + vt[htype]
+        + pop.vulnerability_deprivation * deprivation.astype(float)
+    )
+    effect = scenario.problems.vulnerability_effect
+    sd = pop.vulnerability_sd
+    if effect > 0:
+        # log-mean-exp of the systematic part, computed stably, and the lognormal mean of the
+        # household-specific part: E[exp(effect × sd × Z)] = exp((effect × sd)² / 2)
+        top = systematic.max()
+        shift = top + np.log(np.mean(np.exp(effect * (systematic - top)))) / effect
+        shift += effect * sd**2 / 2
+    else:
+        shift = 0.0
+    return systematic - shift + sd * noise
 
 
 class HouseholdView:
