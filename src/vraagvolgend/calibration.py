@@ -490,26 +490,36 @@ def evaluate(result: Result, targets: Iterable[Target]) -> dict[str, float]:
 
 def _run_task(task) -> dict[str, float]:
     """Run one (scenario, policy, seed) and compute the statistics (sent to workers)."""
-    import os
+    from .parallel import limit_threads
 
-    os.environ["VRAAGVOLGEND_THREADS"] = "1"
     scenario, policy, seed, months, targets = task
-    result = run(scenario, policy, seed=seed, months=months)
+    with limit_threads(1):
+        result = run(scenario, policy, seed=seed, months=months)
     return evaluate(result, targets)
 
 
 class _Runner:
-    """Keeps one executor open across the many batches of a fit."""
+    """Runs batches of tasks on the experiments executor, results in task order."""
 
     def __init__(self, executor, workers):
-        from .experiments import _executor
-
-        self.pool, self.close = _executor(executor, workers)
+        self.executor, self.workers = executor, workers
 
     def map(self, tasks: list) -> list[dict[str, float]]:
-        if self.pool is None:
-            return [_run_task(t) for t in tasks]
-        return list(self.pool.map(_run_task, tasks))
+        from .experiments import run_all
+
+        done: dict[int, dict[str, float]] = {}
+        order = {id(task): i for i, task in enumerate(tasks)}
+
+        def handle(task, value, error):
+            if error is not None:
+                raise RuntimeError(f"calibration run failed: {error}")
+            done[order[id(task)]] = value
+
+        run_all(_run_task, tasks, executor=self.executor, workers=self.workers, handle=handle)
+        return [done[i] for i in range(len(tasks))]
+
+    def close(self) -> None:
+        """Nothing to close: each batch opens and closes its own executor."""
 
 
 def _seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
