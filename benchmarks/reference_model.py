@@ -95,10 +95,10 @@ HEAVY_PRODUCT = {
     "parenting": "youth_ambulant",
     "social_isolation": "day_activities",
 }
-RESIDENTIAL_THRESHOLD = 0.7
+RESIDENTIAL_THRESHOLD = 0.6
 SHELTERED_THRESHOLD = 0.7
 SHELTERED_MENTAL_THRESHOLD = 0.6
-BENEFIT_WORK_THRESHOLD = 0.5
+BENEFIT_WORK_THRESHOLD = 0.373
 BENEFIT_MAX_QUINTILE = 2
 
 __all__ = ["COST_KEYS", "Household", "ReferenceModel", "library_aggregates"]

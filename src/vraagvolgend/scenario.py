@@ -270,7 +270,7 @@ class Problems(Section):
             "work": 0.00142,
             "housing": 0.000857,
             "mental_health": 0.00169,
-            "physical_health": 0.00142,
+            "physical_health": 0.00497,
             "parenting": 0.0182,
             "social_isolation": 0.00113,
         },
@@ -281,7 +281,9 @@ class Problems(Section):
         source="hand-tuned: without formal care about 10% of households have an active debt "
         "problem (CBS: 8% registered problematic debt, with care in place); parenting "
         f"{CALIBRATED}youth care for 10.5% of young people (CBS Jeugdmonitor); other ratios "
-        "assumption. Rescaled ×2.255 when vulnerability was normalised (same levels)",
+        "assumption. Rescaled ×2.255 when vulnerability was normalised (same levels); "
+        f"physical health {CALIBRATED}Wmo clients and household help per 1,000 (CBS 86050NED) "
+        "under the symmetric care lifecycle (×3.5)",
         doc="monthly onset hazard at the population-average vulnerability (deprivation 0)",
     )
     type_risk: Mapping[str, Mapping[str, float]] = param(
