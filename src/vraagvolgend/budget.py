@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .month import MonthState, Process
-from .vocabulary import BENEFIT_LINE, LAWS, is_year_end
+from .vocabulary import LAWS, is_year_end
 
 __all__ = [
     "BUDGET_RULES",
@@ -40,10 +40,15 @@ class Budget:
         line_names: Name of each cost line.
         line_laws: Law (or ``access``) of each cost line.
         annual_budget: Annual budget per law for individual provisions (EUR).
+        excluded: Lines the budget does not count (the entitlements' lines).
     """
 
-    def __init__(self, line_names, line_laws, annual_budget: dict[str, float]):
+    def __init__(
+        self, line_names, line_laws, annual_budget: dict[str, float], excluded=("benefit",)
+    ):
         self.line_names = list(line_names)
+        #: Lines no budget counts: entitlements (the benefit is paid from a national budget).
+        self.excluded = set(excluded)
         self.line_laws = np.asarray(line_laws, dtype=object)
         self.annual_budget = dict(annual_budget)
         self._individual = np.isin(self.line_laws, list(annual_budget))
@@ -61,18 +66,20 @@ class Budget:
         self.by_year[year] += costs
         self.year_to_date += costs
 
-    def individual_overrun(self, exclude: set[str]) -> bool:
+    def individual_overrun(self, exclude: set[str] | None = None) -> bool:
         """Whether this year's individual costs (less ``exclude`` lines) exceed the budget.
 
         The three laws are taken together, as a municipality's social-domain budget is: an
         overspend on one law that another law's underspend covers is no overrun.
         """
+        exclude = self.excluded if exclude is None else exclude
         keep = self._individual & ~np.isin(self.line_names, list(exclude))
         return bool(self.year_to_date[keep].sum() > sum(self.annual_budget.values()))
 
-    def close_year(self, year: int, exclude: set[str]) -> bool:
+    def close_year(self, year: int, exclude: set[str] | None = None) -> bool:
         """Record budget, spending and deficit per law; return whether individual costs overran."""
         spent = self.year_to_date
+        exclude = self.excluded if exclude is None else exclude
         keep = ~np.isin(self.line_names, list(exclude))
         for law, budget in self.annual_budget.items():
             s = float(spent[(self.line_laws == law) & keep].sum())
@@ -155,7 +162,7 @@ class CapIntake(BudgetRule):
     closes until the year ends (running episodes continue)."""
 
     def closes_intake(self, budget):
-        return budget.individual_overrun({BENEFIT_LINE})
+        return budget.individual_overrun()
 
 
 class Budgeting(Process):
@@ -178,7 +185,7 @@ class Budgeting(Process):
         self.multiplier = care.collective_multiplier  # in effect this month
         self.intake_closed = care.intake_closed
         if is_year_end(state.month):
-            overran = care.budget.close_year(state.month // 12, exclude={BENEFIT_LINE})
+            overran = care.budget.close_year(state.month // 12)
             care.budget_rule(state.month).at_year_end(care, overran)
             care.intake_closed = False
 

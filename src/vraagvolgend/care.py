@@ -123,6 +123,7 @@ class CareSystem:
             lines,
             line_laws,
             {law: v * inhabitants for law, v in scenario.budget.per_inhabitant.items()},
+            excluded=[self.names[c] for c in self.entitlements],
         )
         self.collective_multiplier = 1.0
         self.intake_closed = False

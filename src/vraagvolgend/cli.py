@@ -112,8 +112,8 @@ def _policy(spec: str):
 
 
 def _cmd_run(args) -> int:
-    from .results import format_number, plural
     from .simulation import run
+    from .vocabulary import format_number, plural
 
     scenario = _scenario(args.scenario, args.households)
     policy = _policy(args.policy)
@@ -132,7 +132,7 @@ def _cmd_run(args) -> int:
 def _cmd_compare(args) -> int:
     from .comparison import compare
     from .reports import write_report
-    from .results import format_number
+    from .vocabulary import format_number
 
     policies = [_policy(p) for p in args.policies]
     if any(p is None for p in policies):
@@ -268,7 +268,7 @@ def _experiment(data: dict, path: Path):
 def _cmd_sweep(args) -> int:
     from .analysis import policy_summary
     from .experiments import run_experiment
-    from .results import format_interval, format_number, plural
+    from .vocabulary import format_interval, format_number, plural
 
     experiment = load_experiment(args.experiment)
     executor = _executor(args)

@@ -339,7 +339,7 @@ class Comparison:
 
 
 def _format(table: pd.DataFrame, label: str) -> str:
-    from .results import format_interval, format_number
+    from .vocabulary import format_interval, format_number
 
     rows = []
     for _, r in table.iterrows():
