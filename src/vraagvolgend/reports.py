@@ -42,6 +42,7 @@ __all__ = [
     "headline",
     "label",
     "report_figures",
+    "report_tables",
     "write_report",
 ]
 
@@ -498,9 +499,7 @@ def _concentration_stats(c: Comparison) -> pd.DataFrame:
 
 def _group_stats(c: Comparison) -> pd.DataFrame:
     g = c.details["groups"].copy()
-    g["group"] = [
-        _group_label(by, group) for by, group in zip(g["by"], g["group"], strict=True)
-    ]
+    g["group"] = [_group_label(by, group) for by, group in zip(g["by"], g["group"], strict=True)]
     return paired_stats(g, ["by", "group"], "cost_per_household", _names(c))
 
 
@@ -734,7 +733,8 @@ def _plot_yearly(c: Comparison):
     axes[-1].text(
         0.0,
         0.5,
-        "Lines: mean over replications.\nBands: 95% interval.\nAccess: conversations\nand outreach.",
+        "Lines: mean over replications.\nBands: 95% interval.\n"
+        "Access: conversations\nand outreach.",
         fontsize=11,
         va="center",
     )
@@ -849,6 +849,61 @@ CAPTIONS = {
 # --- the page ----------------------------------------------------------------------------------
 
 
+def report_tables(comparison: Comparison) -> dict[str, _Table]:
+    """The report's tables, formatted (labels, one number format, intervals), each with
+    ``.html`` (pandas Styler) and ``.md``.
+
+    Keys: ``costs``, ``outcomes``; with the comparison's details also ``zrm``,
+    ``concentration`` and ``groups_<neighbourhood|household_type|income_quintile>``; and
+    ``decomposition`` when the comparison carries one.
+    """
+    c = comparison
+    names = _names(c)
+    tables = {"costs": _table(_cost_table(c)), "outcomes": _table(_outcome_table(c))}
+    if {"zrm", "concentration", "groups"} <= set(c.details):
+        tables["zrm"] = _table(
+            _compared(_zrm_stats(c), "domain", names, fmt_share, fmt_share, "Life domain")
+        )
+        tables["concentration"] = _table(
+            _compared(
+                _concentration_stats(c),
+                "top",
+                names,
+                fmt_share,
+                fmt_share,
+                "Share of individual-provision cost in the",
+            )
+        )
+        stats = _group_stats(c)
+
+        def euros(x, signed=False):
+            return fmt_number(x, 0, signed)
+
+        for by in GROUPS:
+            tables[f"groups_{by}"] = _table(
+                _compared(stats[stats["by"] == by], "group", names, euros, euros, label(by))
+            )
+    decomposition = _decomposition_table(c)
+    if decomposition is not None:
+        d = decomposition
+        frame = pd.DataFrame(
+            {
+                **({"Policy": d["policy"].astype(str)} if "policy" in d.columns else {}),
+                "Outcome": d["outcome"].map(lambda o: label(str(o).removeprefix("cost_"))),
+                "Mechanism": d["mechanism"].map(label),
+                "Contribution (95% interval)": [
+                    _fmt_estimate(
+                        m, lo, hi, fmt_millions if _is_cost(o) else fmt_number, signed=True
+                    )
+                    + (" million euro" if _is_cost(o) else "")
+                    for o, m, lo, hi in zip(d["outcome"], d["mean"], d["lo"], d["hi"], strict=True)
+                ],
+            }
+        )
+        tables["decomposition"] = _table(frame)
+    return tables
+
+
 def _environment():
     import jinja2
 
@@ -938,59 +993,10 @@ def write_report(comparison: Comparison, directory: str | Path, plots: bool = Tr
             "(or missing). Use at least 3, better 10, before quoting a number."
         )
 
-    sections: dict[str, object] = {
-        "costs": _table(_cost_table(c)),
-        "outcomes": _table(_outcome_table(c)),
-    }
+    tables = report_tables(c)
+    sections: dict[str, object] = {k: v for k, v in tables.items() if not k.startswith("groups_")}
     if has_details:
-        sections["zrm"] = _table(
-            _compared(_zrm_stats(c), "domain", names, fmt_share, fmt_share, "Life domain")
-        )
-        sections["concentration"] = _table(
-            _compared(
-                _concentration_stats(c),
-                "top",
-                names,
-                fmt_share,
-                fmt_share,
-                "Share of individual-provision cost in the",
-            )
-        )
-        stats = _group_stats(c)
-        sections["groups"] = [
-            (
-                label(by),
-                _table(
-                    _compared(
-                        stats[stats["by"] == by],
-                        "group",
-                        names,
-                        lambda x, signed=False: fmt_number(x, 0, signed),
-                        lambda x, signed=False: fmt_number(x, 0, signed),
-                        label(by),
-                    )
-                ),
-            )
-            for by in GROUPS
-        ]
-    decomposition = _decomposition_table(c)
-    if decomposition is not None:
-        d = decomposition
-        frame = pd.DataFrame(
-            {
-                **({"Policy": d["policy"].astype(str)} if "policy" in d.columns else {}),
-                "Outcome": d["outcome"].map(lambda o: label(str(o).removeprefix("cost_"))),
-                "Mechanism": d["mechanism"].map(label),
-                "Contribution (95% interval)": [
-                    _fmt_estimate(
-                        m, lo, hi, fmt_millions if _is_cost(o) else fmt_number, signed=True
-                    )
-                    + (" million euro" if _is_cost(o) else "")
-                    for o, m, lo, hi in zip(d["outcome"], d["mean"], d["lo"], d["hi"], strict=True)
-                ],
-            }
-        )
-        sections["decomposition"] = _table(frame)
+        sections["groups"] = [(label(by), tables[f"groups_{by}"]) for by in GROUPS]
     mechanisms = _mechanism_table(c)
     context = {
         "title": "Financing the social domain: comparison of policies",
