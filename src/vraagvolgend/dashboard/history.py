@@ -67,22 +67,41 @@ class MonthlyHistory:
     def _record(self) -> None:
         row = {"month": self.month}
         row.update({k: v for k, v in dict(self.model.aggregates).items() if k != "month"})
+        row.update(self._costs_so_far())
         self.rows.append(row)
         severity = np.asarray(self.model.severity, dtype=np.float16)
         self.severity[self.month] = severity
         while len(self.severity) * severity.nbytes > MAX_HISTORY_BYTES and len(self.severity) > 1:
             del self.severity[min(self.severity)]
 
+    def _costs_so_far(self) -> dict[str, float]:
+        """Cost per law booked since month 1, the social-assistance benefit on its own line
+        (from the run's ``costs`` table; empty when it cannot be read)."""
+        result = self.result() if self.month >= 1 else None
+        if result is None:
+            return {}
+        try:
+            costs = result.costs
+            benefit = costs["provision"] == "benefit"
+            by_law = costs[~benefit].groupby("law")["cost_eur"].sum()
+        except (AttributeError, KeyError, TypeError):
+            return {}
+        out = {f"cumulative_cost_{law}": float(by_law.get(law, 0.0)) for law in LAWS}
+        out["cumulative_cost_benefit"] = float(costs.loc[benefit, "cost_eur"].sum())
+        return out
+
     def frame(self) -> pd.DataFrame:
         """One row per month (month 0 is the end of burn-in): the model's aggregates, plus
-        ``cumulative_cost_<law>`` (EUR booked since month 1; burn-in is not booked)."""
+        ``cumulative_cost_<law>`` (EUR booked since month 1, burn-in not booked; the
+        social-assistance benefit apart as ``cumulative_cost_benefit``)."""
         f = pd.DataFrame(self.rows)
-        for law in LAWS:
-            col = f"cost_{law}"
-            if col not in f.columns:
-                f[col] = 0.0
-            monthly = f[col].where(f["month"] >= 1, 0.0).fillna(0.0)
-            f[f"cumulative_cost_{law}"] = monthly.cumsum()
+        for law in (*LAWS, "benefit"):
+            col = f"cumulative_cost_{law}"
+            if col in f.columns:
+                f[col] = f[col].fillna(0.0)
+            else:  # fall back on the monthly aggregates (the benefit then in its law)
+                monthly = f.get(f"cost_{law}", pd.Series(0.0, index=f.index))
+                f[col] = monthly.where(f["month"] >= 1, 0.0).fillna(0.0).cumsum()
         for col in (
             "households_0_problems",
             "households_1_problems",

@@ -113,6 +113,7 @@ class CompareJob:
                 if total == self.total:
                     self.done = done
         code = process.wait()
+        process.stderr.close()
         if self.state == "cancelled":
             return
         if code == 0:
