@@ -160,7 +160,8 @@ def dashboard():
         text=True,
     )
     lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.time() + 60
@@ -178,6 +179,7 @@ def dashboard():
     finally:
         process.terminate()
         process.wait(10)
+        reader.join(10)
         process.stdout.close()
 
 
@@ -221,6 +223,10 @@ def test_dashboard_in_a_headless_browser(dashboard, tmp_path):
             page.get_by_text("Municipality of 300 households, month 0").wait_for(timeout=60_000)
             page.get_by_role("button", name="Step").click()
             page.get_by_text("Municipality of 300 households, month 1").wait_for(timeout=60_000)
+            page.get_by_role("button", name="Play").click()
+            page.get_by_text("Municipality of 300 households, month 3").wait_for(timeout=90_000)
+            page.get_by_role("button", name="Pause").click()
+            page.get_by_role("button", name="Step").wait_for(timeout=30_000)
             assert page.get_by_text("Household inspector").count() == 1
             assert page.locator("img").count() >= 2  # the month plots and the household's
             households.fill("-5")

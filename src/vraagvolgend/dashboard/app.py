@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
 import pandas as pd
 import solara
 import solara.lab
@@ -85,15 +86,8 @@ def PolicyControls(values: dict, on_values, title: str = "Policy"):
 
     with solara.Card(title, margin=0, style={"min-width": "18rem"}):
         solara.InputText("Name", value=values["name"], on_value=setter("name"))
-        solara.Select(
-            "Regime", values=list(REGIMES), value=values["regime"], on_value=setter("regime")
-        )
-        solara.Select(
-            "Contract",
-            values=list(CONTRACTS),
-            value=values["contract"],
-            on_value=setter("contract"),
-        )
+        LabelledSelect("Regime", REGIMES, values["regime"], setter("regime"))
+        LabelledSelect("Contract", CONTRACTS, values["contract"], setter("contract"))
         solara.InputFloat(
             "Collective capacity (× catalogue)",
             value=values["collective_capacity"],
@@ -109,12 +103,7 @@ def PolicyControls(values: dict, on_values, title: str = "Policy"):
             value=values["network_programme"],
             on_value=setter("network_programme"),
         )
-        solara.Select(
-            "Budget rule",
-            values=list(BUDGET_RULES),
-            value=values["budget_rule"],
-            on_value=setter("budget_rule"),
-        )
+        LabelledSelect("Budget rule", BUDGET_RULES, values["budget_rule"], setter("budget_rule"))
         solara.Checkbox(
             label="Practice support for youth at the GP (POH-jeugd)",
             value=values["practice_support_youth"],
@@ -142,9 +131,12 @@ tick = solara.reactive(0)
 playing = solara.reactive(False)
 model_error = solara.reactive(None)
 household_id = solara.reactive(0)
+#: The last month each run's page has drawn (the play loop waits for it).
+shown: dict[int, int] = {}
 
 
 def _reset() -> None:
+    first = history.value is None
     playing.set(False)
     scenario, policies, error = _validated(scenario_values.value, [policy_values.value])
     model_error.set(error)
@@ -154,6 +146,8 @@ def _reset() -> None:
         except (ValueError, TypeError) as err:
             model_error.set(one_line(err))
             return
+        if first:  # start the inspector on the household with the heaviest problems
+            household_id.set(int(np.asarray(history.value.model.severity).sum(axis=0).argmax()))
         household_id.set(min(household_id.value, scenario.n_households - 1))
         tick.set(tick.value + 1)
 
@@ -217,7 +211,11 @@ def _styled(frame: pd.DataFrame) -> str:
 
 
 @solara.component
-def HouseholdInspector(h: MonthlyHistory):
+def HouseholdInspector(h: MonthlyHistory, month: int):
+    """One household's problems month by month, its episodes and their cost.
+
+    ``month`` is passed so that the inspector is drawn again after every step.
+    """
     n = h.n_households
     solara.InputInt(
         f"Household (0 … {n - 1:,})", value=household_id.value, on_value=household_id.set
@@ -232,7 +230,7 @@ def HouseholdInspector(h: MonthlyHistory):
         f"{info['n_persons']} person{'s' if info['n_persons'] != 1 else ''}, "
         f"income quintile {info['income_quintile']}, neighbourhood {info['neighbourhood']}."
     )
-    solara.FigureMatplotlib(_household_figure(h.household_problems(i)), format="png")
+    solara.FigureMatplotlib(_household_figure(h.household_problems(i)), format="png", dpi=80)
     episodes = h.household_episodes(i)
     if episodes.empty:
         solara.Markdown("No provision episodes since month 1.")
@@ -268,10 +266,24 @@ def MunicipalityPage():
                 playing.set(False)
                 break
             _step()
-            time.sleep(0.25)
+            # Wait until the page has drawn this month: a render takes longer than a month
+            # of a small model, and renders that never finish would freeze the page.
+            deadline = time.time() + 10
+            while shown.get(id(h)) != h.month and time.time() < deadline:
+                if cancel.is_set() or not playing.value:
+                    return
+                time.sleep(0.05)
+            time.sleep(0.1)
 
-    solara.use_thread(play_loop, dependencies=[playing.value])
+    playback = solara.use_thread(play_loop, dependencies=[playing.value])
     _ = tick.value  # re-render on every recorded month
+
+    def drawn():  # effects run once the whole page is rendered
+        h = history.value
+        if h is not None:
+            shown[id(h)] = h.month
+
+    solara.use_effect(drawn, [tick.value, history.value])
 
     with solara.Columns([1, 3]):
         with solara.Column():
@@ -289,6 +301,8 @@ def MunicipalityPage():
                 solara.Button("Step", on_click=_step, disabled=playing.value)
             if model_error.value:
                 solara.Error(model_error.value)
+            if playback.error is not None:
+                solara.Error(one_line(playback.error))
         with solara.Column():
             h = history.value
             if h is None:
@@ -304,9 +318,9 @@ def MunicipalityPage():
                 f"{int(last['carers_under_strain']):,}; cost so far: EUR "
                 f"{reports.fmt_number(sum(last[f'cumulative_cost_{x}'] for x in LAWS), 0)}."
             )
-            solara.FigureMatplotlib(_month_figure(f), format="png")
+            solara.FigureMatplotlib(_month_figure(f), format="png", dpi=80)
             solara.Markdown("### Household inspector")
-            HouseholdInspector(h)
+            HouseholdInspector(h, h.month)
 
 
 # --- compare page ------------------------------------------------------------------------------
@@ -370,7 +384,7 @@ def ComparisonView(j: CompareJob):
     solara.Markdown("### Annual cost per law (EUR million a year, 95% interval)")
     solara.HTML(tag="div", unsafe_innerHTML=tables["costs"].html)
     if "costs_by_year.png" in figures:
-        solara.FigureMatplotlib(figures["costs_by_year.png"], format="png")
+        solara.FigureMatplotlib(figures["costs_by_year.png"], format="png", dpi=80)
     if "decomposition" in tables:
         solara.Markdown("### What drives the difference (by mechanism)")
         solara.HTML(tag="div", unsafe_innerHTML=tables["decomposition"].html)
@@ -390,7 +404,7 @@ def ComparisonView(j: CompareJob):
             )
             solara.HTML(tag="div", unsafe_innerHTML=tables[f"groups_{by}"].html)
     if "by_group.png" in figures:
-        solara.FigureMatplotlib(figures["by_group.png"], format="png")
+        solara.FigureMatplotlib(figures["by_group.png"], format="png", dpi=80)
 
 
 @solara.component

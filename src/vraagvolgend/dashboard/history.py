@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 
@@ -47,6 +49,8 @@ class MonthlyHistory:
         self.policy = policy
         self.rows: list[dict] = []
         self.severity: dict[int, np.ndarray] = {}
+        # The dashboard steps in one thread and draws in another: one lock for both.
+        self.lock = threading.RLock()
         self._record()
 
     @property
@@ -61,8 +65,9 @@ class MonthlyHistory:
     def step(self, months: int = 1) -> None:
         """Advance the model and record each month."""
         for _ in range(months):
-            self.model.step()
-            self._record()
+            with self.lock:
+                self.model.step()
+                self._record()
 
     def _record(self) -> None:
         row = {"month": self.month}
@@ -94,7 +99,8 @@ class MonthlyHistory:
         """One row per month (month 0 is the end of burn-in): the model's aggregates, plus
         ``cumulative_cost_<law>`` (EUR booked since month 1, burn-in not booked; the
         social-assistance benefit apart as ``cumulative_cost_benefit``)."""
-        f = pd.DataFrame(self.rows)
+        with self.lock:
+            f = pd.DataFrame(list(self.rows))
         for law in (*LAWS, "benefit"):
             col = f"cumulative_cost_{law}"
             if col in f.columns:
@@ -118,19 +124,21 @@ class MonthlyHistory:
     def household_problems(self, household_id: int) -> pd.DataFrame:
         """Severity (0–1) per month (rows) and domain (columns) of one household."""
         self._check(household_id)
-        months = sorted(self.severity)
-        data = np.array([self.severity[m][:, household_id] for m in months], dtype=float)
+        with self.lock:
+            months = sorted(self.severity)
+            data = np.array([self.severity[m][:, household_id] for m in months], dtype=float)
         return pd.DataFrame(data, index=pd.Index(months, name="month"), columns=list(DOMAINS))
 
     def household_episodes(self, household_id: int) -> pd.DataFrame:
         """The household's provision episodes since month 1 (empty without formal care)."""
         self._check(household_id)
-        result = self.result()
-        if result is None:
+        with self.lock:
+            result = self.result()
+            e = None if result is None else result.episodes
+        if e is None:
             return pd.DataFrame(
                 columns=["provision", "law", "domain", "channel", "start_month", "end_month"]
             )
-        e = result.episodes
         return e[e["household_id"] == household_id].reset_index(drop=True)
 
     def household_info(self, household_id: int) -> dict:
