@@ -689,6 +689,9 @@ _RC = {
     "ytick.labelsize": 10.5,
     "legend.fontsize": 11,
     "figure.titlesize": 13,
+    # one number format: no offsets, no scientific notation on the axes
+    "axes.formatter.useoffset": False,
+    "axes.formatter.limits": (-9, 9),
 }
 
 
@@ -809,6 +812,7 @@ def _plot_groups(c: Comparison):
         ax.set_xticks(x + 0.4 - width / 2, groups, rotation=15, ha="right")
         ax.set_title(f"By {label(by).lower()}")
         ax.set_ylabel("EUR per household\nper year")
+        ax.yaxis.set_major_formatter("{x:,.0f}")
         ax.tick_params(labelsize=10.5)
     _shared_legend(fig, handles, names)
     fig.suptitle("Individual-provision cost per household, with 95% intervals")

@@ -181,6 +181,8 @@ def _month_figure(f: pd.DataFrame) -> Figure:
             d.plot(months, f[f"cumulative_cost_{law}"] / 1e6, label=label(law))
         d.set_title("Cost per law so far (EUR million)")
         d.legend(fontsize=10)
+        for ax in (a, b):
+            ax.yaxis.set_major_formatter("{x:,.0f}")
         for ax in (a, b, c, d):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("Month")
