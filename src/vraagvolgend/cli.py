@@ -336,6 +336,13 @@ def _cmd_policy(args) -> int:
     return 0
 
 
+def _cmd_dashboard(args) -> int:
+    from .dashboard import serve
+
+    serve(args.host, args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every option's default shows once in ``--help``)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -474,6 +481,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", default="supply-driven", help="a policy name")
     p.add_argument("--validate", metavar="FILE", default=None, help="validate this file")
     p.set_defaults(func=_cmd_policy)
+
+    p = sub.add_parser(
+        "dashboard",
+        help="serve the dashboard in the browser (extra 'dashboard')",
+        formatter_class=fmt,
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on")
+    p.set_defaults(func=_cmd_dashboard)
     return parser
 
 

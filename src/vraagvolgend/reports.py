@@ -1,10 +1,14 @@
-"""Reports: a self-contained HTML report (and the same in Markdown) of a comparison.
+"""Reports: an HTML report (and the same in Markdown) of a comparison, for a policy adviser.
 
-The report answers the question a policy adviser asks: what does each policy cost, per law
-and per year, with what certainty, what does it do for households, where do the costs land,
-and which assumptions drive the difference. Plots are drawn with matplotlib (an optional
-extra, ``pip install 'vraagvolgend[plots]'``) and saved as PNG next to the report; without
-matplotlib the report has the tables only.
+The report opens with a plain-language headline generated from the numbers and their 95%
+intervals: what each alternative costs per year against the baseline (in total and per
+inhabitant), whether households are better or worse off, and what drives the difference; a
+difference whose interval includes zero is called "not established". Every compared number
+carries its interval (costs, outcomes, ZRM levels, concentration, groups of households). The
+pages are rendered from jinja2 templates (package data) with tables from pandas' Styler; plots
+are drawn with matplotlib's object API (an optional extra, ``pip install
+'vraagvolgend[plots]'``), so the user's matplotlib backend is never changed, and sized for the
+page's width with text of at least 10 pt.
 
 Example:
     >>> import vraagvolgend as vv, tempfile
@@ -17,17 +21,41 @@ Example:
 
 from __future__ import annotations
 
+import base64
+import datetime
 import html
+import io
+import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .comparison import COST_LINES, Comparison
+from .comparison import COST_LINES, Comparison, mean_ci
 
-__all__ = ["write_report"]
+__all__ = [
+    "LABELS",
+    "MIN_FONT_PT",
+    "PAGE_WIDTH_IN",
+    "headline",
+    "label",
+    "report_figures",
+    "report_tables",
+    "write_report",
+]
 
-LINE_LABELS = {
+#: Width of the report's text column in inches (CSS: 96 px per inch); figures are drawn at
+#: most this wide and shown at their natural size, so their font sizes hold on the page.
+PAGE_WIDTH_IN = 10.0
+#: Smallest font size of any text in a plot, in points at the page's width.
+MIN_FONT_PT = 10.0
+
+#: Human labels of every identifier the report shows (one place, so that it can move to a
+#: shared vocabulary module).
+LABELS: dict[str, str] = {
+    # cost lines and laws
     "jeugdwet": "Youth care (Jeugdwet)",
     "wmo": "Wmo support",
     "participatiewet": "Participation services (without benefit)",
@@ -36,8 +64,7 @@ LINE_LABELS = {
     "external_total": "External social-domain cost (all above)",
     "benefit": "Social-assistance benefit (national BUIG budget)",
     "budget_rule": "Of which the budget rule's effect",
-}
-OUTCOME_LABELS = {
+    # outcomes
     "mean_severity": "Mean problem severity (0–1), last year end",
     "share_3plus_problems": "Households with 3+ problems, last year end",
     "youth_care_share": "Young people with youth care",
@@ -47,158 +74,884 @@ OUTCOME_LABELS = {
     "waiting_list": "Places on waiting lists (monthly mean)",
     "carers_under_strain": "Carers under strain (monthly mean)",
     "escalations_residential": "Escalations to residential care per year",
+    # domains
+    "finances": "Finances and debt",
+    "work": "Work and daytime activity",
+    "housing": "Housing",
+    "mental_health": "Mental health",
+    "physical_health": "Physical health and ADL",
+    "parenting": "Parenting and youth",
+    "social_isolation": "Social isolation",
+    # household types
+    "single": "One person under 75",
+    "single_75plus": "One person 75+",
+    "couple": "Couple without children",
+    "couple_children": "Couple with children",
+    "single_parent": "Single parent",
+    # groupings
+    "neighbourhood": "Neighbourhood",
+    "household_type": "Household type",
+    "income_quintile": "Income quintile",
+    # policy values
+    "supply-driven": "Supply-driven (aanbodgericht)",
+    "demand-driven": "Demand-driven (vraagvolgend)",
+    "effort": "Effort-based (price × hours)",
+    "output": "Output-based (price per trajectory)",
+    "task": "Task-based (lump sum for a capacity)",
+    "none": "No budget rule",
+    "cut_collective": "Cut collective provisions after an overrun",
+    "cap": "Cap individual intake at the budget",
+    "regime": "Access regime",
 }
-GROUP_LABELS = {
-    "neighbourhood": "neighbourhood",
-    "household_type": "household type",
-    "income_quintile": "income quintile",
+
+#: Outcomes: unit ("share", "number") and decimals; ``better`` is True where lower is better
+#: for households and None for indicators of use (neither better nor worse in themselves).
+OUTCOME_FORMAT: dict[str, tuple[str, int, bool | None]] = {
+    "mean_severity": ("number", 3, True),
+    "share_3plus_problems": ("share", 1, True),
+    "youth_care_share": ("share", 1, None),
+    "wmo_clients_per_1000": ("number", 1, None),
+    "social_assistance_share": ("share", 1, None),
+    "hidden_need": ("number", 1, True),
+    "waiting_list": ("number", 1, True),
+    "carers_under_strain": ("number", 1, True),
+    "escalations_residential": ("number", 1, True),
 }
+GROUPS = ("neighbourhood", "household_type", "income_quintile")
+PLOTTED_LINES = ("jeugdwet", "wmo", "participatiewet", "collective", "access")
+INDIVIDUAL_LINES = ("jeugdwet", "wmo", "participatiewet")
+MINUS = "−"
+PROPER_NAMES = {"Wmo", "GP"}
 
 
-def _m(x: float) -> str:
-    return "–" if not np.isfinite(x) else f"{x / 1e6:,.2f}"
+def label(key) -> str:
+    """The human label of an identifier (the identifier tidied when it has no label)."""
+    text = str(key)
+    if text in LABELS:
+        return LABELS[text]
+    return text.replace("_", " ").replace(".", ": ")
 
 
-def _interval(lo: float, hi: float, signed: bool = False) -> str:
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return ""
-    f = (lambda v: f"{v / 1e6:+,.2f}") if signed else (lambda v: f"{v / 1e6:,.2f}")
-    return f"{f(lo)} … {f(hi)}"
+# --- one number format -------------------------------------------------------------------------
 
 
-def _number(x: float) -> str:
-    if not np.isfinite(x):
+def _finite(*xs) -> bool:
+    return all(x is not None and math.isfinite(float(x)) for x in xs)
+
+
+def fmt_number(x, decimals: int | None = None, signed: bool = False) -> str:
+    """Thousands separators, never scientific notation; a typographic minus."""
+    if not _finite(x):
         return "–"
-    return f"{x:.1%}" if abs(x) < 1 and x != 0 else f"{x:,.3g}"
+    x = float(x)
+    if decimals is None:
+        a = abs(x)
+        decimals = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 1 else 3
+    text = f"{abs(x):,.{decimals}f}"
+    if text.strip("0.,") == "":
+        return text
+    sign = MINUS if x < 0 else ("+" if signed else "")
+    return sign + text
 
 
-class _Doc:
-    """Builds the same report as Markdown and as HTML."""
-
-    def __init__(self):
-        self.md: list[str] = []
-        self.html: list[str] = []
-
-    def heading(self, text: str, level: int = 2) -> None:
-        self.md += [f"{'#' * level} {text}", ""]
-        self.html.append(f"<h{level}>{html.escape(text)}</h{level}>")
-
-    def paragraph(self, text: str) -> None:
-        self.md += [text, ""]
-        self.html.append(f"<p>{html.escape(text)}</p>")
-
-    def table(self, frame: pd.DataFrame) -> None:
-        cells = frame.astype(str)
-        self.md.append("| " + " | ".join(cells.columns) + " |")
-        self.md.append("|" + "|".join("---" for _ in cells.columns) + "|")
-        self.md += ["| " + " | ".join(row) + " |" for row in cells.to_numpy()]
-        self.md.append("")
-        self.html.append(cells.to_html(index=False, border=0, classes="table", escape=True))
-
-    def image(self, file: str | None, caption: str) -> None:
-        if file is None:
-            return
-        self.md += [f"![{caption}]({file})", ""]
-        self.html.append(
-            f'<figure><img src="{html.escape(file)}" alt="{html.escape(caption)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
+def fmt_share(x, decimals: int = 1, signed: bool = False) -> str:
+    """A share as a percentage (shares only); differences of shares in percentage points."""
+    if not _finite(x):
+        return "–"
+    if signed:
+        return fmt_number(100 * float(x), decimals, signed=True) + " pp"
+    return fmt_number(100 * float(x), decimals) + "%"
 
 
-def _pyplot():
-    try:
-        import matplotlib
+def fmt_millions(x, signed: bool = False) -> str:
+    """An amount in EUR million with two decimals."""
+    return fmt_number(float(x) / 1e6, 2, signed) if _finite(x) else "–"
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+
+NBSP = "\u00a0"
+
+
+def _with_interval(value: str, lo: str, hi: str, ok: bool) -> str:
+    # Non-breaking spaces inside the value and inside the interval: a narrow cell wraps
+    # between the two only.
+    value = value.replace(" ", NBSP)
+    if not ok:
+        return f"{value} (no{NBSP}interval)"
+    return f"{value} " + f"({lo} to {hi})".replace(" ", NBSP)
+
+
+def _fmt_estimate(mean, lo, hi, fmt, signed: bool = False) -> str:
+    return _with_interval(
+        fmt(mean, signed=signed), fmt(lo, signed=signed), fmt(hi, signed=signed), _finite(lo, hi)
+    )
+
+
+def _established(lo, hi) -> bool:
+    return _finite(lo, hi) and (lo > 0 or hi < 0)
+
+
+# --- the numbers -------------------------------------------------------------------------------
+
+
+def _names(c: Comparison) -> list[str]:
+    return [p.name for p in c.policies]
+
+
+def _replications(c: Comparison) -> int:
+    return int(c.runs["replication"].nunique())
+
+
+def paired_stats(
+    frame: pd.DataFrame, keys: list[str], value: str, names: list[str]
+) -> pd.DataFrame:
+    """Mean and 95% interval per policy over replications, and the paired difference against
+    the first policy with its interval, for every combination of ``keys``.
+
+    Args:
+        frame: One row per (keys, policy, replication) with a column ``value``.
+        keys: Columns that identify a compared quantity (e.g. ``["by", "group"]``).
+        value: The column to compare.
+        names: Policies in order; the first is the baseline.
+    """
+    wide = frame.pivot_table(
+        index=[*keys, "replication"], columns="policy", values=value, aggfunc="mean"
+    )
+    wide = wide.reindex(columns=names).fillna(0.0)
+    rows = []
+    for key, g in wide.groupby(level=list(range(len(keys))), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        base = g[names[0]].to_numpy(dtype=float)
+        for name in names:
+            x = g[name].to_numpy(dtype=float)
+            mean, lo, hi = mean_ci(x)
+            d, dlo, dhi = mean_ci(x - base)
+            rows.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "policy": name,
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "difference": d,
+                    "difference_ci_low": dlo,
+                    "difference_ci_high": dhi,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _inhabitants(c: Comparison) -> float:
+    """Inhabitants of the municipality (the population of replication 0's draw)."""
+    if "inhabitants" in c.runs.columns:
+        return float(c.runs["inhabitants"].mean())
+    from .households import build_households
+
+    return float(build_households(c.scenario, np.random.default_rng(0)).n_inhabitants)
+
+
+def _row(table: pd.DataFrame, key: str, value: str, policy: str) -> pd.Series | None:
+    hit = table[(table[key] == value) & (table["policy"] == policy)]
+    return None if hit.empty else hit.iloc[0]
+
+
+def _decomposition_table(c: Comparison) -> pd.DataFrame | None:
+    """The decomposition of the difference by mechanism, when the comparison carries one."""
+    dec = getattr(c, "decomposition", None)
+    table = getattr(dec, "table", None)
+    if not isinstance(table, pd.DataFrame) or table.empty:
         return None
-    return plt
+    if not {"outcome", "mechanism", "mean", "lo", "hi"} <= set(table.columns):
+        return None
+    return table
 
 
-def _plot_yearly(c: Comparison, plt, out: Path) -> str:
+def _is_cost(outcome: str) -> bool:
+    key = str(outcome).removeprefix("cost_")
+    return key in COST_LINES or str(outcome).startswith("cost")
+
+
+def headline(comparison: Comparison, inhabitants: float | None = None) -> list[str]:
+    """The report's opening paragraphs in plain language, generated from the numbers.
+
+    One paragraph per alternative policy: its annual external social-domain cost against the
+    baseline (the first policy), in total and per inhabitant, with 95% intervals; whether
+    household outcomes are better or worse; and what drives the difference (the decomposition
+    by mechanism when the comparison has one, the cost line with the largest difference
+    otherwise). A difference whose interval includes zero is "not established".
+
+    Args:
+        comparison: The comparison.
+        inhabitants: Inhabitants, for the cost per inhabitant (default: drawn from the
+            scenario's population).
+    """
+    c = comparison
+    names = _names(c)
+    base = names[0]
+    if len(names) < 2:
+        return [f"Only one policy ('{base}') was run, so there is no difference to report."]
+    people = _inhabitants(c) if inhabitants is None else float(inhabitants)
+    decomposition = _decomposition_table(c)
+    paragraphs = []
+    for alt in names[1:]:
+        r = _row(c.summary, "line", "external_total", alt)
+        d, lo, hi = r["difference"], r["difference_ci_low"], r["difference_ci_high"]
+        if _established(lo, hi):
+            more = "more" if d > 0 else "less"
+            text = (
+                f"'{alt}' costs {fmt_eur_millions(abs(d))} a year {more} than '{base}' in "
+                f"external social-domain cost (95% interval {fmt_millions(lo, True)} to "
+                f"{fmt_millions(hi, True)} million euro), about {fmt_eur(abs(d) / people)} "
+                f"{more} per inhabitant (95% interval {fmt_number(lo / people, 0, True)} to "
+                f"{fmt_number(hi / people, 0, True)} euro)."
+            )
+        elif _finite(lo, hi):
+            text = (
+                f"Whether '{alt}' costs more or less than '{base}' is not established: the "
+                f"estimated difference in external social-domain cost is "
+                f"{fmt_millions(d, True)} million euro a year, but its 95% interval "
+                f"({fmt_millions(lo, True)} to {fmt_millions(hi, True)} million) includes zero."
+            )
+        else:
+            text = (
+                f"The estimated difference in external social-domain cost of '{alt}' against "
+                f"'{base}' is {fmt_millions(d, True)} million euro a year; with a single "
+                "replication it has no interval, so it is not established."
+            )
+        better, worse = [], []
+        for outcome, (_, _, lower_better) in OUTCOME_FORMAT.items():
+            o = _row(c.outcomes, "outcome", outcome, alt)
+            if o is None or lower_better is None:
+                continue
+            if _established(o["difference_ci_low"], o["difference_ci_high"]):
+                good = (o["difference"] < 0) == lower_better
+                (better if good else worse).append(_short(outcome))
+        if better or worse:
+            parts = []
+            if better:
+                parts.append("better on " + _join(better))
+            if worse:
+                parts.append("worse on " + _join(worse))
+            text += (
+                " For households, outcomes are "
+                + " and ".join(parts)
+                + "; other differences in outcomes are not established."
+            )
+        else:
+            text += " No difference in household outcomes is established."
+        text += " " + _driver(c, alt, decomposition)
+        paragraphs.append(text)
+    return paragraphs
+
+
+def _short(key: str) -> str:
+    """A label inside a sentence: no qualifiers, lower case unless it starts an acronym."""
+    text = label(key).split(" (")[0].split(",")[0]
+    if text[1:2].isupper() or text.split()[0] in PROPER_NAMES:
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def fmt_eur(x) -> str:
+    """Whole euros with a euro sign: ``€1,234``."""
+    return "–" if not _finite(x) else ("−" if x < 0 else "") + f"€{abs(float(x)):,.0f}"
+
+
+def fmt_eur_millions(x) -> str:
+    """``€1.23 million``."""
+    return "–" if not _finite(x) else ("−" if x < 0 else "") + f"€{abs(x) / 1e6:,.2f} million"
+
+
+def _driver(c: Comparison, alt: str, decomposition: pd.DataFrame | None) -> str:
+    if decomposition is not None:
+        d = decomposition
+        if "policy" in d.columns and (d["policy"] == alt).any():
+            d = d[d["policy"] == alt]
+        cost = d[d["outcome"].map(_is_cost)]
+        if not cost.empty:
+            total = cost[cost["outcome"].astype(str).str.contains("external_total")]
+            d = total if not total.empty else cost
+            top = d.loc[d["mean"].abs().idxmax()]
+            status = "" if _established(top["lo"], top["hi"]) else " (not established)"
+            return (
+                f"Of the difference in cost, the mechanism '{label(top['mechanism'])}' "
+                f"contributes most: {fmt_millions(top['mean'], True)} million euro a year "
+                f"(95% interval {fmt_millions(top['lo'], True)} to "
+                f"{fmt_millions(top['hi'], True)} million){status}."
+            )
+    best = None
+    for line in PLOTTED_LINES:
+        r = _row(c.summary, "line", line, alt)
+        if r is not None and (best is None or abs(r["difference"]) > abs(best["difference"])):
+            best = r
+    if best is None:
+        return ""
+    status = (
+        ""
+        if _established(best["difference_ci_low"], best["difference_ci_high"])
+        else "; this part of the difference is not established either"
+    )
+    return (
+        f"The largest part of the difference is in {_short(best['line'])}: "
+        f"{fmt_millions(best['difference'], True)} million euro a year (95% interval "
+        f"{fmt_millions(best['difference_ci_low'], True)} to "
+        f"{fmt_millions(best['difference_ci_high'], True)} million){status}."
+    )
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    """A table rendered for both pages."""
+
+    html: str
+    md: str
+
+
+def _table(frame: pd.DataFrame, text: bool = False) -> _Table:
+    cells = frame.astype(str)
+    styled = (
+        cells.style.hide(axis="index")
+        .format(escape="html")
+        .set_table_attributes('class="table text"' if text else 'class="table"')
+        .set_table_styles([{"selector": "th", "props": "text-align: left;"}])
+    )
+    md = ["| " + " | ".join(map(str, cells.columns)) + " |"]
+    md.append("|" + "|".join("---" for _ in cells.columns) + "|")
+    md += ["| " + " | ".join(v.replace("|", "/") for v in row) + " |" for row in cells.to_numpy()]
+    return _Table(styled.to_html(), "\n".join(md))
+
+
+def _compared(stats: pd.DataFrame, key: str, names: list[str], fmt, fmt_diff, key_label: str):
+    """A table with one row per key: each policy's mean (interval) and paired differences."""
+    base = names[0]
+    rows = []
+    for k in stats[key].drop_duplicates():
+        row = {key_label: label(k)}
+        for name in names:
+            r = _row(stats, key, k, name)
+            row[name] = _fmt_estimate(r["mean"], r["ci_low"], r["ci_high"], fmt)
+        for name in names[1:]:
+            r = _row(stats, key, k, name)
+            row[f"{name} − {base}"] = _fmt_estimate(
+                r["difference"], r["difference_ci_low"], r["difference_ci_high"], fmt_diff, True
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _cost_table(c: Comparison) -> pd.DataFrame:
+    names = _names(c)
+    return _compared(
+        c.summary[c.summary["line"].isin(COST_LINES)],
+        "line",
+        names,
+        fmt_millions,
+        fmt_millions,
+        "Cost line (EUR million a year)",
+    )
+
+
+def _outcome_table(c: Comparison) -> pd.DataFrame:
+    names = _names(c)
+    base = names[0]
+    rows = []
+    for outcome in c.outcomes["outcome"].drop_duplicates():
+        unit, decimals, _ = OUTCOME_FORMAT.get(outcome, ("number", None, None))
+
+        def fmt(x, signed=False, unit=unit, decimals=decimals):
+            if unit == "share":
+                return fmt_share(x, decimals, signed)
+            return fmt_number(x, decimals, signed)
+
+        row = {"Outcome": label(outcome)}
+        for name in names:
+            r = _row(c.outcomes, "outcome", outcome, name)
+            row[name] = _fmt_estimate(r["mean"], r["ci_low"], r["ci_high"], fmt)
+        for name in names[1:]:
+            r = _row(c.outcomes, "outcome", outcome, name)
+            row[f"{name} − {base}"] = _fmt_estimate(
+                r["difference"], r["difference_ci_low"], r["difference_ci_high"], fmt, True
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _zrm_stats(c: Comparison) -> pd.DataFrame:
+    z = c.details["zrm"]
+    low = (
+        z.assign(low=np.where(z["zrm_level"] <= 2, z["share"], 0.0))
+        .groupby(["domain", "policy", "replication"], as_index=False)["low"]
+        .sum()
+    )
+    return paired_stats(low, ["domain"], "low", _names(c))
+
+
+def _concentration_stats(c: Comparison) -> pd.DataFrame:
+    stats = paired_stats(c.details["concentration"], ["top"], "share", _names(c))
+    stats["top"] = stats["top"].map(lambda t: f"Costliest {fmt_number(100 * t, 0)}% of households")
+    return stats
+
+
+def _group_stats(c: Comparison) -> pd.DataFrame:
+    g = c.details["groups"].copy()
+    g["group"] = [_group_label(by, group) for by, group in zip(g["by"], g["group"], strict=True)]
+    return paired_stats(g, ["by", "group"], "cost_per_household", _names(c))
+
+
+def _group_label(by: str, group) -> str:
+    if by == "income_quintile":
+        q = str(group)
+        extra = {"1": " (lowest income)", "5": " (highest income)"}.get(q, "")
+        return f"Quintile {q}{extra}"
+    return label(group)
+
+
+def _value_text(value) -> str:
+    if value is None:
+        return "not used"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        text = f"{float(value):,.3f}".rstrip("0").rstrip(".")
+        return text.replace("-", MINUS)
+    if isinstance(value, list | tuple):
+        return ", ".join(label(v) for v in value)
+    return label(value)
+
+
+def _prose(text: str) -> str:
+    """Declared parameter texts may name identifiers (``capacity_per_1000``): spell them."""
+    return re.sub(r"(?<=\w)_(?=\w)", " ", text)
+
+
+def _provenance(policy) -> dict[str, dict]:
+    try:
+        return {row["parameter"]: row for row in policy.provenance()}
+    except (AttributeError, TypeError):
+        return {}
+
+
+def _describe_parameter(key: str, prov: dict[str, dict]) -> tuple[str, str]:
+    """(meaning, source) of a dotted parameter, from the longest declared prefix."""
+    parts = key.split(".")
+    for i in range(len(parts), 0, -1):
+        row = prov.get(".".join(parts[:i]))
+        if row is not None:
+            meaning = _prose(row["meaning"])
+            if i < len(parts):
+                meaning += f" ({label(parts[i])})"
+            return meaning[:1].upper() + meaning[1:], row["source"] or "assumption"
+    return label(key), "assumption"
+
+
+def _assumption_tables(c: Comparison) -> list[tuple[str, pd.DataFrame]]:
+    base = c.policies[0]
+    out = []
+    for policy in c.policies[1:]:
+        if not hasattr(policy, "changes_from") or not hasattr(base, "to_dict"):
+            continue
+        prov = {**_provenance(base), **_provenance(policy)}
+        rows = []
+        for key, (a, b) in policy.changes_from(base).items():
+            if key == "name":
+                continue
+            if key == "regime":
+                meaning, source = "Access regime", "the policies compared"
+            else:
+                meaning, source = _describe_parameter(key, prov)
+            rows.append(
+                {
+                    "Parameter": meaning,
+                    base.name: _value_text(a),
+                    policy.name: _value_text(b),
+                    "Source": source,
+                }
+            )
+        if rows:
+            out.append((f"'{policy.name}' against '{base.name}'", pd.DataFrame(rows)))
+    return out
+
+
+def _mechanism_table(c: Comparison) -> pd.DataFrame | None:
+    """Strengths of the mechanisms active in the compared policies, with their sources."""
+    rows = {}
+    for policy in c.policies:
+        prov = _provenance(policy)
+        contract = getattr(policy, "contract", None)
+        for path, row in prov.items():
+            active = contract is not None and path.startswith(f"contracts.{contract}_")
+            demand = getattr(policy, "integrated", False) and path in (
+                "network_activation",
+                "flexible_budget",
+                "conversation_factor",
+                "review_months",
+                "max_parallel",
+            )
+            if active or demand:
+                entry = rows.setdefault(
+                    path,
+                    {
+                        "Mechanism": _prose(row["meaning"][:1].upper() + row["meaning"][1:]),
+                        "Source": row["source"] or "assumption",
+                    },
+                )
+                entry[policy.name] = _value_text(getattr_path(policy, path))
+    if not rows:
+        return None
+    frame = pd.DataFrame(list(rows.values()))
+    cols = ["Mechanism", *[n for n in _names(c) if n in frame.columns], "Source"]
+    return frame[cols].fillna("not used")
+
+
+def getattr_path(obj, path: str):
+    """Follow a dotted attribute path."""
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _budget_notes(c: Comparison, people: float) -> list[str]:
+    """Where the budget rule bites: years whose individual costs overran the budget."""
+    notes = []
+    y = c.details.get("yearly")
+    for policy in c.policies:
+        rule = getattr(policy, "budget_rule", None)
+        per = getattr(policy, "budget_per_inhabitant", None)
+        if rule is None or per is None:
+            continue
+        if rule == "none":
+            notes.append(f"'{policy.name}' has no budget rule: overruns are simply paid.")
+            continue
+        budget = float(sum(per.values())) * people
+        what = (
+            f"cuts collective provisions by {fmt_share(policy.budget_cut, 0)} the next year"
+            if rule == "cut_collective"
+            else "caps the intake of individual provisions at the budget the next year"
+        )
+        if y is None or y.empty:
+            notes.append(f"Under '{policy.name}' the budget rule {what} after an overrun year.")
+            continue
+        mine = y[(y["policy"] == policy.name) & y["line"].isin(INDIVIDUAL_LINES)]
+        spent = mine.groupby(["year", "replication"])["cost_eur"].sum().groupby("year").mean()
+        over = [int(year) for year, v in spent.items() if v > budget]
+        last = int(spent.index.max()) if len(spent) else 0
+        bites = [year for year in over if year < last]
+        if bites:
+            notes.append(
+                f"Under '{policy.name}' individual costs exceeded the budget of "
+                f"{fmt_eur_millions(budget)} a year in year {_join([str(b) for b in bites])}, "
+                f"so the budget rule bites: it {what}. This lowers the costs of the following "
+                "years and shows in the outcomes (collective provisions prevent and catch light "
+                "problems; a cap leaves households on waiting lists)."
+            )
+        elif over:
+            notes.append(
+                f"Under '{policy.name}' individual costs exceeded the budget of "
+                f"{fmt_eur_millions(budget)} only in the last simulated year, so the budget "
+                "rule would bite after the period shown."
+            )
+        else:
+            notes.append(
+                f"Under '{policy.name}' individual costs stayed within the budget of "
+                f"{fmt_eur_millions(budget)} a year, so the budget rule ({label(rule).lower()}) "
+                "did not bite."
+            )
+    return notes
+
+
+LIMITATIONS = (
+    "The municipality is synthetic: its households, network and problems are drawn from "
+    "public shares and assumptions, not from a real population register.",
+    "Provider behaviour under each contract (prolonging, upcoding, under-treatment) and the "
+    "effects of care are assumptions with exposed strengths, not measured effects; vary them "
+    "(vraagvolgend sweep) before drawing conclusions.",
+    "Intervals cover the randomness of the simulation (replications), not the uncertainty in "
+    "the parameters; with few replications they are wide.",
+    "Costs are external costs of the social domain; the social-assistance benefit is shown apart "
+    "and costs outside the social domain (health insurance, police, schools) are not modelled.",
+    "Prices and budgets are those of the scenario and policy files, in euros of the reference "
+    "year, without inflation or indexation.",
+)
+
+
+# --- plots --------------------------------------------------------------------------------------
+
+_RC = {
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10.5,
+    "ytick.labelsize": 10.5,
+    "legend.fontsize": 11,
+    "figure.titlesize": 13,
+    # one number format: no offsets, no scientific notation on the axes
+    "axes.formatter.useoffset": False,
+    "axes.formatter.limits": (-9, 9),
+}
+
+
+def _colours(n: int) -> list:
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
+    return [palette[i % len(palette)] for i in range(n)]
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(min(width, PAGE_WIDTH_IN), height), layout="constrained")
+
+
+def _shared_legend(fig, handles, labels) -> None:
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4))
+
+
+def _plot_yearly(c: Comparison):
     y = c.yearly()
-    lines = ["jeugdwet", "wmo", "participatiewet", "collective"]
-    fig, axes = plt.subplots(1, len(lines), figsize=(4 * len(lines), 3.4), sharex=True)
-    for ax, line in zip(axes, lines, strict=True):
-        for policy in [p.name for p in c.policies]:
-            d = y[(y["policy"] == policy) & (y["line"] == line)].sort_values("year")
-            ax.plot(d["year"], d["mean"] / 1e6, marker="o", label=policy)
-            ax.fill_between(d["year"], d["ci_low"] / 1e6, d["ci_high"] / 1e6, alpha=0.2)
-        ax.set_title(LINE_LABELS[line], fontsize=10)
+    names = _names(c)
+    fig = _figure(PAGE_WIDTH_IN, 6.4)
+    axes = fig.subplots(2, 3).ravel()
+    handles = []
+    for ax, line in zip(axes, PLOTTED_LINES, strict=False):
+        for name, colour in zip(names, _colours(len(names)), strict=True):
+            d = y[(y["policy"] == name) & (y["line"] == line)].sort_values("year")
+            (h,) = ax.plot(d["year"], d["mean"] / 1e6, marker="o", color=colour)
+            if d["ci_low"].notna().all():
+                ax.fill_between(
+                    d["year"], d["ci_low"] / 1e6, d["ci_high"] / 1e6, color=colour, alpha=0.2
+                )
+            if line == PLOTTED_LINES[0]:
+                handles.append(h)
+        ax.set_title(label(line).replace(" (", "\n("), fontsize=11)
         ax.set_xticks(sorted(y["year"].unique()))
-        ax.set_xlabel("year")
+        ax.set_xlabel("Year")
         ax.set_ylabel("EUR million")
         ax.set_ylim(bottom=0)
-    axes[0].legend(fontsize=8)
-    fig.suptitle("Cost per law per year: mean and 95% interval over replications", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(out / "costs_by_year.png", dpi=110)
-    plt.close(fig)
-    return "costs_by_year.png"
-
-
-def _plot_lorenz(c: Comparison, plt, out: Path) -> str:
-    lorenz = c.details["lorenz"].groupby(["policy", "households"], as_index=False)["cost"].mean()
-    fig, ax = plt.subplots(figsize=(4.5, 4.2))
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="equal spread")
-    for policy in [p.name for p in c.policies]:
-        d = lorenz[lorenz["policy"] == policy]
-        ax.plot(d["households"], d["cost"], label=policy)
-    ax.set_xlabel("share of households (cheapest first)")
-    ax.set_ylabel("share of individual-provision cost")
-    ax.set_title("Cost concentration (Lorenz curve)", fontsize=11)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "lorenz.png", dpi=110)
-    plt.close(fig)
-    return "lorenz.png"
-
-
-def _plot_groups(c: Comparison, plt, out: Path) -> str:
-    g = (
-        c.details["groups"]
-        .groupby(["by", "group", "policy"], as_index=False)["cost_per_household"]
-        .mean()
+        ax.tick_params(labelsize=10.5)
+    axes[-1].set_axis_off()
+    axes[-1].text(
+        0.0,
+        0.5,
+        "Lines: mean over replications.\nBands: 95% interval.\n"
+        "Access: conversations\nand outreach.",
+        fontsize=11,
+        va="center",
     )
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-    names = [p.name for p in c.policies]
-    for ax, by in zip(axes, GROUP_LABELS, strict=True):
-        d = g[g["by"] == by].pivot(index="group", columns="policy", values="cost_per_household")
-        d = d[names]
-        x = np.arange(len(d))
+    _shared_legend(fig, handles, names)
+    fig.suptitle("Cost per law per year")
+    return fig
+
+
+def _plot_zrm(c: Comparison):
+    stats = _zrm_stats(c)
+    names = _names(c)
+    domains = list(stats["domain"].drop_duplicates())
+    fig = _figure(PAGE_WIDTH_IN, 4.6)
+    ax = fig.subplots()
+    x = np.arange(len(domains))
+    width = 0.8 / len(names)
+    for i, (name, colour) in enumerate(zip(names, _colours(len(names)), strict=True)):
+        s = stats[stats["policy"] == name].set_index("domain").loc[domains]
+        err = np.vstack([s["mean"] - s["ci_low"], s["ci_high"] - s["mean"]]) * 100
+        ax.bar(
+            x + i * width,
+            s["mean"] * 100,
+            width,
+            yerr=np.nan_to_num(err),
+            capsize=3,
+            color=colour,
+            label=name,
+        )
+    ax.set_xticks(x + 0.4 - width / 2, [label(d) for d in domains], rotation=20, ha="right")
+    ax.set_ylabel("% of households")
+    ax.tick_params(labelsize=10.5)
+    ax.legend(loc="upper right")
+    ax.set_title("Households at ZRM level 1–2 (not self-reliant), last year end; 95% intervals")
+    return fig
+
+
+def _plot_lorenz(c: Comparison):
+    lorenz = c.details["lorenz"].groupby(["policy", "households"], as_index=False)["cost"].mean()
+    fig = _figure(6.0, 4.8)
+    ax = fig.subplots()
+    ax.plot([0, 100], [0, 100], color="grey", linestyle=":", label="Equal spread")
+    for name, colour in zip(_names(c), _colours(len(c.policies)), strict=True):
+        d = lorenz[lorenz["policy"] == name]
+        ax.plot(d["households"] * 100, d["cost"] * 100, color=colour, label=name)
+    ax.set_xlabel("% of households (cheapest first)")
+    ax.set_ylabel("% of individual-provision cost")
+    ax.tick_params(labelsize=10.5)
+    ax.set_title("Cost concentration (Lorenz curve)")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def _plot_groups(c: Comparison):
+    stats = _group_stats(c)
+    names = _names(c)
+    fig = _figure(PAGE_WIDTH_IN, 10.5)
+    axes = fig.subplots(3, 1)
+    handles = []
+    for ax, by in zip(axes, GROUPS, strict=True):
+        s = stats[stats["by"] == by]
+        groups = list(s["group"].drop_duplicates())
+        x = np.arange(len(groups))
         width = 0.8 / len(names)
-        for i, policy in enumerate(names):
-            ax.bar(x + i * width, d[policy], width, label=policy)
-        ax.set_xticks(x + 0.4 - width / 2, d.index, rotation=45, ha="right", fontsize=8)
-        ax.set_title(f"by {GROUP_LABELS[by]}", fontsize=10)
-        ax.set_ylabel("EUR per household per year")
-    axes[0].legend(fontsize=8)
-    fig.suptitle("Individual-provision cost per household", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(out / "by_group.png", dpi=110)
-    plt.close(fig)
-    return "by_group.png"
+        for i, (name, colour) in enumerate(zip(names, _colours(len(names)), strict=True)):
+            d = s[s["policy"] == name].set_index("group").loc[groups]
+            err = np.vstack([d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]])
+            bars = ax.bar(
+                x + i * width, d["mean"], width, yerr=np.nan_to_num(err), capsize=2, color=colour
+            )
+            if by == GROUPS[0]:
+                handles.append(bars)
+        ax.set_xticks(x + 0.4 - width / 2, groups, rotation=15, ha="right")
+        ax.set_title(f"By {label(by).lower()}")
+        ax.set_ylabel("EUR per household\nper year")
+        ax.yaxis.set_major_formatter("{x:,.0f}")
+        ax.tick_params(labelsize=10.5)
+    _shared_legend(fig, handles, names)
+    fig.suptitle("Individual-provision cost per household, with 95% intervals")
+    return fig
 
 
-def _plot_zrm(c: Comparison, plt, out: Path) -> str:
-    z = c.details["zrm"]
-    z = z[z["zrm_level"] <= 2].groupby(["policy", "replication", "domain"])["share"].sum()
-    z = z.groupby(["policy", "domain"]).mean().unstack("policy")[[p.name for p in c.policies]]
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    z.plot.bar(ax=ax)
-    ax.set_ylabel("share of households")
-    ax.set_xlabel("")
-    ax.set_title("Households at ZRM level 1–2 (not self-reliant), last year end", fontsize=11)
-    ax.tick_params(axis="x", rotation=30)
-    fig.tight_layout()
-    fig.savefig(out / "zrm.png", dpi=110)
-    plt.close(fig)
-    return "zrm.png"
+def report_figures(comparison: Comparison) -> dict[str, object]:
+    """The report's plots as matplotlib :class:`~matplotlib.figure.Figure` objects.
+
+    Keys are the PNG file names. The figures are built with the object API (no pyplot), so
+    the user's backend and open figures are untouched; none is wider than
+    :data:`PAGE_WIDTH_IN` and no text is smaller than :data:`MIN_FONT_PT`.
+    """
+    import matplotlib
+
+    c = comparison
+    if not {"yearly", "lorenz", "groups", "zrm"} <= set(c.details):
+        return {}
+    with matplotlib.rc_context(_RC):
+        return {
+            "costs_by_year.png": _plot_yearly(c),
+            "zrm.png": _plot_zrm(c),
+            "lorenz.png": _plot_lorenz(c),
+            "by_group.png": _plot_groups(c),
+        }
+
+
+CAPTIONS = {
+    "costs_by_year.png": "Cost per law per year, including access conversations and outreach, "
+    "with 95% intervals over replications.",
+    "zrm.png": "Households at ZRM level 1–2 per life domain at the last year end.",
+    "lorenz.png": "How individual-provision cost is spread over households.",
+    "by_group.png": "Individual-provision cost per household by neighbourhood, household type "
+    "and income quintile.",
+}
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+def report_tables(comparison: Comparison) -> dict[str, _Table]:
+    """The report's tables, formatted (labels, one number format, intervals), each with
+    ``.html`` (pandas Styler) and ``.md``.
+
+    Keys: ``costs``, ``outcomes``; with the comparison's details also ``zrm``,
+    ``concentration`` and ``groups_<neighbourhood|household_type|income_quintile>``; and
+    ``decomposition`` when the comparison carries one.
+    """
+    c = comparison
+    names = _names(c)
+    tables = {"costs": _table(_cost_table(c)), "outcomes": _table(_outcome_table(c))}
+    if {"zrm", "concentration", "groups"} <= set(c.details):
+        tables["zrm"] = _table(
+            _compared(_zrm_stats(c), "domain", names, fmt_share, fmt_share, "Life domain")
+        )
+        tables["concentration"] = _table(
+            _compared(
+                _concentration_stats(c),
+                "top",
+                names,
+                fmt_share,
+                fmt_share,
+                "Share of individual-provision cost in the",
+            )
+        )
+        stats = _group_stats(c)
+
+        def euros(x, signed=False):
+            return fmt_number(x, 0, signed)
+
+        for by in GROUPS:
+            tables[f"groups_{by}"] = _table(
+                _compared(stats[stats["by"] == by], "group", names, euros, euros, label(by))
+            )
+    decomposition = _decomposition_table(c)
+    if decomposition is not None:
+        d = decomposition
+        frame = pd.DataFrame(
+            {
+                **({"Policy": d["policy"].astype(str)} if "policy" in d.columns else {}),
+                "Outcome": d["outcome"].map(lambda o: label(str(o).removeprefix("cost_"))),
+                "Mechanism": d["mechanism"].map(label),
+                "Contribution (95% interval)": [
+                    _fmt_estimate(
+                        m, lo, hi, fmt_millions if _is_cost(o) else fmt_number, signed=True
+                    )
+                    + (" million euro" if _is_cost(o) else "")
+                    for o, m, lo, hi in zip(d["outcome"], d["mean"], d["lo"], d["hi"], strict=True)
+                ],
+            }
+        )
+        tables["decomposition"] = _table(frame)
+    return tables
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("vraagvolgend", "templates"),
+        autoescape=jinja2.select_autoescape(["html.j2"], default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _files(c: Comparison, out: Path) -> dict:
+    """Scenario and policy files beside the report (written when missing), for the links."""
+    scenario = out / "scenario.toml"
+    if not scenario.exists():
+        c.scenario.to_toml(scenario)
+    policies = []
+    for i, policy in enumerate(c.policies):
+        path = out / "policies" / f"{i:02d}.toml"
+        if not path.exists() and hasattr(policy, "to_toml"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            policy.to_toml(path)
+        if path.exists():
+            policies.append({"name": policy.name, "file": f"policies/{path.name}"})
+    return {"scenario": "scenario.toml", "policies": policies}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vraagvolgend")
+    except PackageNotFoundError:  # a source tree that is not installed
+        return "unknown"
 
 
 def write_report(comparison: Comparison, directory: str | Path, plots: bool = True) -> Path:
     """Write ``report.html``, ``report.md``, PNG plots and CSV tables into ``directory``.
+
+    The HTML page is self-contained (its plots are embedded); the Markdown page links the PNG
+    files beside it. Both link the scenario and policy files (written beside the report when
+    they are not there yet).
 
     Args:
         comparison: The result of :func:`~vraagvolgend.comparison.compare`.
@@ -211,134 +964,76 @@ def write_report(comparison: Comparison, directory: str | Path, plots: bool = Tr
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     c = comparison
-    names = [p.name for p in c.policies]
-    base = names[0]
-    reps = c.runs["replication"].nunique()
+    names = _names(c)
+    reps = _replications(c)
     s = c.scenario
-    plt = _pyplot() if plots else None
+    people = _inhabitants(c)
     has_details = {"yearly", "lorenz", "groups", "zrm", "concentration"} <= set(c.details)
-    doc = _Doc()
 
-    doc.heading("Financing the social domain: comparison of policies", 1)
-    doc.paragraph(
-        f"Question. What does the social domain of municipality '{s.name}' "
-        f"({s.n_households:,} households) cost per year under {', '.join(names)}, and what "
-        "does each do for households? Every policy is run on the same households and the same "
-        f"life events ({reps} replications, {c.months} months after a burn-in of "
-        f"{s.burn_in_months} months, root seed {c.seed}); differences are paired, so their "
-        f"intervals are narrower than those of the means. Differences are against '{base}'."
-    )
+    figures, plot_note = [], None
+    if plots and has_details:
+        try:
+            drawn = report_figures(c)
+        except ImportError:
+            drawn, plot_note = {}, "Plots were skipped: install matplotlib (vraagvolgend[plots])."
+        for file, fig in drawn.items():
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=100)
+            (out / file).write_bytes(buffer.getvalue())
+            width, _ = fig.get_size_inches()
+            figures.append(
+                {
+                    "file": file,
+                    "caption": CAPTIONS[file],
+                    "width_px": round(width * 96),
+                    "data": base64.b64encode(buffer.getvalue()).decode("ascii"),
+                }
+            )
+    figure = {f["file"]: f for f in figures}
 
-    doc.heading("Headline: annual cost per law (EUR million; mean and 95% interval)")
-    rows = []
-    for line in COST_LINES:
-        row = {"cost line": LINE_LABELS[line]}
-        for name in names:
-            r = c.summary[(c.summary["policy"] == name) & (c.summary["line"] == line)].iloc[0]
-            row[name] = f"{_m(r['mean'])} ({_interval(r['ci_low'], r['ci_high'])})"
-            if name != base:
-                row[f"{name} − {base}"] = (
-                    f"{r['difference'] / 1e6:+,.2f} "
-                    f"({_interval(r['difference_ci_low'], r['difference_ci_high'], True)})"
-                )
-        rows.append(row)
-    doc.table(pd.DataFrame(rows))
-    doc.paragraph(
-        "Collective provisions are paid as budgets with a capacity, so they vary only when a "
-        "budget rule cuts them; access covers the conversations (one per counter under "
-        "supply-driven access, one longer integrated conversation and reviews under "
-        "demand-driven access) and outreach. The benefit itself is paid from a national budget "
-        "and is left out of the external total, as municipal accounts do."
-    )
-    if has_details and plt is not None:
-        doc.image(_plot_yearly(c, plt, out), "Cost per law per year with 95% intervals")
+    warnings = []
+    if reps < 3:
+        warnings.append(
+            f"Only {reps} replication{'s' if reps != 1 else ''}: the intervals are unreliable "
+            "(or missing). Use at least 3, better 10, before quoting a number."
+        )
 
-    doc.heading("Outcomes for households")
-    rows = []
-    for outcome in c.outcomes["outcome"].unique():
-        row = {"outcome": OUTCOME_LABELS.get(outcome, outcome)}
-        for name in names:
-            r = c.outcomes[(c.outcomes["policy"] == name) & (c.outcomes["outcome"] == outcome)]
-            row[name] = _number(r.iloc[0]["mean"])
-            if name != base:
-                row[f"{name} − {base}"] = f"{r.iloc[0]['difference']:+,.3g}"
-        rows.append(row)
-    doc.table(pd.DataFrame(rows))
-    doc.paragraph(
-        "Unmet need is hidden need (a need for help that has not reached any counter) plus "
-        "places on waiting lists; carer strain counts informal carers whose giving has worn "
-        "them down, which raises their own problems."
-    )
-    if has_details and plt is not None:
-        doc.image(_plot_zrm(c, plt, out), "Households at ZRM level 1–2 per domain")
-
+    tables = report_tables(c)
+    sections: dict[str, object] = {k: v for k, v in tables.items() if not k.startswith("groups_")}
     if has_details:
-        doc.heading("Where the costs land: concentration")
-        conc = c.details["concentration"].groupby(["policy", "top"])["share"].mean().unstack()
-        conc = conc.loc[names]
-        table = pd.DataFrame(
-            {
-                "policy": names,
-                **{
-                    f"share in costliest {t:.0%} of households": [f"{v:.0%}" for v in conc[t]]
-                    for t in conc.columns
-                },
-            }
-        )
-        doc.table(table)
-        if plt is not None:
-            doc.image(_plot_lorenz(c, plt, out), "Lorenz curve of individual-provision cost")
-
-        doc.heading("Differences between groups of households")
-        g = (
-            c.details["groups"]
-            .groupby(["by", "group", "policy"], as_index=False)[
-                ["cost_per_household", "share_with_individual"]
-            ]
-            .mean()
-        )
-        for by, label in GROUP_LABELS.items():
-            d = g[g["by"] == by].pivot(
-                index="group", columns="policy", values="cost_per_household"
-            )[names]
-            d = d.map(lambda v: f"{v:,.0f}").reset_index().rename(columns={"group": label})
-            doc.paragraph(f"Individual-provision cost per household per year (EUR), by {label}:")
-            doc.table(d)
-        if plt is not None:
-            doc.image(_plot_groups(c, plt, out), "Cost per household by group")
-
-    doc.heading("The assumptions that drive the result")
-    doc.paragraph(
-        "Neither regime is built to win: each mechanism has its strength as a parameter. "
-        "These are the parameters in which the policies differ; every scenario parameter, "
-        "with its source, is in scenario.toml next to this report."
-    )
-    for policy in c.policies[1:]:
-        changes = policy.changes_from(c.policies[0]) if hasattr(policy, "changes_from") else {}
-        frame = pd.DataFrame(
-            [{"parameter": k, base: repr(a), policy.name: repr(b)} for k, (a, b) in changes.items()]
-        )
-        if len(frame):
-            doc.table(frame)
-    if plt is None and plots:
-        doc.paragraph("Plots were skipped: install matplotlib (pip install 'vraagvolgend[plots]').")
-
-    (out / "report.md").write_text("\n".join(doc.md) + "\n", encoding="utf-8")
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;"
-        "color:#222}table{border-collapse:collapse;margin:0.5rem 0 1.5rem}"
-        "th,td{padding:0.25rem 0.6rem;border-bottom:1px solid #ddd;text-align:right}"
-        "th:first-child,td:first-child{text-align:left}img{max-width:100%}"
-        "figcaption{color:#555;font-size:0.9rem}"
-    )
-    page = (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>vraagvolgend report</title><style>{style}</style></head><body>"
-        + "\n".join(doc.html)
-        + "</body></html>\n"
-    )
+        sections["groups"] = [(label(by), tables[f"groups_{by}"]) for by in GROUPS]
+    mechanisms = _mechanism_table(c)
+    context = {
+        "title": "Financing the social domain: comparison of policies",
+        "scenario_name": s.name,
+        "households": fmt_number(s.n_households, 0),
+        "inhabitants": fmt_number(people, 0),
+        "policies": names,
+        "base": names[0],
+        "reps": reps,
+        "months": c.months,
+        "burn_in": s.burn_in_months,
+        "seed": html.escape(str(c.seed)),
+        "headline": headline(c, people),
+        "warnings": warnings,
+        "sections": sections,
+        "figure": figure,
+        "plot_note": plot_note,
+        "budget_notes": _budget_notes(c, people),
+        "assumptions": [
+            (title, _table(frame, text=True)) for title, frame in _assumption_tables(c)
+        ],
+        "mechanisms": None if mechanisms is None else _table(mechanisms, text=True),
+        "limitations": LIMITATIONS,
+        "version": _version(),
+        "date": datetime.date.today().isoformat(),
+        "files": _files(c, out),
+        "page_width_px": round(PAGE_WIDTH_IN * 96),
+    }
+    env = _environment()
+    (out / "report.md").write_text(env.get_template("report.md.j2").render(context), "utf-8")
     report = out / "report.html"
-    report.write_text(page, encoding="utf-8")
+    report.write_text(env.get_template("report.html.j2").render(context), encoding="utf-8")
     c.summary.to_csv(out / "summary.csv", index=False)
     c.outcomes.to_csv(out / "outcomes.csv", index=False)
     c.runs.to_csv(out / "runs.csv", index=False)

@@ -1,0 +1,59 @@
+"""An interactive dashboard in the browser: ``vraagvolgend dashboard``.
+
+Two pages, built on Solara (an optional extra, ``pip install 'vraagvolgend[dashboard]'``; its
+front-end assets come from the installed ``solara-assets`` package, so the page renders with
+no network):
+
+* *Municipality*: one model month by month under one policy, with play/step/reset, controls
+  for the main scenario values and policy levers, and a household inspector;
+* *Compare*: two or more policies on common random numbers in a worker process, with a
+  progress bar, the report's tables and plots, and downloads of the result folder and report.
+
+The model-side parts (:class:`MonthlyHistory`, :class:`CompareJob`, the control validation)
+import without Solara, so they can be used and tested on their own.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .controls import POLICY_DEFAULTS, SCENARIO_DEFAULTS, build_policy, build_scenario, one_line
+from .history import MonthlyHistory
+from .jobs import CompareJob
+
+__all__ = [
+    "POLICY_DEFAULTS",
+    "SCENARIO_DEFAULTS",
+    "CompareJob",
+    "MonthlyHistory",
+    "build_policy",
+    "build_scenario",
+    "one_line",
+    "serve",
+]
+
+APP = "vraagvolgend.dashboard.app"
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve the dashboard until interrupted; prints the local address first.
+
+    Raises:
+        ImportError: When the ``dashboard`` extra (Solara) is not installed.
+    """
+    try:
+        import solara  # noqa: F401
+        import uvicorn
+    except ImportError:
+        raise ImportError(
+            "the dashboard needs the 'dashboard' extra: pip install 'vraagvolgend[dashboard]'"
+        ) from None
+    # Solara reads its settings from the environment when its server module is imported:
+    # no telemetry (no network), production mode, this package's app.
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    os.environ.setdefault("SOLARA_MODE", "production")
+    os.environ["SOLARA_APP"] = APP
+    from solara.server.starlette import app
+
+    print(f"vraagvolgend dashboard: http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,512 @@
+"""The dashboard's pages (Solara): *Municipality* and *Compare*.
+
+Served by :func:`vraagvolgend.dashboard.serve` (``vraagvolgend dashboard``). Plots are
+matplotlib figures built with the object API and sent as PNG images, so nothing is fetched
+from a network and the user's matplotlib backend is untouched. Every control value is
+validated by the library; a bad value shows the command line's one-line error.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import solara
+import solara.lab
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .. import reports
+from ..domains import DOMAINS
+from .controls import (
+    BUDGET_RULES,
+    CONTRACTS,
+    POLICY_DEFAULTS,
+    REGIMES,
+    SCENARIO_DEFAULTS,
+    build_policy,
+    build_scenario,
+    one_line,
+)
+from .history import LAWS, MonthlyHistory
+from .jobs import CompareJob
+
+__all__ = ["Page"]
+
+MAX_MONTHS = 240
+label = reports.label
+_RC = reports._RC
+
+
+# --- shared controls ---------------------------------------------------------------------------
+
+
+@solara.component
+def ScenarioControls(values: solara.Reactive[dict]):
+    """Households, burn-in, network degree and the effect of deprivation."""
+    v = values.value
+
+    def setter(key):
+        return lambda x: values.set({**values.value, key: x})
+
+    solara.InputInt("Households", value=v["n_households"], on_value=setter("n_households"))
+    solara.InputInt("Burn-in months", value=v["burn_in_months"], on_value=setter("burn_in_months"))
+    solara.InputFloat(
+        "Network: mean number of ties",
+        value=v["network.mean_degree"],
+        on_value=setter("network.mean_degree"),
+    )
+    solara.InputFloat(
+        "Deprivation: vulnerability added per unit of neighbourhood deprivation",
+        value=v["population.vulnerability_deprivation"],
+        on_value=setter("population.vulnerability_deprivation"),
+    )
+
+
+@solara.component
+def LabelledSelect(title: str, keys, value: str, on_value):
+    """A select that shows human labels and hands back the library's keys."""
+    labels = {label(k): k for k in keys}
+    solara.Select(
+        title,
+        values=list(labels),
+        value=label(value),
+        on_value=lambda text: on_value(labels.get(text, text)),
+    )
+
+
+@solara.component
+def PolicyControls(values: dict, on_values, title: str = "Policy"):
+    """Regime, contract and levers of one policy."""
+
+    def setter(key):
+        return lambda x: on_values({**values, key: x})
+
+    with solara.Card(title, margin=0, style={"min-width": "18rem"}):
+        solara.InputText("Name", value=values["name"], on_value=setter("name"))
+        LabelledSelect("Regime", REGIMES, values["regime"], setter("regime"))
+        LabelledSelect("Contract", CONTRACTS, values["contract"], setter("contract"))
+        solara.InputFloat(
+            "Collective capacity (× catalogue)",
+            value=values["collective_capacity"],
+            on_value=setter("collective_capacity"),
+        )
+        solara.InputFloat(
+            "Outreach (monthly chance to find hidden need)",
+            value=values["outreach"],
+            on_value=setter("outreach"),
+        )
+        solara.InputFloat(
+            "Network programme strength",
+            value=values["network_programme"],
+            on_value=setter("network_programme"),
+        )
+        LabelledSelect("Budget rule", BUDGET_RULES, values["budget_rule"], setter("budget_rule"))
+        solara.Checkbox(
+            label="Practice support for youth at the GP (POH-jeugd)",
+            value=values["practice_support_youth"],
+            on_value=setter("practice_support_youth"),
+        )
+
+
+def _validated(scenario_values: dict, policy_values: list[dict]):
+    """(scenario, policies, error): the library's one-line error when a value is bad."""
+    try:
+        scenario = build_scenario(scenario_values)
+        policies = [build_policy(v) for v in policy_values]
+    except (ValueError, TypeError) as err:
+        return None, None, one_line(err)
+    return scenario, policies, None
+
+
+# --- municipality page -------------------------------------------------------------------------
+
+scenario_values = solara.reactive(dict(SCENARIO_DEFAULTS))
+policy_values = solara.reactive(dict(POLICY_DEFAULTS))
+seed_value = solara.reactive(0)
+history = solara.reactive(None)
+tick = solara.reactive(0)
+playing = solara.reactive(False)
+model_error = solara.reactive(None)
+household_id = solara.reactive(0)
+#: The last month each run's page has drawn (the play loop waits for it).
+shown: dict[int, int] = {}
+
+
+def _reset() -> None:
+    first = history.value is None
+    playing.set(False)
+    scenario, policies, error = _validated(scenario_values.value, [policy_values.value])
+    model_error.set(error)
+    if error is None:
+        try:
+            history.set(MonthlyHistory(scenario, policies[0], seed=int(seed_value.value)))
+        except (ValueError, TypeError) as err:
+            model_error.set(one_line(err))
+            return
+        if first:  # start the inspector on the household with the heaviest problems
+            household_id.set(int(np.asarray(history.value.model.severity).sum(axis=0).argmax()))
+        household_id.set(min(household_id.value, scenario.n_households - 1))
+        tick.set(tick.value + 1)
+
+
+def _step() -> None:
+    h = history.value
+    if h is not None and h.month < MAX_MONTHS:
+        h.step()
+        tick.set(tick.value + 1)
+
+
+def _month_figure(f: pd.DataFrame) -> Figure:
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(10, 6.6), layout="constrained")
+        (a, b), (c, d) = fig.subplots(2, 2)
+        months = f["month"]
+        stacks = [f[f"households_{k}_problems"] for k in ("0", "1", "2", "3plus")]
+        a.stackplot(months, *stacks, labels=["0", "1", "2", "3+"], alpha=0.85)
+        a.set_title("Households by number of problems")
+        a.legend(title="problems", loc="lower left", fontsize=10)
+        for law in LAWS[:4]:
+            b.plot(months, f[f"served_{law}"], label=label(law))
+        b.plot(months, f["waiting_list"], label="Waiting list", linestyle="--", color="black")
+        b.set_title("Households served per law, waiting list")
+        b.legend(fontsize=10)
+        c.plot(months, f["carers_under_strain"], color="#d62728")
+        c.set_title("Carers under strain")
+        for law in LAWS:
+            d.plot(months, f[f"cumulative_cost_{law}"] / 1e6, label=label(law))
+        d.set_title("Cost per law so far (EUR million)")
+        d.legend(fontsize=10)
+        for ax in (a, b):
+            ax.yaxis.set_major_formatter("{x:,.0f}")
+        for ax in (a, b, c, d):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xlabel("Month")
+            ax.tick_params(labelsize=10.5)
+    return fig
+
+
+def _household_figure(problems: pd.DataFrame) -> Figure:
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(10, 3.6), layout="constrained")
+        ax = fig.subplots()
+        for d in DOMAINS:
+            ax.plot(problems.index, problems[d], label=label(d))
+        ax.axhline(0.6, color="grey", linestyle=":", linewidth=1)
+        ax.set_ylim(0, 1)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("Month")
+        ax.set_ylabel("Severity (0–1)")
+        ax.set_title("Problems over time (dotted: ZRM level 2 or worse above)")
+        fig.legend(loc="outside right center", fontsize=10)
+    return fig
+
+
+def _styled(frame: pd.DataFrame) -> str:
+    return reports._table(frame).html
+
+
+@solara.component
+def HouseholdInspector(h: MonthlyHistory, month: int):
+    """One household's problems month by month, its episodes and their cost.
+
+    ``month`` is passed so that the inspector is drawn again after every step.
+    """
+    n = h.n_households
+    solara.InputInt(
+        f"Household (0 … {n - 1:,})", value=household_id.value, on_value=household_id.set
+    )
+    i = household_id.value
+    if not 0 <= i < n:
+        solara.Error(f"household_id {i} is out of range: 0 … {n - 1}")
+        return
+    info = h.household_info(i)
+    solara.Markdown(
+        f"**Household {i:,}**: {label(info['household_type'])}, "
+        f"{info['n_persons']} person{'s' if info['n_persons'] != 1 else ''}, "
+        f"income quintile {info['income_quintile']}, neighbourhood {info['neighbourhood']}."
+    )
+    solara.FigureMatplotlib(_household_figure(h.household_problems(i)), format="png", dpi=80)
+    episodes = h.household_episodes(i)
+    if episodes.empty:
+        solara.Markdown("No provision episodes since month 1.")
+        return
+    total = float(episodes["cost_eur"].sum())
+    table = pd.DataFrame(
+        {
+            "Provision": episodes["provision"].map(label),
+            "Law": episodes["law"].map(label),
+            "For problem": episodes["domain"].map(label),
+            "Channel": episodes["channel"].map(label),
+            "Start month": episodes["start_month"].map(lambda m: f"{int(m)}"),
+            "End month": episodes["end_month"].map(
+                lambda m: "running" if pd.isna(m) else f"{int(m)}"
+            ),
+            "Cost since month 1 (EUR)": episodes["cost_eur"].map(
+                lambda x: reports.fmt_number(x, 0)
+            ),
+        }
+    )
+    solara.Markdown(f"**Episodes and their cost** (EUR {reports.fmt_number(total, 0)} in all)")
+    solara.HTML(tag="div", unsafe_innerHTML=_styled(table))
+
+
+@solara.component
+def MunicipalityPage():
+    solara.use_effect(lambda: _reset() if history.value is None else None, [])
+
+    def play_loop(cancel: threading.Event):
+        while playing.value and not cancel.is_set():
+            h = history.value
+            if h is None or h.month >= MAX_MONTHS:
+                playing.set(False)
+                break
+            _step()
+            # Wait until the page has drawn this month: a render takes longer than a month
+            # of a small model, and renders that never finish would freeze the page.
+            deadline = time.time() + 10
+            while shown.get(id(h)) != h.month and time.time() < deadline:
+                if cancel.is_set() or not playing.value:
+                    return
+                time.sleep(0.05)
+            time.sleep(0.1)
+
+    playback = solara.use_thread(play_loop, dependencies=[playing.value])
+    _ = tick.value  # re-render on every recorded month
+
+    def drawn():  # effects run once the whole page is rendered
+        h = history.value
+        if h is not None:
+            shown[id(h)] = h.month
+
+    solara.use_effect(drawn, [tick.value, history.value])
+
+    with solara.Columns([1, 3]):
+        with solara.Column():
+            with solara.Card("Municipality", margin=0):
+                ScenarioControls(scenario_values)
+                solara.InputInt("Seed", value=seed_value)
+            PolicyControls(policy_values.value, policy_values.set, "Policy")
+            with solara.Row():
+                solara.Button("Reset", on_click=_reset, color="primary")
+                solara.Button(
+                    "Pause" if playing.value else "Play",
+                    on_click=lambda: playing.set(not playing.value),
+                    disabled=history.value is None,
+                )
+                solara.Button("Step", on_click=_step, disabled=playing.value)
+            if model_error.value:
+                solara.Error(model_error.value)
+            if playback.error is not None:
+                solara.Error(one_line(playback.error))
+        with solara.Column():
+            h = history.value
+            if h is None:
+                solara.Markdown("Building the municipality …")
+                return
+            f = h.frame()
+            last = f.iloc[-1]
+            solara.Markdown(
+                f"### Municipality of {h.n_households:,} households, month {h.month}\n"
+                f"Policy '{h.model.policy.name if h.model.policy else 'none'}'. "
+                f"Households with 3+ problems: {int(last['households_3plus_problems']):,}; "
+                f"waiting list: {int(last['waiting_list']):,}; carers under strain: "
+                f"{int(last['carers_under_strain']):,}; cost so far: EUR "
+                f"{reports.fmt_number(sum(last[f'cumulative_cost_{x}'] for x in LAWS), 0)}."
+            )
+            solara.FigureMatplotlib(_month_figure(f), format="png", dpi=80)
+            solara.Markdown("### Household inspector")
+            HouseholdInspector(h, h.month)
+
+
+# --- compare page ------------------------------------------------------------------------------
+
+compare_scenario = solara.reactive(
+    {**SCENARIO_DEFAULTS, "n_households": 1_000, "burn_in_months": 36}
+)
+compare_policies = solara.reactive(
+    [
+        dict(POLICY_DEFAULTS),
+        {**POLICY_DEFAULTS, "name": "demand-driven", "regime": "demand-driven"},
+    ]
+)
+compare_settings = solara.reactive({"replications": 3, "months": 24, "seed": 0})
+job = solara.reactive(None)
+compare_error = solara.reactive(None)
+poll = solara.reactive(0)
+
+
+def _run_comparison() -> None:
+    s = compare_settings.value
+    scenario, policies, error = _validated(compare_scenario.value, compare_policies.value)
+    compare_error.set(error)
+    if error is None:
+        old = job.value
+        if old is not None:
+            old.cancel()
+        job.set(
+            CompareJob(
+                scenario,
+                policies,
+                replications=s["replications"],
+                months=s["months"],
+                seed=s["seed"],
+            ).start()
+        )
+
+
+@solara.component
+def ComparisonView(j: CompareJob):
+    c = j.comparison()
+    solara.Markdown("### In short")
+    for paragraph in reports.headline(c):
+        solara.Markdown(paragraph)
+    if c.runs["replication"].nunique() < 3:
+        solara.Warning("Fewer than 3 replications: the intervals are unreliable.")
+    with solara.Row():
+        solara.FileDownload(
+            lambda: j.zip_bytes(),
+            filename="comparison.zip",
+            label="Download the result folder (zip)",
+        )
+        solara.FileDownload(
+            lambda: j.report.read_bytes(),
+            filename="report.html",
+            label="Download the report",
+            mime_type="text/html",
+        )
+    tables = reports.report_tables(c)
+    figures = reports.report_figures(c)
+    solara.Markdown("### Annual cost per law (EUR million a year, 95% interval)")
+    solara.HTML(tag="div", unsafe_innerHTML=tables["costs"].html)
+    if "costs_by_year.png" in figures:
+        solara.FigureMatplotlib(figures["costs_by_year.png"], format="png", dpi=80)
+    if "decomposition" in tables:
+        solara.Markdown("### What drives the difference (by mechanism)")
+        solara.HTML(tag="div", unsafe_innerHTML=tables["decomposition"].html)
+    solara.Markdown("### Outcomes for households (95% interval)")
+    solara.HTML(tag="div", unsafe_innerHTML=tables["outcomes"].html)
+    for key, title in (
+        ("zrm", "Households at ZRM level 1–2 per life domain"),
+        ("concentration", "Where the costs land"),
+    ):
+        if key in tables:
+            solara.Markdown(f"### {title}")
+            solara.HTML(tag="div", unsafe_innerHTML=tables[key].html)
+    for by in reports.GROUPS:
+        if f"groups_{by}" in tables:
+            solara.Markdown(
+                f"### Cost per household per year by {label(by).lower()} (EUR, 95% interval)"
+            )
+            solara.HTML(tag="div", unsafe_innerHTML=tables[f"groups_{by}"].html)
+    if "by_group.png" in figures:
+        solara.FigureMatplotlib(figures["by_group.png"], format="png", dpi=80)
+
+
+@solara.component
+def ComparePage():
+    j = job.value
+
+    def follow(cancel: threading.Event):
+        while j is not None and j.state == "running" and not cancel.is_set():
+            time.sleep(0.3)
+            poll.set(poll.value + 1)
+        poll.set(poll.value + 1)
+
+    solara.use_thread(follow, dependencies=[j])
+    _ = poll.value
+    settings = compare_settings.value
+
+    def set_setting(key):
+        return lambda x: compare_settings.set({**compare_settings.value, key: x})
+
+    def set_policy(i):
+        def on_values(values):
+            items = list(compare_policies.value)
+            items[i] = values
+            compare_policies.set(items)
+
+        return on_values
+
+    def add_policy():
+        n = len(compare_policies.value)
+        compare_policies.set(
+            [*compare_policies.value, {**POLICY_DEFAULTS, "name": f"policy {n + 1}"}]
+        )
+
+    def remove_policy():
+        if len(compare_policies.value) > 2:
+            compare_policies.set(compare_policies.value[:-1])
+
+    with solara.Columns([1, 3]):
+        with solara.Column():
+            with solara.Card("Municipality", margin=0):
+                ScenarioControls(compare_scenario)
+            with solara.Card("Runs", margin=0):
+                solara.InputInt(
+                    "Replications",
+                    value=settings["replications"],
+                    on_value=set_setting("replications"),
+                )
+                solara.InputInt("Months", value=settings["months"], on_value=set_setting("months"))
+                solara.InputInt("Seed", value=settings["seed"], on_value=set_setting("seed"))
+        with solara.Column():
+            solara.Markdown(
+                "Choose two or more policies; the first is the baseline. Every policy runs on "
+                "the same households and life events (common random numbers)."
+            )
+            with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+                for i, values in enumerate(compare_policies.value):
+                    PolicyControls(
+                        values, set_policy(i), "Baseline" if i == 0 else f"Alternative {i}"
+                    )
+            with solara.Row():
+                solara.Button("Add a policy", on_click=add_policy)
+                solara.Button(
+                    "Remove the last policy",
+                    on_click=remove_policy,
+                    disabled=len(compare_policies.value) <= 2,
+                )
+                solara.Button(
+                    "Run comparison",
+                    on_click=_run_comparison,
+                    color="primary",
+                    disabled=j is not None and j.state == "running",
+                )
+            if compare_error.value:
+                solara.Error(compare_error.value)
+            if j is None:
+                return
+            if j.state == "running":
+                phase = (
+                    "writing the report"
+                    if j.done >= j.total
+                    else f"{j.done} of {j.total} runs done"
+                )
+                solara.Markdown(f"Running the comparison: {phase} …")
+                solara.ProgressLinear(value=100 * max(j.fraction, 0.02))
+                solara.Button("Cancel", on_click=j.cancel)
+            elif j.state == "failed":
+                solara.Error(j.error or "the comparison failed")
+            elif j.state == "cancelled":
+                solara.Markdown("The comparison was cancelled.")
+            elif j.state == "done":
+                ComparisonView(j)
+
+
+@solara.component
+def Page():
+    solara.Title("vraagvolgend dashboard")
+    with solara.Column(style={"padding": "0.5rem 1rem"}):
+        solara.Markdown("## vraagvolgend: financing the social domain")
+        with solara.lab.Tabs():
+            with solara.lab.Tab("Municipality"):
+                MunicipalityPage()
+            with solara.lab.Tab("Compare"):
+                ComparePage()

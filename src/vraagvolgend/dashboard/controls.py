@@ -1,0 +1,82 @@
+"""The dashboard's controls as plain values, validated by the library itself.
+
+Every control value goes through :meth:`Scenario.with_changes` or :meth:`Policy.with_changes`,
+so a bad value gets the same one-line error (naming the field and the allowed range) as the
+command line and the TOML files.
+
+Example:
+    >>> build_scenario({**SCENARIO_DEFAULTS, "n_households": 500}).n_households
+    500
+    >>> try:
+    ...     build_policy({**POLICY_DEFAULTS, "outreach": 3})
+    ... except ValueError as err:
+    ...     print(one_line(err))
+    outreach: 3 is out of range: must be between 0.0 and 1.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..financing import _REGIMES, CONTRACTS, Policy
+from ..parameters import ParameterError
+from ..scenario import Scenario
+
+__all__ = [
+    "BUDGET_RULES",
+    "CONTRACTS",
+    "POLICY_DEFAULTS",
+    "REGIMES",
+    "SCENARIO_DEFAULTS",
+    "build_policy",
+    "build_scenario",
+    "one_line",
+]
+
+REGIMES = tuple(_REGIMES)
+BUDGET_RULES = ("cut_collective", "cap", "none")
+
+#: Scenario controls: dotted parameter → default shown in the dashboard.
+SCENARIO_DEFAULTS: dict[str, object] = {
+    "n_households": 2_000,
+    "burn_in_months": 60,
+    "network.mean_degree": Scenario.default().network.mean_degree,
+    "population.vulnerability_deprivation": (
+        Scenario.default().population.vulnerability_deprivation
+    ),
+}
+#: Policy controls: parameter → default (``regime`` picks the class).
+POLICY_DEFAULTS: dict[str, object] = {
+    "name": "supply-driven",
+    "regime": "supply-driven",
+    "contract": "effort",
+    "collective_capacity": 1.0,
+    "outreach": 0.0,
+    "network_programme": 0.0,
+    "practice_support_youth": True,
+    "budget_rule": "cut_collective",
+}
+
+
+def build_scenario(values: Mapping[str, object], base: Scenario | None = None) -> Scenario:
+    """The scenario with the controls' values (raises ParameterError on a bad value)."""
+    base = Scenario.default() if base is None else base
+    return base.with_changes({k: v for k, v in values.items() if v is not None} or None)
+
+
+def build_policy(values: Mapping[str, object]) -> Policy:
+    """The policy with the controls' values; ``regime`` picks supply- or demand-driven."""
+    values = dict(values)
+    regime = values.pop("regime", "supply-driven")
+    if regime not in _REGIMES:
+        raise ParameterError("regime", f"{regime!r} is not one of {', '.join(_REGIMES)}")
+    changes = {k: v for k, v in values.items() if v is not None}
+    if not str(changes.get("name", "")).strip():
+        raise ParameterError("name", "give the policy a name")
+    return _REGIMES[regime]().with_changes(changes)
+
+
+def one_line(err: BaseException) -> str:
+    """The one-line message the command line prints for an error (no traceback)."""
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
