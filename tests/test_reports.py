@@ -206,7 +206,7 @@ def test_report_names_assumptions_sources_and_files(report):
         "Limitations",
         'href="scenario.toml"',
         'href="policies/01.toml"',
-        "Access conversations and outreach",
+        "Access conversations, outreach and transition",
         "budget",
     ):
         assert text in html, text

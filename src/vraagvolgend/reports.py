@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .comparison import COST_LINES, Comparison, mean_ci
+from .vocabulary import LABELS
 
 __all__ = [
     "LABELS",
@@ -54,55 +55,7 @@ MIN_FONT_PT = 10.0
 
 #: Human labels of every identifier the report shows (one place, so that it can move to a
 #: shared vocabulary module).
-LABELS: dict[str, str] = {
-    # cost lines and laws
-    "jeugdwet": "Youth care (Jeugdwet)",
-    "wmo": "Wmo support",
-    "participatiewet": "Participation services (without benefit)",
-    "collective": "Collective provisions",
-    "access": "Access conversations and outreach",
-    "external_total": "External social-domain cost (all above)",
-    "benefit": "Social-assistance benefit (national BUIG budget)",
-    "budget_rule": "Of which the budget rule's effect",
-    # outcomes
-    "mean_severity": "Mean problem severity (0–1), last year end",
-    "share_3plus_problems": "Households with 3+ problems, last year end",
-    "youth_care_share": "Young people with youth care",
-    "wmo_clients_per_1000": "Wmo clients per 1,000 inhabitants",
-    "social_assistance_share": "Households on social assistance",
-    "hidden_need": "Households with hidden need (monthly mean)",
-    "waiting_list": "Places on waiting lists (monthly mean)",
-    "carers_under_strain": "Carers under strain (monthly mean)",
-    "escalations_residential": "Escalations to residential care per year",
-    # domains
-    "finances": "Finances and debt",
-    "work": "Work and daytime activity",
-    "housing": "Housing",
-    "mental_health": "Mental health",
-    "physical_health": "Physical health and ADL",
-    "parenting": "Parenting and youth",
-    "social_isolation": "Social isolation",
-    # household types
-    "single": "One person under 75",
-    "single_75plus": "One person 75+",
-    "couple": "Couple without children",
-    "couple_children": "Couple with children",
-    "single_parent": "Single parent",
-    # groupings
-    "neighbourhood": "Neighbourhood",
-    "household_type": "Household type",
-    "income_quintile": "Income quintile",
-    # policy values
-    "supply-driven": "Supply-driven (aanbodgericht)",
-    "demand-driven": "Demand-driven (vraagvolgend)",
-    "effort": "Effort-based (price × hours)",
-    "output": "Output-based (price per trajectory)",
-    "task": "Task-based (lump sum for a capacity)",
-    "none": "No budget rule",
-    "cut_collective": "Cut collective provisions after an overrun",
-    "cap": "Cap individual intake at the budget",
-    "regime": "Access regime",
-}
+# Labels come from the one vocabulary (vocabulary.LABELS).
 
 #: Outcomes: unit ("share", "number") and decimals; ``better`` is True where lower is better
 #: for households and None for indicators of use (neither better nor worse in themselves).

@@ -157,15 +157,15 @@ class Outcome:
 OUTCOMES: dict[str, Outcome] = {
     o.key: o
     for o in (
-        Outcome("mean_severity", "Mean problem severity, last year end", "0–1 scale"),
+        Outcome("mean_severity", "Mean problem severity (0–1), last year end", "0–1 scale"),
         Outcome("share_3plus_problems", "Households with 3+ problems, last year end", "share"),
         Outcome("youth_care_share", "Young people with youth care", "share"),
         Outcome("wmo_clients_per_1000", "Wmo clients per 1,000 inhabitants", "per 1,000"),
         Outcome("social_assistance_share", "Households on social assistance", "share"),
-        Outcome("hidden_need", "Households with hidden need, monthly mean", "households"),
-        Outcome("waiting_list", "Places on waiting lists, monthly mean", "places"),
-        Outcome("carers_under_strain", "Carers under strain, monthly mean", "households"),
-        Outcome("escalations_residential", "Escalations to residential care", "per year"),
+        Outcome("hidden_need", "Households with hidden need (monthly mean)", "households"),
+        Outcome("waiting_list", "Places on waiting lists (monthly mean)", "places"),
+        Outcome("carers_under_strain", "Carers under strain (monthly mean)", "households"),
+        Outcome("escalations_residential", "Escalations to residential care per year", "per year"),
     )
 }
 
@@ -177,7 +177,7 @@ LABELS: dict[str, str] = {
     "participatiewet": "Participation services (without benefit)",
     "collective": "Collective provisions",
     "access": "Access conversations, outreach and transition",
-    "external_total": "External social-domain cost",
+    "external_total": "External social-domain cost (all above)",
     BENEFIT_LINE: "Social-assistance benefit (national BUIG budget)",
     "budget_rule": "Of which the budget rule's effect",
     # domains
@@ -203,6 +203,16 @@ LABELS: dict[str, str] = {
     "renewal": "Renewal",
     "escalation": "Escalation",
     "entitlement": "Entitlement",
+    # policies, contracts, budget rules
+    "supply-driven": "Supply-driven (aanbodgericht)",
+    "demand-driven": "Demand-driven (vraagvolgend)",
+    "regime": "Access regime",
+    "effort": "Effort-based (price × hours)",
+    "output": "Output-based (price per trajectory)",
+    "task": "Task-based (lump sum for a capacity)",
+    "none": "No budget rule",
+    "cut_collective": "Cut collective provisions after an overrun",
+    "cap": "Cap individual intake at the budget",
     # groupings
     "neighbourhood": "Neighbourhood",
     "household_type": "Household type",
