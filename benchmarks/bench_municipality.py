@@ -210,6 +210,11 @@ def main(argv: list[str] | None = None) -> None:
         help="also time another commit side by side (alternating runs) and print the ratio",
     )
     parser.add_argument(
+        "--this",
+        metavar="COMMIT",
+        help="with --against: time this commit instead of the working tree",
+    )
+    parser.add_argument(
         "--repeats", type=int, default=3, help="alternating runs per commit with --against"
     )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # one size, as a JSON line
@@ -249,14 +254,28 @@ def compare_commits(args) -> None:
     at least as fast)."""
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
+        trees = {"other": args.against, "this": args.this}
+        for name, commit in trees.items():
+            if commit:
+                subprocess.run(
+                    [
+                        "git",
+                        "-C",
+                        str(root),
+                        "worktree",
+                        "add",
+                        "--detach",
+                        f"{tmp}/{name}",
+                        commit,
+                    ],
+                    check=True,
+                    capture_output=True,
+                )
         other = Path(tmp) / "other"
-        subprocess.run(
-            ["git", "-C", str(root), "worktree", "add", "--detach", str(other), args.against],
-            check=True,
-            capture_output=True,
-        )
+        here = Path(tmp) / "this" if args.this else root
         try:
-            print(f"this tree vs {args.against}: {args.months} months, {args.repeats} runs each")
+            label = args.this or "this tree"
+            print(f"{label} vs {args.against}: {args.months} months, {args.repeats} runs each")
             rows = []
             for policy in args.policies:
                 for n in args.sizes:
@@ -266,7 +285,7 @@ def compare_commits(args) -> None:
                             measure_in_subprocess(n, args.months, policy, str(other / "src"))
                         )
                         this.append(
-                            measure_in_subprocess(n, args.months, policy, str(root / "src"))
+                            measure_in_subprocess(n, args.months, policy, str(here / "src"))
                         )
                     a = float(np.median([r["s_per_month"] for r in that]))
                     b = float(np.median([r["s_per_month"] for r in this]))
@@ -276,11 +295,13 @@ def compare_commits(args) -> None:
             print()
             print(format_table(headers, rows))
         finally:
-            subprocess.run(
-                ["git", "-C", str(root), "worktree", "remove", "--force", str(other)],
-                check=False,
-                capture_output=True,
-            )
+            for name, commit in trees.items():
+                if commit:
+                    subprocess.run(
+                        ["git", "-C", str(root), "worktree", "remove", "--force", f"{tmp}/{name}"],
+                        check=False,
+                        capture_output=True,
+                    )
 
 
 if __name__ == "__main__":
