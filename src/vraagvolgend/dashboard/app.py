@@ -59,9 +59,9 @@ def ScenarioControls(values: solara.Reactive[dict]):
         on_value=setter("network.mean_degree"),
     )
     solara.InputFloat(
-        "Deprivation: vulnerability added per unit of neighbourhood deprivation",
-        value=v["population.vulnerability_deprivation"],
-        on_value=setter("population.vulnerability_deprivation"),
+        "Deprivation: effect of neighbourhood deprivation on problem onset",
+        value=v["problems.deprivation_effect"],
+        on_value=setter("problems.deprivation_effect"),
     )
 
 

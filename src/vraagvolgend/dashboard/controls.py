@@ -18,7 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..financing import _REGIMES, CONTRACTS, Policy
+from ..budget import BUDGET_RULES as _BUDGET_RULES
+from ..contracts import CONTRACTS as _CONTRACTS
+from ..financing import REGIMES as _REGISTERED
+from ..financing import Policy
 from ..parameters import ParameterError
 from ..scenario import Scenario
 
@@ -33,17 +36,19 @@ __all__ = [
     "one_line",
 ]
 
+#: The library's regimes, contracts and budget rules (registered ones of a user's too, when
+#: imported before the dashboard starts).
+_REGIMES = {k: v for k, v in _REGISTERED.items() if k != "policy"}
 REGIMES = tuple(_REGIMES)
-BUDGET_RULES = ("cut_collective", "cap", "none")
+CONTRACTS = tuple(_CONTRACTS)
+BUDGET_RULES = tuple(_BUDGET_RULES)
 
 #: Scenario controls: dotted parameter → default shown in the dashboard.
 SCENARIO_DEFAULTS: dict[str, object] = {
     "n_households": 2_000,
     "burn_in_months": 60,
     "network.mean_degree": Scenario.default().network.mean_degree,
-    "population.vulnerability_deprivation": (
-        Scenario.default().population.vulnerability_deprivation
-    ),
+    "problems.deprivation_effect": Scenario.default().problems.deprivation_effect,
 }
 #: Policy controls: parameter → default (``regime`` picks the class).
 POLICY_DEFAULTS: dict[str, object] = {
