@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .month import MonthState, Process
+from .registry import Registry
 from .vocabulary import LAWS, is_year_end
 
 __all__ = [
@@ -106,20 +107,11 @@ class Budget:
 
 
 #: Registered budget rules by name.
-BUDGET_RULES: dict[str, type[BudgetRule]] = {}
+BUDGET_RULES = Registry("budget rule")
 
 
-def register_budget_rule(name: str):
-    """Class decorator: register a :class:`BudgetRule` subclass under ``name``."""
-
-    def register(cls):
-        if not (isinstance(cls, type) and issubclass(cls, BudgetRule)):
-            raise TypeError("register_budget_rule decorates a subclass of BudgetRule")
-        cls.name = name
-        BUDGET_RULES[name] = cls
-        return cls
-
-    return register
+#: Class decorator: register a :class:`BudgetRule` subclass under a name.
+register_budget_rule = BUDGET_RULES.register
 
 
 class BudgetRule:
@@ -140,6 +132,9 @@ class BudgetRule:
 
     def at_year_end(self, care, overran: bool) -> None:
         """Applied at each year end (``overran``: individual costs exceeded the budget)."""
+
+
+BUDGET_RULES.base = BudgetRule
 
 
 @register_budget_rule("none")

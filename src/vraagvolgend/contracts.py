@@ -28,25 +28,18 @@ from typing import ClassVar
 
 import numpy as np
 
+from .registry import Registry
+
 __all__ = ["CONTRACTS", "Contract", "Effort", "Output", "Task", "register_contract"]
 
 F32 = np.float32
 
 #: Registered contract types by name.
-CONTRACTS: dict[str, type[Contract]] = {}
+CONTRACTS = Registry("contract")
 
 
-def register_contract(name: str):
-    """Class decorator: register a :class:`Contract` subclass under ``name``."""
-
-    def register(cls):
-        if not (isinstance(cls, type) and issubclass(cls, Contract)):
-            raise TypeError("register_contract decorates a subclass of Contract")
-        cls.name = name
-        CONTRACTS[name] = cls
-        return cls
-
-    return register
+#: Class decorator: register a :class:`Contract` subclass under a name.
+register_contract = CONTRACTS.register
 
 
 class Contract:
@@ -107,6 +100,9 @@ class Contract:
     def capacity(self, base: np.ndarray) -> np.ndarray:
         """Concurrent places of individual provisions (inf: not limited)."""
         return np.full(len(base), np.inf)
+
+
+CONTRACTS.base = Contract
 
 
 @register_contract("effort")
