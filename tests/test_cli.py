@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import fuzzing as fz
+
 SCRIPT = Path(sys.executable).parent / "vraagvolgend"
 SMALL = "n_households = 600\nburn_in_months = 6\n"
 
@@ -478,7 +480,7 @@ def fuzz_folder(tmp_path_factory) -> Path:
 
 
 @settings(
-    max_examples=120,
+    max_examples=fz.examples(120),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
