@@ -453,13 +453,19 @@ def compare(
     order = {id(task): i for i, task in enumerate(tasks)}
 
     def handle(task, value, error):
-        if error is not None:
-            raise RuntimeError(f"run of {task[1].name!r}, replication {task[4]}: {error}")
         done[order[id(task)]] = value
 
     disable = None if progress is None else not progress
     with tqdm(total=len(tasks), desc="runs", disable=disable) as bar:
-        run_all(_compare_one, tasks, executor=executor, workers=workers, handle=handle, bar=bar)
+        run_all(
+            _compare_one,
+            tasks,
+            executor=executor,
+            workers=workers,
+            handle=handle,
+            bar=bar,
+            raise_errors=True,
+        )
     # The serial order, whatever order the runs finished in: identical on every executor.
     rows = [done[i][0] for i in range(len(tasks))]
     details: dict[str, list[pd.DataFrame]] = {}
