@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,13 @@ import vraagvolgend as vv
 
 MAX_HOUSEHOLDS = 2000
 MONTHS = 12
+#: Scales every fuzz test's number of examples (e.g. VRAAGVOLGEND_FUZZ_SCALE=10 for a long run).
+SCALE = float(os.environ.get("VRAAGVOLGEND_FUZZ_SCALE", "1"))
+
+
+def examples(n: int) -> int:
+    """Examples for a fuzz test: ``n`` in the default suite, scaled on request."""
+    return max(1, round(n * SCALE))
 
 
 def flatten(data: dict, prefix: tuple = ()) -> dict[tuple, Any]:

@@ -68,3 +68,25 @@ def test_bad_arguments(kwargs, field):
     with pytest.raises(vv.ParameterError) as info:
         vv.compare(**kwargs)
     assert info.value.field == field
+
+
+def test_parallel_compare_equals_serial(tiny):
+    import pandas as pd
+
+    args = (["supply-driven", "demand-driven"], tiny)
+    options = {"replications": 2, "months": 12, "progress": False}
+    serial = vv.compare(*args, **options)
+    pool = vv.compare(*args, **options, executor="processes", workers=2)
+    pd.testing.assert_frame_equal(serial.runs, pool.runs)
+    pd.testing.assert_frame_equal(serial.summary, pool.summary)
+    for name, table in serial.details.items():
+        pd.testing.assert_frame_equal(table, pool.details[name])
+
+
+def test_a_failing_run_raises_its_own_error(tiny):
+    class Broken(SupplyDriven):
+        def intensity(self, severity):
+            raise ZeroDivisionError("broken rule")
+
+    with pytest.raises(ZeroDivisionError, match="broken rule"):
+        vv.compare([Broken(name="broken")], tiny, replications=1, months=12, progress=False)

@@ -391,7 +391,7 @@ EXPERIMENT_FILES = experiment_files()
 
 
 @settings(
-    max_examples=200,
+    max_examples=fz.examples(200),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

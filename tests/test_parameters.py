@@ -7,12 +7,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import fuzzing as fz
 import vraagvolgend as vv
 from fuzzing import MONTHS, check_result, flatten, junk, mutations, names_a_key, small, toml
 from vraagvolgend.parameters import ParameterError
 
 FUZZ = settings(
-    max_examples=250,
+    max_examples=fz.examples(250),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -18,7 +18,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from .parameters import ParameterError, _short, _unknown_key, load_toml
+from .parameters import ParameterError, _short, _unknown_key, load_toml, printable
 
 __all__ = ["build_parser", "load_experiment", "main"]
 
@@ -30,12 +30,7 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line (like every other invalid input)."""
 
     def error(self, message: str):
-        self.exit(EXIT_INVALID, f"{self.prog}: error: {_printable(message)} (see --help)\n")
-
-
-def _printable(text: str) -> str:
-    """One line whatever the input: control characters (newlines too) are shown escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {printable(message)} (see --help)\n")
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -222,13 +217,11 @@ def _experiment(data: dict, path: Path):
     for i, p in enumerate(_list_of(data, "policies", ["supply-driven", "demand-driven"])):
         if not isinstance(p, str):
             raise ParameterError(f"policies[{i}]", f"{_short(p)} is not a policy name or file")
-        if p.endswith(".toml"):
-            policies.append(_policy(str(path.parent / p)))
-        else:
-            try:
-                policies.append(_policy(p))
-            except ParameterError as err:
-                raise ParameterError(f"policies[{i}]", err.message) from None
+        try:
+            policies.append(_policy(str(path.parent / p) if p.endswith(".toml") else p))
+        except ParameterError as err:
+            field = f"policies[{i}]" + (f": {err.field}" if p.endswith(".toml") else "")
+            raise ParameterError(field, err.message) from None
         if policies[-1] is None:
             raise ParameterError(f"policies[{i}]", "'none' has no costs to compare")
     scenario = data.get("scenario")
@@ -260,9 +253,16 @@ def _experiment(data: dict, path: Path):
         policies,
         items["uncertainties"],
         items["levers"],
-        scenario=None if scenario is None else _scenario(str(path.parent / scenario)),
+        scenario=None if scenario is None else _experiment_scenario(path.parent / scenario),
         **options,
     )
+
+
+def _experiment_scenario(path: Path):
+    try:
+        return _scenario(str(path))
+    except ParameterError as err:
+        raise ParameterError(f"scenario: {err.field}", err.message) from None
 
 
 def _cmd_sweep(args) -> int:
@@ -494,7 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"vraagvolgend: warning: {_printable(message)}", file=sys.stderr)
+    print(f"vraagvolgend: warning: {printable(message)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -507,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = _one_line  # e.g. a damaged store file: one line each
             return args.func(args)
     except (ParameterError, OSError, IndexError, ImportError) as err:
-        print(f"vraagvolgend: error: {_printable(err)}", file=sys.stderr)
+        print(f"vraagvolgend: error: {printable(err)}", file=sys.stderr)
         return EXIT_INVALID
     except SweepInterrupted as err:
         print(

@@ -509,13 +509,19 @@ def compare(
     order = {id(task): i for i, task in enumerate(tasks)}
 
     def handle(task, value, error):
-        if error is not None:
-            raise RuntimeError(f"replication {task[4]}: {error}")
         done[order[id(task)]] = value
 
     disable = None if progress is None else not progress
     with tqdm(total=len(tasks), desc="replications", disable=disable) as bar:
-        run_all(_compare_one, tasks, executor=executor, workers=workers, handle=handle, bar=bar)
+        run_all(
+            _compare_one,
+            tasks,
+            executor=executor,
+            workers=workers,
+            handle=handle,
+            bar=bar,
+            raise_errors=True,
+        )
     # The serial order, whatever order the runs finished in: identical on every executor.
     rows = [row for i in range(len(tasks)) for row in done[i][0]]
     details: dict[str, list[pd.DataFrame]] = {}

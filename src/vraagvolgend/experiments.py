@@ -477,6 +477,8 @@ class _Runner:
                 f"{executor!r}: 'serial', 'processes', 'dask', a dask Client or an Executor",
             )
         self.futures = []
+        self.items = []
+        self.handled = set()
 
     def _dask(self, executor, workers):
         try:
@@ -519,16 +521,27 @@ class _Runner:
         # from the scheduler's memory of the failure when the experiment is run again.
         self.pool = client.get_executor(pure=False)
 
-    def outcomes(self, function, items):
-        """Yield (item, (value, error)) as runs finish."""
+    def outcomes(self, function, items, raise_errors: bool = False):
+        """Yield (item, (value, error)) as runs finish (or raise a run's exception)."""
         if self.pool is None:
             for item in items:
-                yield item, _call(function, item)
+                yield item, ((function(item), None) if raise_errors else _call(function, item))
             return
         self.futures = [self.pool.submit(function, item) for item in items]
+        self.items = items
+        self.handled = set()
         index = {f: i for i, f in enumerate(self.futures)}
         for f in as_completed(self.futures):
-            yield items[index[f]], _result(f)
+            self.handled.add(index[f])
+            yield items[index[f]], ((f.result(), None) if raise_errors else _result(f))
+
+    def finished_unhandled(self):
+        """(item, value) of the runs that finished but were not handed out yet (on Ctrl-C)."""
+        for i, f in enumerate(self.futures):
+            if i not in self.handled and f.done() and not f.cancelled():
+                value, error = _result(f)
+                if error is None:
+                    yield self.items[i], value
 
     def close(self, cancel: bool = False) -> None:
         self._close(cancel)
@@ -553,9 +566,19 @@ def _close_pool(pool: ProcessPoolExecutor, cancel: bool) -> None:
         process.join(timeout=2)
 
 
-def run_all(function, items: list, *, executor=None, workers=None, handle, bar=None) -> None:
+def run_all(
+    function,
+    items: list,
+    *,
+    executor=None,
+    workers=None,
+    handle,
+    bar=None,
+    raise_errors: bool = False,
+) -> None:
     """Run ``function`` on every item on an executor; call ``handle(item, value, error)`` in
-    this process as each finishes (in completion order).
+    this process as each finishes (in completion order). With ``raise_errors`` the first run
+    that raises stops everything and its exception propagates; otherwise ``error`` names it.
 
     On Ctrl-C the queued items are cancelled, the running ones stopped, and
     ``KeyboardInterrupt`` is raised once everything is shut down.
@@ -563,11 +586,15 @@ def run_all(function, items: list, *, executor=None, workers=None, handle, bar=N
     runner = _Runner(executor, workers)
     cancel = True
     try:
-        for item, (value, error) in runner.outcomes(function, items):
+        for item, (value, error) in runner.outcomes(function, items, raise_errors):
             handle(item, value, error)
             if bar is not None:
                 bar.update()
         cancel = False
+    except KeyboardInterrupt:
+        for item, value in runner.finished_unhandled():  # keep every finished run
+            handle(item, value, None)
+        raise
     finally:
         runner.close(cancel=cancel)
 

@@ -26,6 +26,7 @@ __all__ = [
     "Section",
     "load_toml",
     "param",
+    "printable",
     "read_text",
     "to_toml_lines",
 ]
@@ -35,13 +36,18 @@ __all__ = [
 MAX_MONTHS = 1200
 
 
+def printable(text: str) -> str:
+    """One line whatever the input: control characters (newlines too) are shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 class ParameterError(ValueError):
     """An invalid parameter value. ``field`` is the dotted path of the offending key."""
 
     def __init__(self, field: str, message: str):
         self.field = field
         self.message = message
-        super().__init__(f"{field}: {message}")
+        super().__init__(printable(f"{field}: {message}"))
 
     def under(self, prefix: str) -> ParameterError:
         """Return the same error with ``prefix`` put in front of the field path."""
