@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from .calibration import Fit, Target, calibrate, fit_table, load_targets
 from .comparison import Comparison, compare
 from .domains import DOMAINS, HOUSEHOLD_TYPES, zrm_level
-from .experiments import Experiment, Lever, Uncertainty, run_experiment
+from .experiments import Experiment, Lever, SweepInterrupted, Uncertainty, run_experiment
 from .financing import Contracts, DemandDriven, Policy, PolicySwitch, SupplyDriven
 from .households import Households, HouseholdView, build_households
 from .model import PROCESSES, MunicipalityModel
@@ -38,7 +38,7 @@ from .scenario import (
     Support,
 )
 from .simulation import run
-from .store import ResultStore
+from .store import ResultStore, StoreWarning
 
 try:
     __version__ = version("vraagvolgend")
@@ -77,9 +77,11 @@ __all__ = [
     "ResultStore",
     "Scenario",
     "ScenarioError",
+    "StoreWarning",
     "Streams",
     "SupplyDriven",
     "Support",
+    "SweepInterrupted",
     "Target",
     "Uncertainty",
     "__version__",
