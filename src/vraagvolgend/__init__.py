@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .calibration import Fit, Target, calibrate, fit_table, load_targets
 from .comparison import Comparison, compare
+from .decomposition import Decomposition, decompose, decompose_comparison
 from .domains import DOMAINS, HOUSEHOLD_TYPES, zrm_level
 from .experiments import Experiment, Lever, SweepInterrupted, Uncertainty, run_experiment
 from .financing import Contracts, DemandDriven, Policy, PolicySwitch, SupplyDriven
@@ -53,6 +54,7 @@ __all__ = [
     "Catalogue",
     "Comparison",
     "Contracts",
+    "Decomposition",
     "DemandDriven",
     "Experiment",
     "Fit",
@@ -89,6 +91,8 @@ __all__ = [
     "build_network",
     "calibrate",
     "compare",
+    "decompose",
+    "decompose_comparison",
     "fit_table",
     "load_targets",
     "run",

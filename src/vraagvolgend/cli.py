@@ -135,21 +135,34 @@ def _cmd_compare(args) -> int:
     scenario = _scenario(args.scenario, args.households)
     out = _out_folder(args.out, args.force)
     try:
+        executor = _executor(args)
         comparison = compare(
             policies,
             scenario,
             replications=args.replications,
             seed=args.seed,
             months=args.months,
-            executor=_executor(args),
+            executor=executor,
             workers=args.workers,
         )
+        if args.decompose is not None:
+            from .decomposition import decompose_comparison
+
+            decompose_comparison(
+                comparison,
+                replications=min(args.decompose, args.replications),
+                executor=None if executor == "serial" else executor,  # None: a pool when large
+                workers=args.workers,
+            )
     finally:
         if getattr(args, "_client", None) is not None:
             args._client.close()
     print(comparison)
     print("\nMean annual cost, EUR thousand:")
     print(comparison.table().to_string(float_format=lambda x: format_number(x, 0)))
+    if comparison.decomposition is not None:
+        print()
+        print(comparison.decomposition)
     comparison.save(out)
     report = write_report(comparison, out, plots=not args.no_plots)
     print(f"\nReport: {report} (and report.md, with the plots beside it)")
@@ -443,6 +456,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--replications", type=_count(1, 100_000), default=10, help="replications per policy"
     )
     p.add_argument("--no-plots", action="store_true", help="tables only, no PNG plots")
+    p.add_argument(
+        "--decompose",
+        type=_count(1, 100_000),
+        nargs="?",
+        const=2,
+        default=None,
+        metavar="N",
+        help="explain the difference between the first two policies by mechanism (Shapley "
+        "values over their rules and settings) on the first N replications, on a process pool "
+        "(N: 2 if omitted; not done by default%(default).0s)",
+    )
     executors(p, "serial")
     p.set_defaults(func=_cmd_compare)
 

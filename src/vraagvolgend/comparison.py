@@ -162,6 +162,9 @@ class Comparison:
             the first policy and its 95% CI.
         outcomes: The same layout for the outcome indicators.
         policies: The policies, in order (the first is the baseline of the differences).
+        decomposition: The difference explained by mechanism
+            (:class:`~vraagvolgend.decomposition.Decomposition`), or ``None``; set by
+            :func:`~vraagvolgend.decomposition.decompose_comparison`.
     """
 
     def __init__(
@@ -172,6 +175,7 @@ class Comparison:
         months: int,
         seed,
         details: dict[str, pd.DataFrame] | None = None,
+        decomposition=None,
     ):
         self.runs = runs
         self.policies = list(policies)
@@ -179,6 +183,7 @@ class Comparison:
         self.months = months
         self.seed = seed
         self.details = details or {}
+        self.decomposition = decomposition
         self.summary = self._table([f"cost_{c}" for c in COST_LINES], "line", "cost_")
         self.outcomes = self._table(list(OUTCOMES), "outcome", "")
 
@@ -253,6 +258,8 @@ class Comparison:
             "policies": names,
         }
         (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        if self.decomposition is not None:
+            self.decomposition.save(out / "decomposition")
         return out
 
     @classmethod
@@ -270,7 +277,14 @@ class Comparison:
             if (folder / f"{name}.parquet").exists()
         }
         runs = pd.read_parquet(folder / "runs.parquet")
-        return cls(runs, policies, scenario, manifest["months"], manifest["seed"], details)
+        decomposition = None
+        if (folder / "decomposition").is_dir():
+            from .decomposition import Decomposition
+
+            decomposition = Decomposition.load(folder / "decomposition")
+        return cls(
+            runs, policies, scenario, manifest["months"], manifest["seed"], details, decomposition
+        )
 
     def table(self) -> pd.DataFrame:
         """Mean annual cost per cost line (rows) and policy (columns), in thousands of EUR."""
