@@ -19,7 +19,7 @@ import pandas as pd
 
 import vraagvolgend as vv
 from vraagvolgend.analysis import paired_differences
-from vraagvolgend.results import format_interval, format_number
+from vraagvolgend.vocabulary import format_interval, format_number
 
 
 def main(
