@@ -215,6 +215,9 @@ def _decomposition_table(c: Comparison) -> pd.DataFrame | None:
         return None
     if not {"outcome", "mechanism", "mean", "lo", "hi"} <= set(table.columns):
         return None
+    alternative = getattr(dec, "alternative", None)
+    if isinstance(alternative, str) and "policy" not in table.columns:
+        table = table.assign(policy=alternative)  # it explains this alternative only
     return table
 
 
@@ -319,9 +322,11 @@ def fmt_eur_millions(x) -> str:
 
 
 def _driver(c: Comparison, alt: str, decomposition: pd.DataFrame | None) -> str:
-    if decomposition is not None:
+    if decomposition is not None and (
+        "policy" not in decomposition.columns or (decomposition["policy"] == alt).any()
+    ):
         d = decomposition
-        if "policy" in d.columns and (d["policy"] == alt).any():
+        if "policy" in d.columns:
             d = d[d["policy"] == alt]
         cost = d[d["outcome"].map(_is_cost)]
         if not cost.empty:
