@@ -361,6 +361,8 @@ def _session_pids(sid: int) -> set[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_ctrl_c_stops_a_sweep_quickly_and_it_resumes(tmp_path, small):
+    # Runs long enough (about half a second each) that the interrupt lands mid-sweep
+    small.write_text("n_households = 8000\nburn_in_months = 6\n")
     experiment = tmp_path / "e.toml"
     experiment.write_text(EXPERIMENT.replace("months = 24", "months = 60"))
     store = tmp_path / "store"
