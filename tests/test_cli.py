@@ -155,6 +155,7 @@ def test_bad_policy_value_names_the_key(tmp_path):
 
 
 def test_sweep_interrupted_and_rerun_completes(tmp_path, small):
+    small.write_text("n_households = 4000\nburn_in_months = 6\n")  # the kill lands mid-sweep
     experiment = tmp_path / "e.toml"
     experiment.write_text(
         'name = "cli"\npolicies = ["supply-driven", "demand-driven"]\nreplications = 3\n'
