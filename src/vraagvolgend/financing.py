@@ -3,18 +3,22 @@
 A policy is an immutable, named, serialisable object. It combines
 
 1. an **access regime** — :class:`SupplyDriven` (*aanbodgericht*: one counter per law, one
-   catalogue product per problem domain, standard packages and durations, renewal while not
-   fully recovered, the network not systematically used) or :class:`DemandDriven`
-   (*vraagvolgend*: one integrated plan per household, root causes first, package sized to need,
-   a flexible budget for non-catalogue solutions, network activation first, periodic review and
-   scale-down, extra conversation time paid for);
+   catalogue product per problem domain at standard intensity, reviewed at the end of its
+   indication, the network not systematically used) or :class:`DemandDriven` (*vraagvolgend*:
+   one integrated plan per household, root causes first, package sized to need, a flexible
+   budget for non-catalogue solutions, network activation, reviews every three months, extra
+   conversation time paid for). Both run every episode through **one lifecycle** declared on
+   :class:`Policy` (start, review, end once the goal is reached, renew or prolong), each with its
+   own parameters: nothing lets one regime do to an episode what the other cannot;
 2. a **contract type** for individual provisions — ``"effort"`` (*inspanningsgericht*: price ×
    hours), ``"output"`` (*outputgericht*: price per trajectory) or ``"task"`` (*taakgericht*:
-   lump sum for a contracted capacity); each with its documented behavioural response
-   (:class:`Contracts`);
+   lump sum for a contracted capacity), or a registered one of your own
+   (:mod:`vraagvolgend.contracts`); each with its documented response, relative to observed
+   (mostly effort-based) practice (:class:`Contracts`);
 3. **investment levers** — collective capacity, practice support for youth at the GP
    (*POH-jeugd*), a network programme, outreach;
-4. a **budget rule** — what the municipality does when individual costs overrun its budget.
+4. a **budget rule** — what the municipality does when individual costs overrun its budget
+   (:mod:`vraagvolgend.budget`; the budget itself is the municipality's, in the scenario).
 
 A variant is a declared change on a baseline, validated like the baseline::
 
