@@ -81,10 +81,16 @@ class MunicipalityModel(mesa.Model):
     Args:
         scenario: The municipality; ``None`` for :meth:`Scenario.default`.
         policy: Formal care and its financing: a :class:`~vraagvolgend.financing.Policy`, a
-            :class:`~vraagvolgend.financing.PolicySwitch` or a name (``"supply-driven"``,
-            ``"demand-driven"``); ``None`` means no formal care at all.
+            :class:`~vraagvolgend.financing.PolicySwitch` or a name (``"supply-driven"``, the
+            default, or ``"demand-driven"``); only an explicit ``None`` means no formal care.
         rng: The run's seed (int or ``numpy.random.SeedSequence``). Every random draw comes
             from a per-process stream derived from it.
+        processes: Processes of your own (:class:`~vraagvolgend.month.Process`), each inserted
+            after the process its ``after`` names (``model.pipeline.plan()`` shows the order).
+
+    Attributes:
+        pipeline: The month's processes in order, with their timings.
+        last_month: The :class:`~vraagvolgend.month.MonthState` of the last month simulated.
 
     Example:
         >>> import vraagvolgend as vv
