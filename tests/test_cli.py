@@ -155,7 +155,7 @@ def test_bad_policy_value_names_the_key(tmp_path):
 
 
 def test_sweep_interrupted_and_rerun_completes(tmp_path, small):
-    small.write_text("n_households = 4000\nburn_in_months = 6\n")  # the kill lands mid-sweep
+    small.write_text("n_households = 30000\nburn_in_months = 12\n")  # the kill lands mid-sweep
     experiment = tmp_path / "e.toml"
     experiment.write_text(
         'name = "cli"\npolicies = ["supply-driven", "demand-driven"]\nreplications = 3\n'
@@ -362,8 +362,8 @@ def _session_pids(sid: int) -> set[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_ctrl_c_stops_a_sweep_quickly_and_it_resumes(tmp_path, small):
-    # Runs long enough (about half a second each) that the interrupt lands mid-sweep
-    small.write_text("n_households = 8000\nburn_in_months = 6\n")
+    # Runs long enough (about a second each) that the interrupt lands mid-sweep
+    small.write_text("n_households = 50000\nburn_in_months = 24\n")
     experiment = tmp_path / "e.toml"
     experiment.write_text(EXPERIMENT.replace("months = 24", "months = 60"))
     store = tmp_path / "store"
@@ -394,7 +394,7 @@ def test_ctrl_c_stops_a_sweep_quickly_and_it_resumes(tmp_path, small):
     assert len(lines) == 1 and "runs are stored in" in lines[0] and "resume" in lines[0], stderr
     stored = int(re.search(r"interrupted: (\d+) of 18", lines[0]).group(1))
     assert stored == len(list((store / "cli").glob("*.parquet"))) < 18
-    done = cli("sweep", experiment, "--store", store, "--executor", "serial")
+    done = cli("sweep", experiment, "--store", store, "--workers", "2")
     assert "18 runs" in done.stdout
 
 
