@@ -362,8 +362,8 @@ def _session_pids(sid: int) -> set[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_ctrl_c_stops_a_sweep_quickly_and_it_resumes(tmp_path, small):
-    # Runs long enough (about a second each) that the interrupt lands mid-sweep
-    small.write_text("n_households = 50000\nburn_in_months = 24\n")
+    # Runs long enough (about half a second each) that the interrupt lands mid-sweep
+    small.write_text("n_households = 25000\nburn_in_months = 24\n")
     experiment = tmp_path / "e.toml"
     experiment.write_text(EXPERIMENT.replace("months = 24", "months = 60"))
     store = tmp_path / "store"
@@ -381,7 +381,8 @@ def test_ctrl_c_stops_a_sweep_quickly_and_it_resumes(tmp_path, small):
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
         started = time.time()
         _, stderr = process.communicate(timeout=30)
-        assert time.time() - started < 5
+        # About 0.2 s on an idle 2-core machine; the bound leaves room for a loaded CI machine
+        assert time.time() - started < 10
         deadline = time.time() + 5
         while time.time() < deadline and _session_pids(process.pid):
             time.sleep(0.1)
