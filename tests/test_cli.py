@@ -362,10 +362,14 @@ def _session_pids(sid: int) -> set[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_ctrl_c_stops_a_sweep_quickly_and_it_resumes(tmp_path, small):
-    # Runs long enough (about half a second each) that the interrupt lands mid-sweep
-    small.write_text("n_households = 25000\nburn_in_months = 24\n")
+    # 24 runs of about a second each: the interrupt, sent once the first run is stored, lands
+    # mid-sweep however slowly the machine reacts
+    small.write_text("n_households = 50000\nburn_in_months = 24\n")
     experiment = tmp_path / "e.toml"
-    experiment.write_text(EXPERIMENT.replace("months = 24", "months = 60"))
+    text = EXPERIMENT.replace("months = 24", "months = 60").replace(
+        "replications = 3", "replications = 4"
+    )
+    experiment.write_text(text)
     store = tmp_path / "store"
     process = subprocess.Popen(
         [str(SCRIPT), "sweep", str(experiment), "--store", str(store), "--workers", "2"],
@@ -376,7 +380,7 @@ def test_ctrl_c_stops_a_sweep_quickly_and_it_resumes(tmp_path, small):
     )
     try:
         deadline = time.time() + 120
-        while time.time() < deadline and len(list((store / "cli").glob("*.parquet"))) < 2:
+        while time.time() < deadline and len(list((store / "cli").glob("*.parquet"))) < 1:
             time.sleep(0.05)
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
         started = time.time()
@@ -393,10 +397,10 @@ def test_ctrl_c_stops_a_sweep_quickly_and_it_resumes(tmp_path, small):
     assert process.returncode == 130
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "runs are stored in" in lines[0] and "resume" in lines[0], stderr
-    stored = int(re.search(r"interrupted: (\d+) of 18", lines[0]).group(1))
-    assert stored == len(list((store / "cli").glob("*.parquet"))) < 18
+    stored = int(re.search(r"interrupted: (\d+) of 24", lines[0]).group(1))
+    assert stored == len(list((store / "cli").glob("*.parquet"))) < 24
     done = cli("sweep", experiment, "--store", store, "--workers", "2")
-    assert "18 runs" in done.stdout
+    assert "24 runs" in done.stdout
 
 
 # --- Fuzzed command lines (in-process): status 0, or 2 with one line on stderr ------------------
