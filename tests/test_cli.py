@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fuzzing as fz
+from processes import session_pids as _session_pids
 
 SCRIPT = Path(sys.executable).parent / "vraagvolgend"
 SMALL = "n_households = 600\nburn_in_months = 6\n"
@@ -344,20 +345,6 @@ def test_a_read_only_store_gives_one_line_before_computing(tmp_path, small):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "not writable" in lines[0], done.stderr
-
-
-def _session_pids(sid: int) -> set[int]:
-    pids = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == sid and fields[0] != "Z":
-                pids.add(int(entry))
-    return pids
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

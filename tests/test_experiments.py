@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import fuzzing as fz
 import vraagvolgend as vv
+from processes import session_pids as _session_pids
 from vraagvolgend.parameters import param
 from vraagvolgend.store import ResultStore
 
@@ -277,20 +278,6 @@ class _Flaky(vv.SupplyDriven):
             os.remove(self.flag)
             raise RuntimeError("worker lost")
         return super().intensity(severity)
-
-
-def _session_pids(sid: int) -> set[int]:
-    pids = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == sid and fields[0] != "Z":
-                pids.add(int(entry))
-    return pids
 
 
 SWEEP = """
