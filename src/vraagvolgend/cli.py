@@ -5,25 +5,30 @@ random numbers, summary and report), ``sweep`` (an experiment file on a local or
 executor, resumable), ``report`` (the report of a comparison folder), ``household`` (the cost
 picture of one household of a run folder), ``scenario`` and ``policy`` (print the defaults as
 TOML, or validate a file). Invalid input ends with one line on standard error naming the file,
-the key, the value and what is allowed, and exit status 2; Ctrl-C ends with one line saying
-what is stored and how to resume, and exit status 130.
+the key, the value and what is allowed, and exit status 2. Ctrl-C ends with one line saying
+what is stored and how to resume, and exit status 130; SIGTERM does the same with exit status
+143. A process started with SIGINT ignored (``cmd &`` in a script, ``nohup``) cannot be
+reached by Ctrl-C: stop it with ``kill PID`` (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
-import shutil
+import json
+import signal
 import sys
 import warnings
 from pathlib import Path
 
+from .folders import prepare_output
 from .parameters import ParameterError, _short, _unknown_key, load_toml, printable
 
 __all__ = ["build_parser", "load_experiment", "main"]
 
 EXIT_INVALID = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,20 +62,6 @@ def _count(lo: int, hi: int | None = None):
 
     parse.__name__ = "whole number"
     return parse
-
-
-def _out_folder(path: str, force: bool) -> Path:
-    """A result folder to write; an existing one only with ``--force`` (checked up front)."""
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise ParameterError("--out", f"{out} exists and is not a folder")
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise ParameterError(
-                "--out", f"{out} already holds results; pass --force to overwrite it"
-            )
-        shutil.rmtree(out)
-    return out
 
 
 def _scenario(path: str | None, households: int | None = None):
@@ -112,7 +103,7 @@ def _cmd_run(args) -> int:
 
     scenario = _scenario(args.scenario, args.households)
     policy = _policy(args.policy)
-    out = _out_folder(args.out, args.force)
+    out, _ = prepare_output(args.out, args.force)
     result = run(scenario, policy, seed=args.seed, months=args.months)
     result.save(out, csv=args.csv)
     print(
@@ -126,6 +117,7 @@ def _cmd_run(args) -> int:
 
 def _cmd_compare(args) -> int:
     from .comparison import compare
+    from .experiments import SweepInterrupted
     from .reports import write_report
     from .vocabulary import format_number
 
@@ -133,7 +125,14 @@ def _cmd_compare(args) -> int:
     if any(p is None for p in policies):
         raise ParameterError("--policies", "'none' has no costs to compare")
     scenario = _scenario(args.scenario, args.households)
-    out = _out_folder(args.out, args.force)
+    out, resumed = prepare_output(args.out, args.force, resume="comparison")
+    if not resumed:
+        # Marks the folder as the library's (and unfinished) before any work: an interrupted
+        # comparison is resumed by the same command, and --force may replace it.
+        out.mkdir(parents=True, exist_ok=True)
+        manifest = {"kind": "comparison", "status": "running"}
+        (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    store = out / "replications"
     try:
         executor = _executor(args)
         comparison = compare(
@@ -144,16 +143,22 @@ def _cmd_compare(args) -> int:
             months=args.months,
             executor=executor,
             workers=args.workers,
+            store=store,
+            recompute=args.recompute,
         )
         if args.decompose is not None:
             from .decomposition import decompose_comparison
 
-            decompose_comparison(
-                comparison,
-                replications=min(args.decompose, args.replications),
-                executor=None if executor == "serial" else executor,  # None: a pool when large
-                workers=args.workers,
-            )
+            try:
+                decompose_comparison(
+                    comparison,
+                    replications=min(args.decompose, args.replications),
+                    executor=None if executor == "serial" else executor,  # None: a pool if large
+                    workers=args.workers,
+                )
+            except KeyboardInterrupt:
+                n = args.replications
+                raise SweepInterrupted(n, n, store, "replications", "the decomposition") from None
     finally:
         if getattr(args, "_client", None) is not None:
             args._client.close()
@@ -286,7 +291,13 @@ def _cmd_sweep(args) -> int:
     experiment = load_experiment(args.experiment)
     executor = _executor(args)
     try:
-        results = run_experiment(experiment, args.store, executor=executor, workers=args.workers)
+        results = run_experiment(
+            experiment,
+            args.store,
+            executor=executor,
+            workers=args.workers,
+            recompute=args.recompute,
+        )
     finally:
         if getattr(args, "_client", None) is not None:
             args._client.close()
@@ -402,7 +413,18 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--out", metavar="DIR", help="result folder")
         p.add_argument(
-            "--force", action="store_true", help="overwrite the result folder if it exists"
+            "--force",
+            action="store_true",
+            help="replace the result folder if it exists (only a folder vraagvolgend wrote, "
+            "holding only what it writes)",
+        )
+
+    def recompute(p):
+        p.add_argument(
+            "--recompute",
+            action="store_true",
+            help="compute again stored runs made with another definition (scenario, policy, "
+            "months, seed or the model's code) instead of refusing",
         )
 
     def executors(p, default):
@@ -468,12 +490,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(N: 2 if omitted; not done by default%(default).0s)",
     )
     executors(p, "serial")
+    recompute(p)
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("sweep", help="run an experiment file; resumable", formatter_class=fmt)
     p.add_argument("experiment", metavar="FILE", help="experiment TOML file")
     p.add_argument("--store", default="out/store", metavar="DIR", help="result store folder")
     executors(p, "processes")
+    recompute(p)
     p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser(
@@ -521,28 +545,64 @@ def _one_line(message, category, filename, lineno, file=None, line=None) -> None
     print(f"vraagvolgend: warning: {printable(message)}", file=sys.stderr)
 
 
+class _Signals:
+    """SIGTERM handled like Ctrl-C: finished runs kept, one line, exit status 143.
+
+    Ctrl-C arrives as SIGINT. A process that inherited SIGINT *ignored* (started with ``&``
+    from a script, under ``nohup``, by some batch runners) never sees it: Python installs no
+    handler then, by design, so that a terminal's Ctrl-C does not reach background jobs. Such
+    a run is stopped with SIGTERM (``kill PID``), which this handler turns into the same
+    orderly stop. The previous handler is restored afterwards (``main`` may run in a test).
+    """
+
+    def __init__(self):
+        self.terminated = False
+        self.previous = None
+
+    def _on_term(self, signum, frame):
+        if self.terminated:  # a second SIGTERM while shutting down: let the shutdown finish
+            return
+        self.terminated = True
+        raise KeyboardInterrupt
+
+    def __enter__(self):
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._on_term)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     from .experiments import SweepInterrupted
 
     args = build_parser().parse_args(argv)
+    signals = _Signals()
     try:
-        with warnings.catch_warnings():  # restores the caller's warning display afterwards
+        with warnings.catch_warnings(), signals:  # the caller's settings are restored after
             warnings.showwarning = _one_line  # e.g. a damaged store file: one line each
             return args.func(args)
     except (ParameterError, OSError, IndexError, ImportError) as err:
         print(f"vraagvolgend: error: {printable(err)}", file=sys.stderr)
         return EXIT_INVALID
-    except SweepInterrupted as err:
-        print(
-            f"vraagvolgend: interrupted: {err.stored:,} of {err.total:,} runs are stored in "
-            f"{err.folder}; run the same command again to resume",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        print("vraagvolgend: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as err:
+        status = EXIT_TERMINATED if signals.terminated else EXIT_INTERRUPTED
+        what = "terminated" if signals.terminated else "interrupted"
+        if isinstance(err, SweepInterrupted):
+            during = f" during {err.during}" if err.during else ""
+            print(
+                f"vraagvolgend: {what}{during}: {err.stored:,} of {err.total:,} {err.unit} are "
+                f"stored in {err.folder}; run the same command again to resume",
+                file=sys.stderr,
+            )
+        else:
+            print(f"vraagvolgend: {what}: nothing was stored", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -265,18 +265,24 @@ class Comparison:
     @classmethod
     def load(cls, directory: str | Path) -> Comparison:
         """Read a comparison written by :meth:`save`."""
+        from .folders import read_table
         from .results import _manifest
 
         folder = Path(directory)
-        manifest = _manifest(folder, "comparison", "written by 'compare' (Comparison.save)")
+        manifest = _manifest(
+            folder,
+            "comparison",
+            "written by 'compare' (Comparison.save)",
+            ("months", "seed", "policies"),
+        )
         policies = [Policy.from_toml(folder / p["file"]) for p in manifest["policies"]]
         scenario = Scenario.from_toml(folder / "scenario.toml")
         details = {
-            name: pd.read_parquet(folder / f"{name}.parquet")
+            name: read_table(folder / f"{name}.parquet")
             for name in ("yearly", "groups", "concentration", "lorenz", "zrm")
             if (folder / f"{name}.parquet").exists()
         }
-        runs = pd.read_parquet(folder / "runs.parquet")
+        runs = read_table(folder / "runs.parquet")
         decomposition = None
         if (folder / "decomposition").is_dir():
             from .decomposition import Decomposition
@@ -465,6 +471,58 @@ def _compare_one(task) -> tuple[list[dict], dict[str, list[pd.DataFrame]]]:
     return rows, details
 
 
+#: The tables a stored replication is kept in: its rows last (they mark it finished).
+DETAILS = ("yearly", "groups", "concentration", "lorenz", "zrm")
+STORED = "comparison"
+
+
+class _ReplicationStore:
+    """The replications of one comparison in a result store (one experiment, ``comparison``).
+
+    A replication is kept as one file per table (its rows and each detail table), keyed by
+    (part, replication), with the determinants of the comparison; it is reused only when every
+    part is there and its determinants match.
+    """
+
+    def __init__(self, store, tasks, recompute: bool):
+        from .provenance import determinants
+        from .store import ResultStore, RunKey
+
+        self.store = store if isinstance(store, ResultStore) else ResultStore(store)
+        self.folder = self.store.path / STORED
+        self.keys = {
+            r: {part: RunKey(STORED, 0, part, r) for part in (*DETAILS, "rows")}
+            for _, _, _, _, r in tasks
+        }
+        self.determinants = {
+            r: determinants(scenario, policies, months, child, r)
+            for scenario, policies, child, months, r in tasks
+        }
+        current = {
+            key: self.determinants[r] for r, parts in self.keys.items() for key in parts.values()
+        }
+        self.reusable = self.store.reusable(STORED, current, recompute=recompute)
+        self.store.check_writable(STORED)
+
+    def load(self) -> dict[int, tuple[list, dict]]:
+        """The finished replications: index → (rows, {detail: [table]})."""
+        out = {}
+        for r, parts in self.keys.items():
+            if not set(parts.values()) <= self.reusable:
+                continue
+            rows = self.store.read(parts["rows"]).to_dict("records")
+            details = {name: [self.store.read(parts[name])] for name in DETAILS}
+            out[r] = (rows, details)
+        return out
+
+    def write(self, r: int, rows: list, details: dict) -> None:
+        meta = {"determinants": self.determinants[r]}
+        for name in DETAILS:
+            table = pd.concat(details[name], ignore_index=True)
+            self.store.write(self.keys[r][name], table, meta, key_columns=False)
+        self.store.write(self.keys[r]["rows"], pd.DataFrame(rows), meta, key_columns=False)
+
+
 def compare(
     policies: Sequence[Policy | PolicySwitch | str],
     scenario: Scenario | None = None,
@@ -475,6 +533,8 @@ def compare(
     progress: bool | None = None,
     executor="serial",
     workers: int | None = None,
+    store=None,
+    recompute: bool = False,
 ) -> Comparison:
     """Run several policies on common random numbers and summarise their costs and outcomes.
 
@@ -491,6 +551,16 @@ def compare(
             :func:`~vraagvolgend.experiments.run_experiment`; every executor gives the same
             comparison.
         workers: Worker processes for ``"processes"`` and ``"dask"`` (default: the cores).
+        store: A :class:`~vraagvolgend.store.ResultStore` (or its folder) that keeps every
+            finished replication: an interrupted comparison keeps them, and the same call
+            resumes, reusing only replications whose definition (scenario, policies, months,
+            seed, the model's code) is unchanged. Without a store nothing is kept.
+        recompute: Compute again stored replications made with another definition, instead of
+            refusing (:class:`~vraagvolgend.store.StaleResults`).
+
+    Raises:
+        SweepInterrupted: on Ctrl-C or SIGTERM with a store, after the finished replications
+            are stored (without a store, ``KeyboardInterrupt``: nothing is kept).
 
     Example:
         >>> import vraagvolgend as vv
@@ -516,26 +586,37 @@ def compare(
         raise ParameterError("months", f"{months!r} must be an integer ≥ 12 (costs are annual)")
     scenario = Scenario.default() if scenario is None else scenario
     children = as_seed_sequence(seed).spawn(replications)
-    from .experiments import run_all
+    from .experiments import SweepInterrupted, run_all
 
     tasks = [(scenario, resolved, child, months, r) for r, child in enumerate(children)]
-    done: dict[int, tuple[dict, dict]] = {}
+    done: dict[int, tuple[list, dict]] = {}
     order = {id(task): i for i, task in enumerate(tasks)}
+    kept = _ReplicationStore(store, tasks, recompute) if store is not None else None
+    if kept is not None:
+        done.update(kept.load())
 
     def handle(task, value, error):
         done[order[id(task)]] = value
+        if kept is not None:
+            kept.write(order[id(task)], *value)
 
+    todo = [task for i, task in enumerate(tasks) if i not in done]
     disable = None if progress is None else not progress
-    with tqdm(total=len(tasks), desc="replications", disable=disable) as bar:
-        run_all(
-            _compare_one,
-            tasks,
-            executor=executor,
-            workers=workers,
-            handle=handle,
-            bar=bar,
-            raise_errors=True,
-        )
+    try:
+        with tqdm(total=len(tasks), initial=len(done), desc="replications", disable=disable) as bar:
+            run_all(
+                _compare_one,
+                todo,
+                executor=executor,
+                workers=workers,
+                handle=handle,
+                bar=bar,
+                raise_errors=True,
+            )
+    except KeyboardInterrupt:
+        if kept is None:
+            raise
+        raise SweepInterrupted(len(done), len(tasks), kept.folder, "replications") from None
     # The serial order, whatever order the runs finished in: identical on every executor.
     rows = [row for i in range(len(tasks)) for row in done[i][0]]
     details: dict[str, list[pd.DataFrame]] = {}

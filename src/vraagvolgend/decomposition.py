@@ -853,6 +853,8 @@ class Decomposition:
     @classmethod
     def load(cls, directory: str | Path) -> Decomposition:
         """Read a decomposition written by :meth:`save`."""
+        from .folders import read_table
+
         folder = Path(directory)
         meta_file = folder / "decomposition.json"
         if not meta_file.exists():
@@ -863,8 +865,8 @@ class Decomposition:
         meta.pop("kind", None)
         parts = folder / "parts.parquet"
         return cls(
-            pd.read_parquet(folder / "table.parquet"),
-            parts=pd.read_parquet(parts) if parts.exists() else None,
+            read_table(folder / "table.parquet"),
+            parts=read_table(parts) if parts.exists() else None,
             **meta,
         )
 

@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from .financing import Policy, PolicySwitch, resolve_policy
 from .parallel import limit_threads
 from .parameters import ParameterError, _short
+from .provenance import determinants
 from .scenario import Scenario
 from .simulation import MAX_MONTHS, run
 from .store import ResultStore, RunKey, check_name
@@ -141,6 +142,12 @@ class RunSpec:
     policy: Policy | PolicySwitch
     seed: np.random.SeedSequence
     months: int
+
+    def determinants(self) -> dict:
+        """Everything that determines this run (compared before a stored run is reused)."""
+        return determinants(
+            self.scenario, self.policy, self.months, self.seed, self.key.replication
+        )
 
 
 @dataclass(frozen=True)
@@ -423,10 +430,14 @@ def _die_with(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="vraagvolgend-watchdog").start()
 
 
-def _worker_init(parent: int) -> int:
-    """Initialise a pool worker: Ctrl-C is the parent's to handle; die with the parent.
+def _worker_init(parent: int, ignore_term: bool = False) -> int:
+    """Initialise a worker: Ctrl-C is the parent's to handle; die with the parent. A pool's
+    workers ignore SIGTERM too (a SIGTERM sent to the whole process group must not break the
+    pool before the parent has stored what finished; the parent kills them with SIGKILL).
     Returns the worker's process id."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if ignore_term:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with(parent)
     return os.getpid()
 
@@ -460,7 +471,7 @@ class _Runner:
                 max_workers=workers,
                 mp_context=mp.get_context(method),
                 initializer=_worker_init,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(), True),
             )
             self.pool = pool
             self._close = lambda cancel: _close_pool(pool, cancel)
@@ -561,9 +572,9 @@ def _close_pool(pool: ProcessPoolExecutor, cancel: bool) -> None:
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
-        process.terminate()
+        process.kill()  # SIGKILL: the workers ignore SIGTERM
     for process in processes:
-        process.join(timeout=2)
+        process.join(timeout=5)
 
 
 def run_all(
@@ -600,14 +611,17 @@ def run_all(
 
 
 class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C during :func:`run_experiment`: every finished run is stored; run it again to
-    resume. ``stored`` and ``total`` count runs, ``folder`` is the experiment's folder."""
+    """Ctrl-C (or SIGTERM) during :func:`run_experiment` or a stored
+    :func:`~vraagvolgend.comparison.compare`: every finished run is stored; run it again to
+    resume. ``stored`` and ``total`` count runs (or replications: ``unit``), ``folder`` is where
+    they are stored, ``during`` names the phase that was interrupted when it is not the runs."""
 
-    def __init__(self, stored: int, total: int, folder):
+    def __init__(self, stored: int, total: int, folder, unit: str = "runs", during: str = ""):
         self.stored, self.total, self.folder = stored, total, folder
+        self.unit, self.during = unit, during
         super().__init__(
-            f"interrupted: {stored} of {total} runs are stored in {folder}; "
-            "run the experiment again to compute the rest"
+            f"interrupted{' during ' + during if during else ''}: {stored} of {total} {unit} "
+            f"are stored in {folder}; run the same command again to resume"
         )
 
 
@@ -618,6 +632,7 @@ def run_experiment(
     executor=None,
     workers: int | None = None,
     progress: bool | None = None,
+    recompute: bool = False,
 ) -> pd.DataFrame:
     """Run every missing run of an experiment and return all its results from the store.
 
@@ -631,19 +646,25 @@ def run_experiment(
             running cluster, or any ``concurrent.futures.Executor``.
         workers: Worker processes for ``"processes"`` and ``"dask"`` (default: the cores).
         progress: Show a progress bar in this process (default: only on a terminal).
+        recompute: Compute again the stored runs whose definition differs from the current
+            one (scenario, policy, months, seed, replication or the model's code), instead of
+            refusing.
 
     Returns:
-        The store's long tidy table of the experiment (one row per run, year and cost line or
-        indicator: see :func:`run_tables`), with a column ``error`` naming runs that raised
-        (they are not stored, and are retried the next time).
+        The store's long tidy table of the experiment's current runs (one row per run, year
+        and cost line or indicator: see :func:`run_tables`), with a column ``error`` naming
+        runs that raised (they are not stored, and are retried the next time).
 
     Raises:
         ParameterError: the store cannot be written (checked before any work).
+        StaleResults: stored runs of this experiment name were made with another definition
+            (unless ``recompute``); it names the changed fields.
         SweepInterrupted: on Ctrl-C, after the finished runs are stored and the workers ended.
     """
     store = store if isinstance(store, ResultStore) else ResultStore(store)
     specs = experiment.runs()
-    done = store.finished(experiment.name)
+    current = {s.key: s.determinants() for s in specs}
+    done = store.reusable(experiment.name, current, recompute=recompute)
     todo = [s for s in specs if s.key not in done]
     if todo:
         store.check_writable(experiment.name)
@@ -653,7 +674,8 @@ def run_experiment(
 
     def handle(spec, table, error):
         if error is None:
-            store.write(spec.key, table, {**meta, "run": vars(spec.key)})
+            info = {**meta, "run": vars(spec.key), "determinants": current[spec.key]}
+            store.write(spec.key, table, info)
             stored[0] += 1
         else:
             errors.append({**vars(spec.key), "error": error})
@@ -666,7 +688,8 @@ def run_experiment(
             run_all(run_one, todo, executor=executor, workers=workers, handle=handle, bar=bar)
     except KeyboardInterrupt:
         raise SweepInterrupted(stored[0], len(specs), store.path / experiment.name) from None
-    results = store.load(experiment.name)
+    # Only this definition's runs: a store may hold more (e.g. replications since reduced).
+    results = store.load(experiment.name, keys=current)
     if errors:
         results = pd.concat([results, pd.DataFrame(errors)], ignore_index=True)
     return results

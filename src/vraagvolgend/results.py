@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .domains import DOMAINS, domain_index, zrm_level
+from .folders import read_table
 from .households import Households
 from .scenario import Scenario
 from .vocabulary import (
@@ -272,10 +273,9 @@ class Result:
             0
         """
         from .financing import Policy
-        from .parameters import ParameterError
 
         folder = Path(directory)
-        manifest = _manifest(folder, "run", "written by 'run' (Result.save)")
+        manifest = _manifest(folder, "run", "written by 'run' (Result.save)", ("months",))
         self = cls.__new__(cls)
         self.scenario = Scenario.from_toml(folder / "scenario.toml")
         policy_file = folder / "policy.toml"
@@ -284,17 +284,14 @@ class Result:
         self.months = manifest.get("months")
         self._households = None
         self._snapshots = {}
-        try:
-            tables = {
-                name: pd.read_parquet(folder / f"{name}.parquet")
-                for name in ("households", "problems", "monthly")
-            }
-            care = (folder / "episodes.parquet").exists()
-            if care:
-                for name in ("episodes", "costs", "budget", "indicators"):
-                    tables[name] = pd.read_parquet(folder / f"{name}.parquet")
-        except OSError as err:
-            raise ParameterError(str(folder), f"cannot read its tables: {err}") from None
+        tables = {
+            name: read_table(folder / f"{name}.parquet")
+            for name in ("households", "problems", "monthly")
+        }
+        care = (folder / "episodes.parquet").exists()
+        if care:
+            for name in ("episodes", "costs", "budget", "indicators"):
+                tables[name] = read_table(folder / f"{name}.parquet")
         self.monthly = tables.pop("monthly")
         self._saved_indicators = tables.pop("indicators", None)
         self.__dict__.update(tables)  # the cached tables
@@ -443,8 +440,8 @@ class HouseholdCosts:
         return "<pre>" + str(self).replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
 
 
-def _manifest(folder: Path, kind: str, what: str) -> dict:
-    """The manifest of a result folder, checked to be of ``kind``."""
+def _manifest(folder: Path, kind: str, what: str, required: tuple[str, ...] = ()) -> dict:
+    """The manifest of a result folder, checked to be of ``kind`` and to hold ``required``."""
     from .parameters import ParameterError
 
     file = folder / "manifest.json"
@@ -459,4 +456,11 @@ def _manifest(folder: Path, kind: str, what: str) -> dict:
         raise ParameterError(
             str(folder), f"is a {found or 'unknown'} folder, not a {kind} folder {what}"
         )
+    if manifest.get("status") == "running":
+        raise ParameterError(
+            str(folder), f"is an unfinished {kind} (interrupted); run the same command again"
+        )
+    for key in required:
+        if key not in manifest:
+            raise ParameterError(f"{file}: {key}", "is missing from the manifest")
     return manifest

@@ -61,7 +61,7 @@ def _run_design(name, policy, uncertainties, design, store, outcome, seed, optio
     """Run a SALib design as an experiment; the outcome per design point (mean over
     replications), in the design's order."""
     options = dict(options)
-    run_options = {k: options.pop(k) for k in ("executor", "workers") if k in options}
+    run_options = {k: options.pop(k) for k in ("executor", "workers", "recompute") if k in options}
     experiment = Experiment(
         name,
         [policy],
@@ -97,7 +97,8 @@ def sobol(
         name: Experiment name in the store.
         seed: Seed of the sample and of the runs.
         **experiment_options: Passed to :class:`Experiment` (``replications``, ``months``,
-            ``scenario``) and to :func:`run_experiment` (``executor``, ``workers``).
+            ``scenario``) and to :func:`run_experiment` (``executor``, ``workers``,
+            ``recompute``).
     """
     _salib()
     from SALib.analyze import sobol as analyze

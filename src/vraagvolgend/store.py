@@ -32,8 +32,9 @@ from pathlib import Path
 import pandas as pd
 
 from .parameters import ParameterError
+from .provenance import changed_fields, describe_changes
 
-__all__ = ["ResultStore", "RunKey", "StoreWarning", "check_name"]
+__all__ = ["ResultStore", "RunKey", "StaleResults", "StoreWarning", "check_name"]
 
 _KEY = b"vraagvolgend.key"
 _META = b"vraagvolgend"
@@ -44,6 +45,23 @@ _FORBIDDEN = ("/", "\\", "\0")
 
 class StoreWarning(UserWarning):
     """A damaged file was found in the store and moved aside (it is computed again)."""
+
+
+class StaleResults(ParameterError):
+    """Stored runs were made with another definition than the one asked for now.
+
+    ``fields`` names what changed (``months``, ``seed``, ``scenario.network.mean_degree``,
+    ``model`` for the model's code, ...); ``runs`` counts the stored runs concerned.
+    """
+
+    def __init__(self, folder, fields: list[str], runs: int):
+        self.fields, self.runs = fields, runs
+        super().__init__(
+            str(folder),
+            f"{runs} stored run{'s' if runs != 1 else ''} were made with another definition "
+            f"(changed: {describe_changes(fields)}); pass --recompute (recompute=True) to "
+            "replace them, or store the new definition under another name",
+        )
 
 
 def check_name(name, field: str = "name") -> str:
@@ -150,19 +168,31 @@ class ResultStore:
                 "store", f"{folder} is not writable ({err.strerror}); choose another --store"
             ) from None
 
-    def write(self, key: RunKey, table: pd.DataFrame, metadata: dict) -> Path:
-        """Write one finished run atomically (temporary file, then rename), with checksums."""
+    def write(
+        self, key: RunKey, table: pd.DataFrame, metadata: dict, key_columns: bool = True
+    ) -> Path:
+        """Write one finished run atomically (temporary file, then rename), with checksums.
+
+        Args:
+            key: The run.
+            table: Its table.
+            metadata: Stored beside it (its definition and ``determinants``).
+            key_columns: Add the key's fields as columns (``experiment``, ``point``, ``policy``,
+                ``replication``); off for tables that have columns of those names already.
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         folder = self._folder(key.experiment)
         folder.mkdir(parents=True, exist_ok=True)
-        keyed = table.assign(
-            experiment=key.experiment,
-            point=key.point,
-            policy=key.policy,
-            replication=key.replication,
-        )
+        keyed = table
+        if key_columns:
+            keyed = table.assign(
+                experiment=key.experiment,
+                point=key.point,
+                policy=key.policy,
+                replication=key.replication,
+            )
         arrow = pa.Table.from_pandas(keyed, preserve_index=False)
         meta = dict(arrow.schema.metadata or {})
         meta[_META] = json.dumps(metadata, default=str).encode()
@@ -180,8 +210,8 @@ class ResultStore:
             temporary.unlink(missing_ok=True)
         return final
 
-    def _read(self, file: Path) -> tuple[RunKey, pd.DataFrame]:
-        """Read and verify one file; raise if it is damaged in any way."""
+    def _read(self, file: Path) -> tuple[RunKey, pd.DataFrame, dict]:
+        """Read and verify one file (key, table, metadata); raise if it is damaged."""
         import pyarrow.parquet as pq
 
         table = pq.read_table(file, page_checksum_verification=True)
@@ -194,9 +224,10 @@ class ResultStore:
         frame = table.to_pandas()
         if _digest(frame).encode() != table.schema.metadata.get(_DIGEST):
             raise ValueError("its content does not match its digest")
-        return key, frame
+        meta = json.loads(table.schema.metadata.get(_META, b"{}"))
+        return key, frame, meta if isinstance(meta, dict) else {}
 
-    def _scan(self, experiment: str) -> dict[RunKey, pd.DataFrame]:
+    def _scan(self, experiment: str) -> dict[RunKey, tuple[pd.DataFrame, dict]]:
         """Every readable run of an experiment; damaged files moved aside, leftovers removed."""
         folder = self._folder(experiment)
         if not folder.exists():
@@ -207,7 +238,7 @@ class ResultStore:
         runs = {}
         for file in sorted(folder.glob("*" + _SUFFIX)):
             try:
-                key, table = self._read(file)
+                key, table, meta = self._read(file)
                 if key.experiment != experiment:
                     raise ValueError(f"it belongs to experiment {key.experiment!r}")
             except Exception as err:  # any damage: set aside, compute again
@@ -224,12 +255,23 @@ class ResultStore:
                     stacklevel=3,
                 )
                 continue
-            runs[key] = table
+            runs[key] = (table, meta)
         return runs
 
     def finished(self, experiment: str) -> set[RunKey]:
         """Keys of the finished runs of an experiment (read from the files, verified)."""
         return set(self._scan(experiment))
+
+    def stored_determinants(self, experiment: str) -> dict[RunKey, dict | None]:
+        """What determined each finished run (``None`` for a run stored without it)."""
+        return {k: meta.get("determinants") for k, (_, meta) in self._scan(experiment).items()}
+
+    def read(self, key: RunKey) -> pd.DataFrame:
+        """One finished run's table, verified (raises if missing or damaged)."""
+        found, table, _ = self._read(self.file(key))
+        if found != key:
+            raise ValueError(f"{self.file(key)} holds another run")
+        return table
 
     def metadata(self, key: RunKey) -> dict:
         """The definition and version stored with a run."""
@@ -238,9 +280,36 @@ class ResultStore:
         raw = pq.read_schema(self.file(key)).metadata[_META]
         return json.loads(raw)
 
-    def load(self, experiment: str) -> pd.DataFrame:
-        """Every finished run of an experiment as one tidy DataFrame."""
+    def reusable(
+        self, experiment: str, current: dict[RunKey, dict], *, recompute: bool = False
+    ) -> set[RunKey]:
+        """The finished runs among ``current`` that may be reused as they are.
+
+        Args:
+            experiment: The experiment.
+            current: Key → determinants of every run the experiment defines now.
+            recompute: Compute stale runs again instead of refusing.
+
+        Raises:
+            StaleResults: a stored run differs from its current definition (unless
+                ``recompute``), naming the changed fields.
+        """
+        stored = self.stored_determinants(experiment)
+        stale = {}
+        for key, now in current.items():
+            if key in stored:
+                fields = changed_fields(stored[key], now)
+                if fields:
+                    stale[key] = fields
+        if stale and not recompute:
+            fields = sorted({f for changed in stale.values() for f in changed})
+            raise StaleResults(self._folder(experiment), fields, len(stale))
+        return {k for k in current if k in stored and k not in stale}
+
+    def load(self, experiment: str, keys=None) -> pd.DataFrame:
+        """Every finished run of an experiment (or only those of ``keys``) as one DataFrame."""
         runs = self._scan(experiment)
-        if not runs:
+        chosen = sorted(runs) if keys is None else sorted(k for k in runs if k in set(keys))
+        if not chosen:
             return pd.DataFrame()
-        return pd.concat([runs[k] for k in sorted(runs)], ignore_index=True)
+        return pd.concat([runs[k][0] for k in chosen], ignore_index=True)
