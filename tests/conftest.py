@@ -1,11 +1,38 @@
-"""Shared fixtures, and the tiny closed-form version of the model."""
+"""Shared fixtures, the tiny closed-form version of the model, and the test run's settings.
+
+Property tests are derandomised by default: every run draws the same examples, so the suite
+passes or fails the same way each time. ``VRAAGVOLGEND_FUZZ=long`` is the opt-in long profile:
+new random examples on every run, ten times as many (see tests/fuzzing.py).
+"""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 
+import fuzzing
 import vraagvolgend as vv
+from processes import STARTED_WITH, disposition
 from vraagvolgend.domains import DOMAINS
+
+settings.register_profile(
+    "default",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "long", derandomize=False, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(fuzzing.PROFILE)
+
+
+def pytest_report_header(config):
+    return (
+        f"SIGINT disposition at start: {disposition(STARTED_WITH)} (child processes of tests "
+        f"start with SIGINT at its default); fuzzing profile: {fuzzing.PROFILE}"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,12 @@ import vraagvolgend as vv
 
 MAX_HOUSEHOLDS = 2000
 MONTHS = 12
-#: Scales every fuzz test's number of examples (e.g. VRAAGVOLGEND_FUZZ_SCALE=10 for a long run).
-SCALE = float(os.environ.get("VRAAGVOLGEND_FUZZ_SCALE", "1"))
+#: The fuzzing profile: ``default`` (fixed examples, the same on every run) or ``long`` (opt-in:
+#: new random examples every run, ten times as many, or VRAAGVOLGEND_FUZZ_SCALE times).
+PROFILE = os.environ.get("VRAAGVOLGEND_FUZZ", "default")
+if PROFILE not in ("default", "long"):
+    raise ValueError(f"VRAAGVOLGEND_FUZZ={PROFILE!r}: use 'default' or 'long'")
+SCALE = float(os.environ.get("VRAAGVOLGEND_FUZZ_SCALE", "10")) if PROFILE == "long" else 1.0
 
 
 def examples(n: int) -> int:

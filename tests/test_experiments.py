@@ -7,8 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fuzzing as fz
+import processes as children
 import vraagvolgend as vv
+from processes import popen, wait_until
 from processes import session_pids as _session_pids
+from vraagvolgend.experiments import run_tables
 from vraagvolgend.parameters import param
 from vraagvolgend.store import ResultStore
 
@@ -147,66 +148,91 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path):
     assert (out.loc[out["error"].isna(), "policy"] == "supply-driven").all()
 
 
-def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
-    """SIGKILL a sweep part-way, resume it: exactly the uninterrupted result, no run twice."""
-    script = tmp_path / "sweep.py"
-    script.write_text(
-        textwrap.dedent("""
-        import sys, vraagvolgend as vv
-        s = vv.Scenario.default().with_changes(n_households=2000, burn_in_months=24)
-        e = vv.Experiment("k", ["supply-driven", "demand-driven"],
-                          [vv.Uncertainty("network.mean_degree", values=[5, 7, 9])],
-                          replications=3, months=24, scenario=s)
-        if __name__ == "__main__":
-            vv.run_experiment(e, sys.argv[1], executor="serial", progress=False)
-    """)
-    )
-    store = tmp_path / "store"
-    folder = store / "k"
-    process = subprocess.Popen([sys.executable, str(script), str(store)])
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(folder.glob("*.parquet"))) < 5:
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    first = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.parquet")}
-    assert 5 <= len(first) < 18, "the sweep should be killed part-way"
+GATED_SWEEP = """
+import sys
+sys.path.insert(0, {tests!r})
+import vraagvolgend as vv
+from gates import Held
+s = vv.Scenario.default().with_changes(n_households=400, burn_in_months=3)
+e = vv.Experiment("k", ["supply-driven", Held(name="held", hold=sys.argv[2])],
+                  [vv.Uncertainty("network.mean_degree", values=[5, 7, 9])],
+                  replications=3, months=12, scenario=s)
+if __name__ == "__main__":
+    vv.run_experiment(e, sys.argv[1], executor=sys.argv[3], workers=2, progress=False)
+"""
 
-    subprocess.run([sys.executable, str(script), str(store)], check=True)
+
+def _gated_sweep(tmp_path) -> Path:
+    script = tmp_path / "sweep.py"
+    script.write_text(GATED_SWEEP.format(tests=str(Path(__file__).parent)))
+    return script
+
+
+def _stored(folder: Path) -> int:
+    return len(list(folder.glob("*.parquet")))
+
+
+def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
+    """SIGKILL a sweep once its free runs are stored (the held run waits at its gate); resume
+    it: exactly the uninterrupted result, no run computed twice."""
+    script, hold = _gated_sweep(tmp_path), tmp_path / "hold"
+    hold.write_text("")
+    store, folder = tmp_path / "store", tmp_path / "store" / "k"
+    process = popen([sys.executable, str(script), str(store), str(hold), "serial"])
+    try:
+        # serial order: point 0's three supply-driven runs, then its first held run waits
+        assert wait_until(lambda: _stored(folder) >= 3 or process.poll() is not None)
+    finally:
+        process.kill()
+        process.wait()
+    first = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.parquet")}
+    assert len(first) == 3
+
+    hold.unlink()
+    children.run([sys.executable, str(script), str(store), str(hold), "serial"], check=True)
     after = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.parquet")}
     assert len(after) == 18
     assert all(after[name] == stamp for name, stamp in first.items())  # none computed twice
 
-    subprocess.run([sys.executable, str(script), str(tmp_path / "clean")], check=True)
+    clean = tmp_path / "clean"
+    children.run([sys.executable, str(script), str(clean), str(hold), "serial"], check=True)
     resumed = tidy(ResultStore(store).load("k"))
-    clean = tidy(ResultStore(tmp_path / "clean").load("k"))
-    pd.testing.assert_frame_equal(resumed, clean)
+    pd.testing.assert_frame_equal(resumed, tidy(ResultStore(clean).load("k")))
 
 
 def test_killing_a_dask_worker_loses_no_run(tmp_path):
-    """SIGKILL one worker process of a local cluster while the sweep runs: every run still
-    arrives, identical to the serial result."""
+    """SIGKILL one worker process of a local cluster while its run waits at a gate: every run
+    still arrives, identical to the serial result."""
     import threading
 
     from dask.distributed import Client, LocalCluster
 
-    s = vv.Scenario.default().with_changes(n_households=2000, burn_in_months=24)
+    from gates import Held
+
+    hold = tmp_path / "hold"
+    s = vv.Scenario.default().with_changes(n_households=400, burn_in_months=3)
+    # One held run only: Dask may start runs in any order, and a held run on every worker
+    # would leave none free for the others.
     e = vv.Experiment(
         "w",
-        ["supply-driven", "demand-driven"],
-        [vv.Uncertainty("network.mean_degree", values=[5, 7, 9])],
-        replications=2,
-        months=24,
+        [
+            "supply-driven",
+            "demand-driven",
+            vv.SupplyDriven(name="outreach", outreach=0.1),
+            Held(name="held", hold=str(hold)),
+        ],
+        replications=1,
+        months=12,
         scenario=s,
     )
     serial = vv.run_experiment(e, tmp_path / "serial", executor="serial", progress=False)
 
+    hold.write_text("")
     cluster = LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     client = Client(cluster)
     try:
-        pids = list(client.run(os.getpid).values())
         out = {}
         sweep = threading.Thread(
             target=lambda: out.update(
@@ -215,17 +241,18 @@ def test_killing_a_dask_worker_loses_no_run(tmp_path):
         )
         sweep.start()
         folder = tmp_path / "dask" / "w"
-        deadline = time.time() + 120
-        while time.time() < deadline and len(list(folder.glob("*.parquet"))) < 2:
-            time.sleep(0.02)
+        # the three free runs finish; the held run waits at its gate
+        assert wait_until(lambda: _stored(folder) >= 3)
+        pids = list(client.run(os.getpid).values())
         os.kill(pids[0], signal.SIGKILL)
-        finished_at_kill = len(list(folder.glob("*.parquet")))
+        finished_at_kill = _stored(folder)
+        hold.unlink()
         sweep.join(timeout=300)
         assert not sweep.is_alive()
     finally:
         client.close()
         cluster.close()
-    assert finished_at_kill < 12, "the worker should be killed while runs remain"
+    assert finished_at_kill == 3, "the worker is killed while the held run remains"
     result = out["r"]
     assert "error" not in result.columns
     pd.testing.assert_frame_equal(tidy(serial), tidy(result))
@@ -280,35 +307,21 @@ class _Flaky(vv.SupplyDriven):
         return super().intensity(severity)
 
 
-SWEEP = """
-import sys, vraagvolgend as vv
-s = vv.Scenario.default().with_changes(n_households=3000, burn_in_months=24)
-e = vv.Experiment("i", ["supply-driven", "demand-driven"],
-                  [vv.Uncertainty("network.mean_degree", values=[5, 6, 7, 8, 9, 10])],
-                  replications=4, months=36, scenario=s)
-if __name__ == "__main__":
-    vv.run_experiment(e, sys.argv[1], executor="processes", workers=2, progress=False)
-"""
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigkill_of_the_parent_leaves_no_worker_alive(tmp_path):
-    script = tmp_path / "sweep.py"
-    script.write_text(SWEEP)
+    script, hold = _gated_sweep(tmp_path), tmp_path / "hold"
+    hold.write_text("")
     store = tmp_path / "store"
-    process = subprocess.Popen([sys.executable, str(script), str(store)], start_new_session=True)
+    process = popen(
+        [sys.executable, str(script), str(store), str(hold), "processes"], start_new_session=True
+    )
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline and not list((store / "i").glob("*.parquet")):
-            time.sleep(0.05)
-        children = _session_pids(process.pid) - {process.pid}
-        assert len(children) >= 2  # the workers (and the forkserver)
+        # three supply-driven runs stored, then both workers wait at the gate
+        assert wait_until(lambda: _stored(store / "k") >= 3 or process.poll() is not None)
+        assert len(_session_pids(process.pid) - {process.pid}) >= 2  # workers, forkserver
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-        deadline = time.time() + 5
-        while time.time() < deadline and _session_pids(process.pid):
-            time.sleep(0.1)
-        assert _session_pids(process.pid) == set()
+        assert wait_until(lambda: not _session_pids(process.pid))  # a bound against hangs
     finally:
         for pid in _session_pids(process.pid):
             os.kill(pid, signal.SIGKILL)
@@ -405,36 +418,44 @@ def test_fuzzed_experiment_files_are_refused_in_one_line_or_run(tmp_path, data):
 
 # --- A real cluster, started the way users start one ---------------------------------------------
 
+# One held run only (Dask may start runs in any order; see the local-cluster test above).
 CLUSTER_EXPERIMENT = """
 name = "cluster"
-policies = ["supply-driven", "demand-driven"]
-replications = 3
-months = 24
+policies = ["supply-driven", "demand-driven", "outreach.toml", "held.toml"]
+replications = 1
+months = 12
 scenario = "small.toml"
-[[uncertainties]]
-name = "network.mean_degree"
-values = [5, 7, 9]
-[[levers]]
-name = "outreach"
-values = [0.0, 0.1]
 """
 
 
 @pytest.mark.slow
 def test_a_sweep_on_a_real_dask_cluster_survives_a_killed_worker(tmp_path):
-    """`dask scheduler` and two `dask worker` processes on 127.0.0.1; the sweep runs through
-    `vraagvolgend sweep --scheduler tcp://…`; one worker is killed mid-sweep; the stored
-    results are identical to the serial path."""
+    """`dask scheduler` and two `dask worker` processes on 127.0.0.1, each dying with this
+    test (same process group, parent-death signal); the sweep runs through
+    `vraagvolgend sweep --scheduler tcp://…`; a worker is killed while the held runs wait at
+    their gate; the stored results are identical to the serial path."""
     bin_dir = Path(sys.executable).parent
-    (tmp_path / "small.toml").write_text("n_households = 2000\nburn_in_months = 24\n")
+    tests = Path(__file__).parent
+    hold = tmp_path / "hold"
+    (tmp_path / "small.toml").write_text("n_households = 400\nburn_in_months = 3\n")
+    (tmp_path / "held.toml").write_text(f'regime = "held"\nname = "held"\nhold = "{hold}"\n')
+    (tmp_path / "outreach.toml").write_text(
+        'regime = "supply-driven"\nname = "outreach"\noutreach = 0.1\n'
+    )
     experiment = tmp_path / "e.toml"
     experiment.write_text(CLUSTER_EXPERIMENT)
     address_file = tmp_path / "scheduler.json"
+    # the scheduler and workers unpickle the test regime: they import tests/gates.py
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tests), os.environ.get("PYTHONPATH", "")]),
+    }
     logs = open(tmp_path / "cluster.log", "w")  # noqa: SIM115 - closed in finally
+    dask = str(bin_dir / "dask")
     processes = [
-        subprocess.Popen(
+        popen(
             [
-                str(bin_dir / "dask"),
+                dask,
                 "scheduler",
                 "--host",
                 "127.0.0.1",
@@ -446,73 +467,70 @@ def test_a_sweep_on_a_real_dask_cluster_survives_a_killed_worker(tmp_path):
             ],
             stdout=logs,
             stderr=logs,
-            start_new_session=True,
+            env=env,
         )
     ]
+    hold.write_text("")
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline and not address_file.exists():
-            time.sleep(0.1)
-        time.sleep(0.2)
-        address = json.loads(address_file.read_text())["address"]
-        assert address.startswith("tcp://127.0.0.1:")
+
+        def address():
+            try:
+                return json.loads(address_file.read_text())["address"]
+            except (OSError, ValueError, KeyError):
+                return None
+
+        assert wait_until(lambda: address() is not None)
+        assert address().startswith("tcp://127.0.0.1:")
+        worker = [dask, "worker", address(), "--nthreads", "1", "--no-nanny", "--no-dashboard"]
         workers = [
-            subprocess.Popen(
-                [
-                    str(bin_dir / "dask"),
-                    "worker",
-                    address,
-                    "--nthreads",
-                    "1",
-                    "--no-nanny",
-                    "--no-dashboard",
-                    "--host",
-                    "127.0.0.1",
-                ],
+            popen(
+                [*worker, "--host", "127.0.0.1", "--preload", "gates"],
                 stdout=logs,
                 stderr=logs,
-                start_new_session=True,
+                env=env,
             )
             for _ in range(2)
         ]
         processes += workers
         from dask.distributed import Client
 
-        with Client(address) as client:
+        with Client(address()) as client:
             client.wait_for_workers(2, timeout=60)
         store = tmp_path / "dask"
-        sweep = subprocess.Popen(
+        sweep = popen(
             [
-                str(bin_dir / "vraagvolgend"),
+                sys.executable,
+                str(tests / "gated_cli.py"),
                 "sweep",
                 str(experiment),
                 "--store",
                 str(store),
                 "--scheduler",
-                address,
+                address(),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.time() + 60
-        while time.time() < deadline and len(list((store / "cluster").glob("*.parquet"))) < 3:
-            time.sleep(0.02)
+        # the three free runs finish; the held one waits at its gate
+        assert wait_until(lambda: len(list((store / "cluster").glob("*.parquet"))) >= 3)
         workers[0].kill()
         finished_at_kill = len(list((store / "cluster").glob("*.parquet")))
-        out, err = sweep.communicate(timeout=120)
-        assert sweep.returncode == 0, err
+        hold.unlink()
+        out, err = sweep.communicate(timeout=300)
+        assert sweep.returncode == 0, out + err
     finally:
         for p in processes:
             p.kill()
             p.wait()
         logs.close()
-    assert finished_at_kill < 36, "the worker should be killed while runs remain"
-    assert "36 runs" in out
+    assert finished_at_kill == 3, "the worker is killed while the held run remains"
+    assert "4 runs" in out
     serial = tmp_path / "serial"
-    subprocess.run(
+    children.run(
         [
-            str(bin_dir / "vraagvolgend"),
+            sys.executable,
+            str(tests / "gated_cli.py"),
             "sweep",
             str(experiment),
             "--store",
@@ -527,3 +545,82 @@ def test_a_sweep_on_a_real_dask_cluster_survives_a_killed_worker(tmp_path):
     a = ResultStore(store).load("cluster").sort_values(keys, ignore_index=True)
     b = ResultStore(serial).load("cluster").sort_values(keys, ignore_index=True)
     pd.testing.assert_frame_equal(a, b)
+
+
+# --- A store that compares definitions -----------------------------------------------------------
+
+
+def _tiny(**changes) -> vv.Experiment:
+    options = {
+        "name": "tiny",
+        "policies": ["supply-driven"],
+        "replications": 2,
+        "months": 12,
+        "scenario": vv.Scenario.default().with_changes(n_households=300, burn_in_months=3),
+        "seed": 0,
+        **changes,
+    }
+    return vv.Experiment(**options)
+
+
+CHANGES = {
+    "months": {"months": 24},
+    "seed": {"seed": 99},
+    "scenario.network.mean_degree": {
+        "scenario": vv.Scenario.default().with_changes(
+            {"network.mean_degree": 6}, n_households=300, burn_in_months=3
+        )
+    },
+    "policy[0].outreach": {"policies": [vv.SupplyDriven().with_changes(outreach=0.2)]},
+}
+
+
+@pytest.mark.parametrize("field", [*CHANGES, "model"])
+def test_a_changed_definition_is_refused_naming_the_field_then_recomputed(
+    tmp_path, monkeypatch, field
+):
+    from vraagvolgend import provenance
+    from vraagvolgend.store import StaleResults
+
+    vv.run_experiment(_tiny(), tmp_path, executor="serial", progress=False)
+    stamps = {f: f.stat().st_mtime_ns for f in (tmp_path / "tiny").iterdir()}
+    if field == "model":  # the model's code changed (an edited editable install)
+        monkeypatch.setattr(provenance, "model_version", lambda: "0.1.0+edited")
+        changed = _tiny()
+    else:
+        changed = _tiny(**CHANGES[field])
+    with pytest.raises(StaleResults) as info:
+        vv.run_experiment(changed, tmp_path, executor="serial", progress=False)
+    assert field in info.value.fields and "--recompute" in str(info.value)
+    assert "\n" not in str(info.value) and info.value.runs == 2
+    assert {f: f.stat().st_mtime_ns for f in (tmp_path / "tiny").iterdir()} == stamps
+    again = vv.run_experiment(changed, tmp_path, executor="serial", progress=False, recompute=True)
+    fresh = vv.run_experiment(changed, tmp_path / "fresh", executor="serial", progress=False)
+    pd.testing.assert_frame_equal(tidy(again), tidy(fresh))
+    # and now the store holds the new definition: reused as it is
+    stamps = {f: f.stat().st_mtime_ns for f in (tmp_path / "tiny").iterdir()}
+    vv.run_experiment(changed, tmp_path, executor="serial", progress=False)
+    assert {f: f.stat().st_mtime_ns for f in (tmp_path / "tiny").iterdir()} == stamps
+
+
+def test_fewer_replications_return_only_the_current_runs(tmp_path):
+    vv.run_experiment(_tiny(), tmp_path, executor="serial", progress=False)
+    one = vv.run_experiment(_tiny(replications=1), tmp_path, executor="serial", progress=False)
+    assert set(one["replication"]) == {0}
+
+
+def test_a_run_stored_without_its_determinants_is_not_reused_silently(tmp_path):
+    from vraagvolgend.store import StaleResults
+
+    e = _tiny(replications=1)
+    store = ResultStore(tmp_path)
+    [spec] = e.runs()
+    store.write(spec.key, run_tables(vv.run(spec.scenario, months=12)), {"name": "tiny"})
+    with pytest.raises(StaleResults, match="determinants"):
+        vv.run_experiment(e, store, executor="serial", progress=False)
+
+
+def test_a_lever_with_equal_bounds_is_refused_naming_the_lever():
+    with pytest.raises(vv.ParameterError, match=r"^outreach: low and high are both 0\.1"):
+        vv.Lever("outreach", 0.1, 0.1)
+    assert vv.Uncertainty("network.mean_degree", 6, 6).levels(2) == [6.0, 6.0]

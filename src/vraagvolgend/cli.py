@@ -228,6 +228,12 @@ def _list_of(data: dict, key: str, default: list) -> list:
 def _experiment(data: dict, path: Path):
     from .experiments import Experiment, Lever, Uncertainty
 
+    if not data:
+        raise ParameterError(
+            "policies",
+            "the experiment file is empty: say what to run, at least "
+            'policies = ["supply-driven", "demand-driven"]',
+        )
     for key in data:
         if key not in EXPERIMENT_KEYS:
             raise _unknown_key("", key, EXPERIMENT_KEYS)
@@ -361,7 +367,9 @@ def _cmd_policy(args) -> int:
 
 
 def _cmd_dashboard(args) -> int:
-    from .dashboard import serve
+    from .dashboard import check_address, serve
+
+    check_address(args.host, args.port)  # before the optional extra is imported
 
     serve(args.host, args.port)
     return 0
@@ -536,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=fmt,
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=8765, help="port to listen on")
+    p.add_argument("--port", type=_count(1, 65535), default=8765, help="port to listen on")
     p.set_defaults(func=_cmd_dashboard)
     return parser
 

@@ -122,7 +122,19 @@ class Uncertainty:
 
 @dataclass(frozen=True)
 class Lever(Uncertainty):
-    """A policy parameter the municipality chooses (a dotted path into the policy)."""
+    """A policy parameter the municipality chooses (a dotted path into the policy).
+
+    A lever needs at least two choices: a range with ``low < high``, or ``values``.
+    """
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.values is None and self.low == self.high:
+            raise ParameterError(
+                self.name,
+                f"low and high are both {self.low}: a lever needs low < high (or values = "
+                "[...] for chosen values)",
+            )
 
 
 DESIGNS = ("full", "lhs")

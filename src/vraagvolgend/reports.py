@@ -371,18 +371,26 @@ class _Table:
     md: str
 
 
+def _md_cell(value) -> str:
+    return html.escape(str(value), quote=False).replace("|", "/")
+
+
 def _table(frame: pd.DataFrame, text: bool = False) -> _Table:
     cells = frame.astype(str)
     styled = (
         cells.style.hide(axis="index")
         .format(escape="html")
+        .format_index(escape="html", axis=1)  # headers carry users' policy names
         .set_table_attributes('class="table text"' if text else 'class="table"')
         .set_table_styles([{"selector": "th", "props": "text-align: left;"}])
     )
-    md = ["| " + " | ".join(map(str, cells.columns)) + " |"]
+    # Markdown renders inline HTML: user-named text is escaped there too.
+    md = ["| " + " | ".join(_md_cell(c) for c in cells.columns) + " |"]
     md.append("|" + "|".join("---" for _ in cells.columns) + "|")
-    md += ["| " + " | ".join(v.replace("|", "/") for v in row) + " |" for row in cells.to_numpy()]
-    return _Table(styled.to_html(), "\n".join(md))
+    md += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in cells.to_numpy()]
+    from markupsafe import Markup
+
+    return _Table(styled.to_html(), Markup("\n".join(md)))
 
 
 def _compared(stats: pd.DataFrame, key: str, names: list[str], fmt, fmt_diff, key_label: str):
@@ -867,12 +875,23 @@ def report_tables(comparison: Comparison) -> dict[str, _Table]:
     return tables
 
 
-def _environment():
+def _md_text(value):
+    """Every value put into the Markdown page: plain text escaped (Markdown renders inline
+    HTML), tables already escaped (marked safe) left as they are."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return html.escape(value, quote=False)
+
+
+def _environment(markdown: bool = False):
     import jinja2
 
     return jinja2.Environment(
         loader=jinja2.PackageLoader("vraagvolgend", "templates"),
         autoescape=jinja2.select_autoescape(["html.j2"], default_for_string=False),
+        finalize=_md_text if markdown else None,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
@@ -989,7 +1008,8 @@ def write_report(comparison: Comparison, directory: str | Path, plots: bool = Tr
         "page_width_px": round(PAGE_WIDTH_IN * 96),
     }
     env = _environment()
-    (out / "report.md").write_text(env.get_template("report.md.j2").render(context), "utf-8")
+    markdown = _environment(markdown=True).get_template("report.md.j2").render(context)
+    (out / "report.md").write_text(markdown, "utf-8")
     report = out / "report.html"
     report.write_text(env.get_template("report.html.j2").render(context), encoding="utf-8")
     c.summary.to_csv(out / "summary.csv", index=False)

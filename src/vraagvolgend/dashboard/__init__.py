@@ -28,6 +28,7 @@ __all__ = [
     "MonthlyHistory",
     "build_policy",
     "build_scenario",
+    "check_address",
     "one_line",
     "serve",
 ]
@@ -35,12 +36,33 @@ __all__ = [
 APP = "vraagvolgend.dashboard.app"
 
 
+def check_address(host: str, port: int) -> None:
+    """Check where the dashboard is to listen, before anything starts.
+
+    Raises:
+        ParameterError: ``host`` is empty or blank (which would listen on every interface),
+            or ``port`` is not a whole number from 1 to 65535.
+    """
+    from ..parameters import ParameterError, _short
+
+    if not isinstance(host, str) or not host.strip():
+        raise ParameterError(
+            "--host",
+            f"{_short(host)} is empty: give an address such as 127.0.0.1 (this computer only) "
+            "or 0.0.0.0 (every interface, on purpose)",
+        )
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ParameterError("--port", f"{_short(port)} is out of range: must be 1 … 65535")
+
+
 def serve(host: str = "127.0.0.1", port: int = 8765) -> None:
     """Serve the dashboard until interrupted; prints the local address first.
 
     Raises:
+        ParameterError: an empty host or a port outside 1 … 65535.
         ImportError: When the ``dashboard`` extra (Solara) is not installed.
     """
+    check_address(host, port)
     try:
         import solara  # noqa: F401
         import uvicorn
