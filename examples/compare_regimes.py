@@ -21,6 +21,7 @@ import argparse
 import time
 
 import vraagvolgend as vv
+from vraagvolgend.cli import one_line_errors
 from vraagvolgend.comparison import mean_ci
 from vraagvolgend.reports import write_report
 from vraagvolgend.vocabulary import format_interval, format_number
@@ -103,23 +104,26 @@ def main(
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=10, help="default: 10")
-    parser.add_argument("--households", type=int, default=None, help="default: the scenario's")
-    parser.add_argument("--months", type=int, default=60, help="default: 60")
-    parser.add_argument("--seed", type=int, default=0, help="default: 0")
-    parser.add_argument("--out", default="out/compare_regimes", help="default: out/compare_regimes")
-    parser.add_argument(
-        "--decomposition-replications", type=int, default=2, help="default: 2 (each 2^k runs)"
-    )
-    parser.add_argument("--workers", type=int, default=2, help="worker processes; default: 2")
-    args = parser.parse_args()
-    main(
-        args.replications,
-        args.households,
-        args.months,
-        args.out,
-        args.seed,
-        args.decomposition_replications,
-        args.workers,
-    )
+    with one_line_errors(__file__):  # bad input: one line, no traceback
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--replications", type=int, default=10, help="default: 10")
+        parser.add_argument("--households", type=int, default=None, help="default: the scenario's")
+        parser.add_argument("--months", type=int, default=60, help="default: 60")
+        parser.add_argument("--seed", type=int, default=0, help="default: 0")
+        parser.add_argument(
+            "--out", default="out/compare_regimes", help="default: out/compare_regimes"
+        )
+        parser.add_argument(
+            "--decomposition-replications", type=int, default=2, help="default: 2 (each 2^k runs)"
+        )
+        parser.add_argument("--workers", type=int, default=2, help="worker processes; default: 2")
+        args = parser.parse_args()
+        main(
+            args.replications,
+            args.households,
+            args.months,
+            args.out,
+            args.seed,
+            args.decomposition_replications,
+            args.workers,
+        )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import vraagvolgend as vv
+from vraagvolgend.cli import one_line_errors
 from vraagvolgend.domains import domain_index
 
 
@@ -44,9 +45,10 @@ def main(replications: int = 3, n_households: int | None = None, months: int = 3
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=3, help="default: 3")
-    parser.add_argument("--households", type=int, default=None, help="default: the scenario's")
-    parser.add_argument("--months", type=int, default=36, help="default: 36")
-    a = parser.parse_args()
-    main(a.replications, a.households, a.months)
+    with one_line_errors(__file__):  # bad input: one line, no traceback
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--replications", type=int, default=3, help="default: 3")
+        parser.add_argument("--households", type=int, default=None, help="default: the scenario's")
+        parser.add_argument("--months", type=int, default=36, help="default: 36")
+        a = parser.parse_args()
+        main(a.replications, a.households, a.months)

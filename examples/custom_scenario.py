@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 import vraagvolgend as vv
+from vraagvolgend.cli import one_line_errors
 
 CHANGES = """
 name = "weak networks"
@@ -55,10 +56,13 @@ def main(
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=24_000, help="default: 24000")
-    parser.add_argument("--out", default="out/custom_scenario", help="default: out/custom_scenario")
-    parser.add_argument("--replications", type=int, default=3, help="default: 3")
-    parser.add_argument("--months", type=int, default=36, help="default: 36")
-    a = parser.parse_args()
-    main(a.households, a.out, a.replications, a.months)
+    with one_line_errors(__file__):  # bad input: one line, no traceback
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--households", type=int, default=24_000, help="default: 24000")
+        parser.add_argument(
+            "--out", default="out/custom_scenario", help="default: out/custom_scenario"
+        )
+        parser.add_argument("--replications", type=int, default=3, help="default: 3")
+        parser.add_argument("--months", type=int, default=36, help="default: 36")
+        a = parser.parse_args()
+        main(a.households, a.out, a.replications, a.months)

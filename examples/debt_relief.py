@@ -18,6 +18,7 @@ import argparse
 import numpy as np
 
 import vraagvolgend as vv
+from vraagvolgend.cli import one_line_errors
 from vraagvolgend.domains import domain_index
 
 
@@ -92,4 +93,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    with one_line_errors(__file__):  # bad input: one line, no traceback
+        main()

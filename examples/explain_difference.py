@@ -18,6 +18,7 @@ import argparse
 from pathlib import Path
 
 import vraagvolgend as vv
+from vraagvolgend.cli import one_line_errors
 
 
 def main(
@@ -48,11 +49,12 @@ def main(
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=2, help="default: 2")
-    parser.add_argument("--households", type=int, default=None, help="default: the scenario's")
-    parser.add_argument("--months", type=int, default=60, help="default: 60")
-    parser.add_argument("--out", default="out/explain_difference", help="comparison folder")
-    parser.add_argument("--burn-in", type=int, default=None, help="default: the scenario's")
-    a = parser.parse_args()
-    main(a.replications, a.households, a.months, a.out, a.burn_in)
+    with one_line_errors(__file__):  # bad input: one line, no traceback
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--replications", type=int, default=2, help="default: 2")
+        parser.add_argument("--households", type=int, default=None, help="default: the scenario's")
+        parser.add_argument("--months", type=int, default=60, help="default: 60")
+        parser.add_argument("--out", default="out/explain_difference", help="comparison folder")
+        parser.add_argument("--burn-in", type=int, default=None, help="default: the scenario's")
+        a = parser.parse_args()
+        main(a.replications, a.households, a.months, a.out, a.burn_in)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 import vraagvolgend as vv
+from vraagvolgend.cli import one_line_errors
 
 
 def main(n_households: int | None = None, months: int = 60) -> vv.Result:
@@ -32,8 +33,9 @@ def main(n_households: int | None = None, months: int = 60) -> vv.Result:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=None, help="default: the scenario's")
-    parser.add_argument("--months", type=int, default=60, help="default: 60")
-    a = parser.parse_args()
-    main(a.households, a.months)
+    with one_line_errors(__file__):  # bad input: one line, no traceback
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--households", type=int, default=None, help="default: the scenario's")
+        parser.add_argument("--months", type=int, default=60, help="default: 60")
+        a = parser.parse_args()
+        main(a.households, a.months)

@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 import vraagvolgend as vv
+from vraagvolgend.cli import one_line_errors
 
 
 def main(n_households: int | None = None, seed: int = 0, months: int = 60) -> vv.Result:
@@ -73,9 +74,10 @@ def _share_three_or_more(p: np.ndarray) -> float:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=None, help="default: the scenario's")
-    parser.add_argument("--seed", type=int, default=0, help="default: 0")
-    parser.add_argument("--months", type=int, default=60, help="default: 60")
-    args = parser.parse_args()
-    main(args.households, args.seed, args.months)
+    with one_line_errors(__file__):  # bad input: one line, no traceback
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--households", type=int, default=None, help="default: the scenario's")
+        parser.add_argument("--seed", type=int, default=0, help="default: 0")
+        parser.add_argument("--months", type=int, default=60, help="default: 60")
+        args = parser.parse_args()
+        main(args.households, args.seed, args.months)

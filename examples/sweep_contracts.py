@@ -19,6 +19,7 @@ import pandas as pd
 
 import vraagvolgend as vv
 from vraagvolgend.analysis import paired_differences
+from vraagvolgend.cli import one_line_errors
 from vraagvolgend.vocabulary import format_interval, format_number
 
 
@@ -77,15 +78,16 @@ def main(
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=5, help="default: 5")
-    parser.add_argument("--households", type=int, default=None, help="default: the scenario's")
-    parser.add_argument("--months", type=int, default=36, help="default: 36")
-    parser.add_argument(
-        "--store", default="out/sweep_contracts", help="default: out/sweep_contracts"
-    )
-    parser.add_argument("--scheduler", default=None, help="a running Dask scheduler, tcp://…")
-    parser.add_argument("--workers", type=int, default=None, help="default: the cores")
-    parser.add_argument("--executor", default="dask", help="dask, processes or serial")
-    a = parser.parse_args()
-    main(a.replications, a.households, a.months, a.store, a.scheduler, a.workers, a.executor)
+    with one_line_errors(__file__):  # bad input: one line, no traceback
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--replications", type=int, default=5, help="default: 5")
+        parser.add_argument("--households", type=int, default=None, help="default: the scenario's")
+        parser.add_argument("--months", type=int, default=36, help="default: 36")
+        parser.add_argument(
+            "--store", default="out/sweep_contracts", help="default: out/sweep_contracts"
+        )
+        parser.add_argument("--scheduler", default=None, help="a running Dask scheduler, tcp://…")
+        parser.add_argument("--workers", type=int, default=None, help="default: the cores")
+        parser.add_argument("--executor", default="dask", help="dask, processes or serial")
+        a = parser.parse_args()
+        main(a.replications, a.households, a.months, a.store, a.scheduler, a.workers, a.executor)

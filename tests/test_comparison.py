@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import vraagvolgend as vv
@@ -90,3 +91,47 @@ def test_a_failing_run_raises_its_own_error(tiny):
 
     with pytest.raises(ZeroDivisionError, match="broken rule"):
         vv.compare([Broken(name="broken")], tiny, replications=1, months=12, progress=False)
+
+
+def test_an_interrupted_compare_keeps_its_replications_and_resumes(tiny, tmp_path, monkeypatch):
+    """Ctrl-C during replication 2 of 4: replications 0 and 1 are kept; the same call computes
+    only 2 and 3, and gives exactly the uninterrupted comparison."""
+    from vraagvolgend import comparison as module
+    from vraagvolgend.experiments import SweepInterrupted
+
+    real = module._compare_one
+    computed = []
+
+    def interrupted_at_2(task):
+        if task[-1] == 2:
+            raise KeyboardInterrupt
+        computed.append(task[-1])
+        return real(task)
+
+    args = (["supply-driven", "demand-driven"], tiny)
+    options = {"replications": 4, "months": 12, "progress": False, "store": tmp_path}
+    monkeypatch.setattr(module, "_compare_one", interrupted_at_2)
+    with pytest.raises(SweepInterrupted) as info:
+        vv.compare(*args, **options)
+    assert (info.value.stored, info.value.total, info.value.unit) == (2, 4, "replications")
+    assert computed == [0, 1]
+
+    monkeypatch.setattr(
+        module, "_compare_one", lambda task: computed.append(task[-1]) or real(task)
+    )
+    resumed = vv.compare(*args, **options)
+    assert computed == [0, 1, 2, 3]  # 0 and 1 were not computed again
+    whole = vv.compare(*args, replications=4, months=12, progress=False)
+    pd.testing.assert_frame_equal(resumed.runs, whole.runs)
+    for name, table in whole.details.items():
+        pd.testing.assert_frame_equal(resumed.details[name], table)
+
+
+def test_a_compare_store_refuses_another_definition(tiny, tmp_path):
+    from vraagvolgend.store import StaleResults
+
+    vv.compare(["supply-driven"], tiny, replications=1, months=12, progress=False, store=tmp_path)
+    with pytest.raises(StaleResults, match="months"):
+        vv.compare(
+            ["supply-driven"], tiny, replications=1, months=24, progress=False, store=tmp_path
+        )

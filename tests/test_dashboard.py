@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import processes as children
 import vraagvolgend as vv
 from vraagvolgend.dashboard import (
     POLICY_DEFAULTS,
@@ -59,7 +60,7 @@ def tiny() -> vv.Scenario:
 def test_a_bad_control_value_gets_the_command_line_error(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("n_households = -5\n")
-    done = subprocess.run(
+    done = children.run(
         [str(SCRIPT), "scenario", "--validate", str(bad)], capture_output=True, text=True
     )
     with pytest.raises(ValueError) as err:
@@ -153,7 +154,7 @@ def _free_port() -> int:
 def dashboard():
     """The dashboard served by the command line; yields its address."""
     port = _free_port()
-    process = subprocess.Popen(
+    process = children.popen(
         [sys.executable, "-m", "vraagvolgend", "dashboard", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -211,3 +211,21 @@ def test_report_names_assumptions_sources_and_files(report):
     ):
         assert text in html, text
     assert (report / "policies" / "01.toml").exists()
+
+
+def test_a_policy_name_with_markup_is_escaped_everywhere(tmp_path):
+    """A user-named policy appears as text, never as markup, in the HTML and Markdown pages."""
+    evil = "<img src=x onerror=alert(1)>"
+    s = vv.Scenario.default().with_changes(n_households=300, burn_in_months=3)
+    c = vv.compare(
+        [vv.SupplyDriven(), vv.DemandDriven(name=evil)],
+        s,
+        replications=2,
+        months=12,
+        progress=False,
+    )
+    write_report(c, tmp_path, plots=False)
+    for page in ("report.html", "report.md"):
+        text = (tmp_path / page).read_text(encoding="utf-8")
+        assert "<img" not in text, page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in text, page

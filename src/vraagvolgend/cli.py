@@ -14,6 +14,7 @@ reached by Ctrl-C: stop it with ``kill PID`` (SIGTERM).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import signal
@@ -24,7 +25,7 @@ from pathlib import Path
 from .folders import prepare_output
 from .parameters import ParameterError, _short, _unknown_key, load_toml, printable
 
-__all__ = ["build_parser", "load_experiment", "main"]
+__all__ = ["build_parser", "load_experiment", "main", "one_line_errors"]
 
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
@@ -104,7 +105,9 @@ def _cmd_run(args) -> int:
     scenario = _scenario(args.scenario, args.households)
     policy = _policy(args.policy)
     out, _ = prepare_output(args.out, args.force)
-    result = run(scenario, policy, seed=args.seed, months=args.months)
+    result = run(
+        scenario, policy, seed=args.seed, months=args.months, check_memory=not args.no_memory_check
+    )
     result.save(out, csv=args.csv)
     print(
         f"{plural(len(result.households), 'household')}, {plural(args.months, 'month')}, "
@@ -145,6 +148,7 @@ def _cmd_compare(args) -> int:
             workers=args.workers,
             store=store,
             recompute=args.recompute,
+            check_memory=not args.no_memory_check,
         )
         if args.decompose is not None:
             from .decomposition import decompose_comparison
@@ -303,6 +307,7 @@ def _cmd_sweep(args) -> int:
             executor=executor,
             workers=args.workers,
             recompute=args.recompute,
+            check_memory=not args.no_memory_check,
         )
     finally:
         if getattr(args, "_client", None) is not None:
@@ -426,6 +431,11 @@ def build_parser() -> argparse.ArgumentParser:
             help="replace the result folder if it exists (only a folder vraagvolgend wrote, "
             "holding only what it writes)",
         )
+        p.add_argument(
+            "--no-memory-check",
+            action="store_true",
+            help="run even when the estimated peak memory exceeds what is available",
+        )
 
     def recompute(p):
         p.add_argument(
@@ -506,6 +516,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", default="out/store", metavar="DIR", help="result store folder")
     executors(p, "processes")
     recompute(p)
+    p.add_argument(
+        "--no-memory-check",
+        action="store_true",
+        help="run even when the largest run's estimated peak memory exceeds what is available",
+    )
     p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser(
@@ -583,6 +598,30 @@ class _Signals:
     def __exit__(self, *exc):
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
+
+
+@contextlib.contextmanager
+def one_line_errors(program: str):
+    """For scripts (the examples): invalid input ends with one line and exit status 2, Ctrl-C
+    or SIGTERM with one line and 130 or 143, as on the command line; never a traceback.
+
+    Example:
+        >>> with one_line_errors("my_script.py"):  # doctest: +SKIP
+        ...     main()
+    """
+    name = Path(program).name
+    signals = _Signals()
+    try:
+        with signals:
+            yield
+    except (ParameterError, OSError, ImportError) as err:
+        print(f"{name}: error: {printable(err)}", file=sys.stderr)
+        sys.exit(EXIT_INVALID)
+    except KeyboardInterrupt as err:
+        what = "terminated" if signals.terminated else "interrupted"
+        detail = str(err) if str(err) else "nothing was kept"
+        print(f"{name}: {what}: {printable(detail).removeprefix('interrupted: ')}", file=sys.stderr)
+        sys.exit(EXIT_TERMINATED if signals.terminated else EXIT_INTERRUPTED)
 
 
 def main(argv: list[str] | None = None) -> int:

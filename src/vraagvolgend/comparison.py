@@ -22,6 +22,7 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from .financing import Policy, PolicySwitch, resolve_policy
+from .memory import check_memory as fits
 from .parameters import ParameterError
 from .rng import SeedLike, as_seed_sequence
 from .scenario import Scenario
@@ -436,15 +437,19 @@ def replicate(scenario: Scenario, policies, seed, months: int):
     """
     reference = None
     if scenario.budget.set_from_baseline:
-        reference = run(scenario, without_budget_rule(policies[0]), seed=seed, months=months)
+        reference = run(
+            scenario, without_budget_rule(policies[0]), seed=seed, months=months, check_memory=False
+        )
         scenario = municipal_budget(reference, scenario)
     rows, details = [], {}
     for i, policy in enumerate(policies):
-        result = run(scenario, policy, seed=seed, months=months)
+        result = run(scenario, policy, seed=seed, months=months, check_memory=False)
         row = {"policy": policy.name, **summarise_run(result)}
         if _rule_acted(result):
             free = reference if (i == 0 and reference is not None) else None
-            free = free or run(scenario, without_budget_rule(policy), seed=seed, months=months)
+            free = free or run(
+                scenario, without_budget_rule(policy), seed=seed, months=months, check_memory=False
+            )
             row["cost_budget_rule"] = (
                 row["cost_external_total"] - summarise_run(free)["cost_external_total"]
             )
@@ -535,6 +540,7 @@ def compare(
     workers: int | None = None,
     store=None,
     recompute: bool = False,
+    check_memory: bool = True,
 ) -> Comparison:
     """Run several policies on common random numbers and summarise their costs and outcomes.
 
@@ -557,6 +563,8 @@ def compare(
             seed, the model's code) is unchanged. Without a store nothing is kept.
         recompute: Compute again stored replications made with another definition, instead of
             refusing (:class:`~vraagvolgend.store.StaleResults`).
+        check_memory: Refuse, before any work, a comparison whose runs would not fit in the
+            memory available (``False`` insists).
 
     Raises:
         SweepInterrupted: on Ctrl-C or SIGTERM with a store, after the finished replications
@@ -585,6 +593,8 @@ def compare(
     if isinstance(months, bool) or not isinstance(months, numbers.Integral) or months < 12:
         raise ParameterError("months", f"{months!r} must be an integer ≥ 12 (costs are annual)")
     scenario = Scenario.default() if scenario is None else scenario
+    if check_memory:
+        fits(scenario.n_households, months, "scenario.n_households")
     children = as_seed_sequence(seed).spawn(replications)
     from .experiments import SweepInterrupted, run_all
 

@@ -32,6 +32,7 @@ from scipy.stats import qmc
 from tqdm.auto import tqdm
 
 from .financing import Policy, PolicySwitch, resolve_policy
+from .memory import check_memory as fits
 from .parallel import limit_threads
 from .parameters import ParameterError, _short
 from .provenance import determinants
@@ -412,7 +413,10 @@ def run_one(spec: RunSpec) -> pd.DataFrame:
     process-wide setting is changed.
     """
     with limit_threads(1):
-        result = run(spec.scenario, spec.policy, seed=spec.seed, months=spec.months)
+        # run_experiment checked the memory once for the largest point, before any work
+        result = run(
+            spec.scenario, spec.policy, seed=spec.seed, months=spec.months, check_memory=False
+        )
         return run_tables(result)
 
 
@@ -645,6 +649,7 @@ def run_experiment(
     workers: int | None = None,
     progress: bool | None = None,
     recompute: bool = False,
+    check_memory: bool = True,
 ) -> pd.DataFrame:
     """Run every missing run of an experiment and return all its results from the store.
 
@@ -661,6 +666,8 @@ def run_experiment(
         recompute: Compute again the stored runs whose definition differs from the current
             one (scenario, policy, months, seed, replication or the model's code), instead of
             refusing.
+        check_memory: Refuse, before any work, an experiment whose largest run would not fit
+            in the memory available (``False`` insists).
 
     Returns:
         The store's long tidy table of the experiment's current runs (one row per run, year
@@ -680,6 +687,9 @@ def run_experiment(
     todo = [s for s in specs if s.key not in done]
     if todo:
         store.check_writable(experiment.name)
+        if check_memory:
+            largest = max(todo, key=lambda s: s.scenario.n_households)
+            fits(largest.scenario.n_households, largest.months, "scenario.n_households")
     meta = experiment.definition()
     errors = []
     stored = [len(specs) - len(todo)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 from .financing import Policy, PolicySwitch, resolve_policy
+from .memory import check_memory as fits
 from .model import MunicipalityModel
 from .parameters import MAX_MONTHS, ParameterError
 from .results import Result
@@ -21,6 +22,7 @@ def run(
     seed: SeedLike = 0,
     months: int = 60,
     processes: list | None = None,
+    check_memory: bool = True,
 ) -> Result:
     """Simulate a municipality for a number of months and return its tables.
 
@@ -34,6 +36,8 @@ def run(
         months: Months to simulate after the scenario's burn-in (1 … 1200).
         processes: Processes of your own (:class:`~vraagvolgend.month.Process`), each
             inserted after the process its ``after`` names.
+        check_memory: Refuse, before any work, a run whose estimated peak memory exceeds
+            what is available (:func:`~vraagvolgend.memory.check_memory`); ``False`` insists.
 
     Returns:
         A :class:`~vraagvolgend.results.Result` with ``households``, ``problems`` and
@@ -53,6 +57,9 @@ def run(
         raise ParameterError("months", f"{months!r} is out of range: must be 1 … {MAX_MONTHS}")
     if scenario is not None and not isinstance(scenario, Scenario):
         raise ParameterError("scenario", f"{scenario!r} is not a Scenario (or None)")
+    if check_memory:
+        n = (scenario or Scenario.default()).n_households
+        fits(n, months)
     model = MunicipalityModel(scenario, resolve_policy(policy), rng=seed, processes=processes)
     model.run_for(months)
     return Result(
