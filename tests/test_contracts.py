@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import vraagvolgend as vv
 from vraagvolgend.contracts import CONTRACTS, Contract
 from vraagvolgend.financing import Contracts
 
@@ -48,3 +49,14 @@ def test_billing():
     assert CONTRACTS["task"].lump_sum and not CONTRACTS["effort"].lump_sum
     assert CONTRACTS["task"](P).capacity(np.array([10.0]))[0] == pytest.approx(10.0)
     assert np.isinf(CONTRACTS["effort"](P).capacity(np.array([10.0]))).all()
+
+
+def test_a_lump_sum_contract_without_a_finite_capacity_is_refused():
+    from vraagvolgend.contracts import Contract, register_contract
+
+    @register_contract("lump_without_capacity")
+    class LumpWithoutCapacity(Contract):
+        lump_sum = True  # but capacity() is the base's: not limited
+
+    with pytest.raises(vv.ParameterError, match=r"^contract: .*no finite capacity"):
+        vv.SupplyDriven(contract="lump_without_capacity")

@@ -201,3 +201,21 @@ def test_an_unknown_contract_or_regime_gets_a_hint():
         resolve_policy("demand_driven")
     with pytest.raises(ParameterError, match="regime"):
         vv.Policy.from_toml('regime = "supply"\n')
+
+
+def test_dutch_names_are_aliases_wherever_a_policy_is_named(tmp_path):
+    from vraagvolgend.cli import load_experiment
+
+    assert type(resolve_policy("aanbodgericht")) is vv.SupplyDriven
+    assert type(resolve_policy("Vraagvolgend")) is vv.DemandDriven
+    path = tmp_path / "p.toml"
+    path.write_text('regime = "vraagvolgend"\nname = "dd"\n')
+    assert type(vv.Policy.from_toml(path)) is vv.DemandDriven
+    experiment = tmp_path / "e.toml"
+    experiment.write_text('policies = ["aanbodgericht", "vraagvolgend"]\n')
+    assert [p.name for p in load_experiment(experiment).policies] == [
+        "supply-driven",
+        "demand-driven",
+    ]
+    with pytest.raises(vv.ParameterError, match="vraagvolgnd"):
+        resolve_policy("vraagvolgnd")

@@ -473,7 +473,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--policy",
         default="supply-driven",
-        help="supply-driven, demand-driven, none (no formal care) or a TOML file",
+        help="supply-driven (aanbodgericht), demand-driven (vraagvolgend), none (no formal "
+        "care) or a TOML file",
     )
     p.add_argument("--csv", action="store_true", help="also write the tables as CSV")
     p.set_defaults(func=_cmd_run)

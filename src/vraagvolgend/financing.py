@@ -53,6 +53,7 @@ from .parameters import (
 )
 
 __all__ = [
+    "ALIASES",
     "BUDGET_RULES",
     "CONTRACTS",
     "REGIMES",
@@ -68,6 +69,9 @@ __all__ = [
 CONTINUATIONS = ("renew", "prolong")
 #: Registered regimes by name (every subclass of :class:`Policy` registers itself).
 REGIMES: dict[str, type] = {}
+#: Dutch names accepted wherever a regime or policy is named (Python, the command line, policy
+#: and experiment files): *aanbodgericht* is supply-driven, *vraagvolgend* demand-driven.
+ALIASES: dict[str, str] = {"aanbodgericht": "supply-driven", "vraagvolgend": "demand-driven"}
 
 
 def _not_one_of(field: str, value, known, what: str) -> ParameterError:
@@ -78,6 +82,7 @@ def _not_one_of(field: str, value, known, what: str) -> ParameterError:
 
 
 def _regime_class(regime) -> type:
+    regime = ALIASES.get(regime, regime) if isinstance(regime, str) else regime
     if not isinstance(regime, str) or regime not in REGIMES or regime == "policy":
         known = [r for r in REGIMES if r != "policy"]
         raise _not_one_of("regime", regime, known, "a known regime")
@@ -348,6 +353,14 @@ class Policy(Section):
     def _check(self) -> None:
         if self.contract not in CONTRACTS:
             raise _not_one_of("contract", self.contract, CONTRACTS, "a contract")
+        contract = CONTRACTS[self.contract](self.contracts)
+        if contract.lump_sum and not np.isfinite(contract.capacity(np.ones(1))).all():
+            # A lump sum pays for a contracted capacity: without a finite one it would bill 0.
+            raise ParameterError(
+                "contract",
+                f"{self.contract!r} is paid as a lump sum but contracts no finite capacity: "
+                "its capacity() must return finite places",
+            )
         if self.budget_rule not in BUDGET_RULES:
             raise _not_one_of("budget_rule", self.budget_rule, BUDGET_RULES, "a budget rule")
 
@@ -760,10 +773,17 @@ def load_policy(data: Mapping) -> Policy | PolicySwitch:
 
 
 def resolve_policy(policy: Any) -> Policy | PolicySwitch | None:
-    """Turn ``None``, a name (``"supply-driven"``, ``"demand-driven"``) or a policy into one."""
+    """Turn ``None``, a name (``"supply-driven"``, ``"demand-driven"``, or the Dutch
+    ``"aanbodgericht"``, ``"vraagvolgend"``) or a policy into one.
+
+    Example:
+        >>> resolve_policy("vraagvolgend").name
+        'demand-driven'
+    """
     if policy is None or isinstance(policy, Policy | PolicySwitch):
         return policy
     if isinstance(policy, str):
+        policy = ALIASES.get(policy.strip().lower(), policy)
         if policy in REGIMES and policy != "policy":
             return REGIMES[policy]()
         known = [r for r in REGIMES if r != "policy"]
