@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import vraagvolgend as vv
+from vraagvolgend.model import MunicipalityModel
 
 
 def test_same_seed_same_tables_and_different_seeds_differ(small):
@@ -81,3 +82,88 @@ def test_severity_is_read_only_and_assignment_is_validated(small):
     assert m.aggregates is not None and (m.severity == 0).all()
     m.step()
     assert m.aggregates["households_0_problems"] > 0.9 * small.n_households
+
+
+# --- Snapshots and forks ------------------------------------------------------------------------
+
+
+class _Counter(vv.Process):
+    """A user's process with state of its own and a stream of its own."""
+
+    name = "counter"
+    after = "problem_dynamics"
+
+    def init(self, model):
+        super().init(model)
+        self.rng = model.streams["counter"]
+        self.total = 0.0
+
+    def step(self, state):
+        self.total += float(self.rng.random())
+
+    def reporters(self):
+        return {"counter_total": self.total}
+
+
+def _state(model) -> dict:
+    """Everything that can differ between two models of one municipality."""
+    streams = {k: g.bit_generator.state for k, g in model.streams._generators.items()}
+    out = {
+        "monthly": model.datacollector.get_model_vars_dataframe(),
+        "severity": model.severity.copy(),
+        "strain": model.strain.copy(),
+        "streams": streams,
+        "mesa_rng": model.rng.bit_generator.state,
+    }
+    if model.care is not None:
+        for name in ("slot", "left", "months_in", "intensity", "episode", "waiting", "entitled"):
+            out[name] = getattr(model.care, name).copy()
+    return out
+
+
+def _assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        if isinstance(a[key], np.ndarray):
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+        elif isinstance(a[key], pd.DataFrame):
+            pd.testing.assert_frame_equal(a[key], b[key])
+        else:  # random-stream states: nested dicts holding arrays
+            np.testing.assert_equal(a[key], b[key], err_msg=key)
+
+
+SWITCH = vv.PolicySwitch(vv.SupplyDriven(), vv.DemandDriven(), at_month=6, ramp_months=6)
+
+
+@pytest.mark.parametrize("policy", ["supply-driven", "demand-driven", SWITCH, None])
+def test_running_forking_and_running_on_is_running_straight_through(policy):
+    s = vv.Scenario.default().with_changes(n_households=1500, burn_in_months=12)
+    straight = MunicipalityModel(s, policy, rng=4, processes=[_Counter()])
+    straight.run_for(24)
+    half = MunicipalityModel(s, policy, rng=4, processes=[_Counter()])
+    half.run_for(12)
+    twin = half.fork()
+    twin.run_for(12)
+    _assert_same(_state(straight), _state(twin))
+    assert twin.pipeline["counter"].total == straight.pipeline["counter"].total
+    half.run_for(12)  # the original is untouched by its fork
+    _assert_same(_state(straight), _state(half))
+
+
+def test_forks_under_other_policies_start_from_one_state():
+    s = vv.Scenario.default().with_changes(n_households=1500, burn_in_months=24)
+    today = MunicipalityModel(s, "supply-driven", rng=2)
+    forks = [today.fork(p) for p in ("supply-driven", "demand-driven", SWITCH)]
+    for fork in forks[1:]:
+        _assert_same(_state(forks[0]), _state(fork))
+    assert [type(f.care.policy).__name__ for f in forks] == [
+        "SupplyDriven",
+        "DemandDriven",
+        "PolicySwitch",
+    ]
+    for fork in forks:
+        fork.run_for(12)
+    a, b = (f.datacollector.get_model_vars_dataframe() for f in forks[:2])
+    assert not a.equals(b)  # the policies then differ
+    with pytest.raises(ValueError, match="cannot add or remove formal care"):
+        today.fork(None)

@@ -49,13 +49,10 @@ class CareSystem:
         self.params = scenario.access
         self.threshold = scenario.problems.threshold
         self.households = households
-        self.policy = policy
-        self.regimes: tuple[Policy, ...] = (
-            (policy.before, policy.after) if isinstance(policy, PolicySwitch) else (policy,)
-        )
 
         # The catalogue as arrays, and its routing rules
         cat = scenario.provisions
+        self.routing = cat.routing()
         self.names = cat.names
         self.index = {name: i for i, name in enumerate(self.names)}
         arrays = cat.arrays()
@@ -67,16 +64,10 @@ class CareSystem:
         self.cost_month = arrays["cost_month"]
         self.duration = arrays["duration"]
         self.volunteer_share = arrays["volunteer_share"]
-        self.routing = cat.routing()
         self.billed_individually = self.routing.billed_individually
         self.flex = self.routing.one_off
         self.entitlements = self.routing.entitlements
-        for lever in self.routing.levers:
-            for regime in self.regimes:
-                if not isinstance(getattr(regime, lever, None), bool):
-                    raise ValueError(
-                        f"provisions: lever {lever!r} is not a true/false policy lever"
-                    )
+        self.adopt(policy)
 
         n, d = households.n, len(DOMAINS)
         self.n = n
@@ -129,6 +120,22 @@ class CareSystem:
         self.intake_closed = False
 
     # --- the policy in effect -----------------------------------------------------------------
+
+    def adopt(self, policy) -> None:
+        """Put ``policy`` (a policy or a switch) in effect from now on.
+
+        Running episodes keep their slot's rule index, which now points into the new policy's
+        regimes: the new rules decide from each episode's next review on.
+        """
+        regimes = (policy.before, policy.after) if isinstance(policy, PolicySwitch) else (policy,)
+        for lever in self.routing.levers:
+            for regime in regimes:
+                if not isinstance(getattr(regime, lever, None), bool):
+                    raise ValueError(
+                        f"provisions: lever {lever!r} is not a true/false policy lever"
+                    )
+        self.policy = policy
+        self.regimes: tuple[Policy, ...] = regimes
 
     def levers(self, month: int) -> Policy:
         """The policy whose contract, levers and budget rule apply in ``month``."""

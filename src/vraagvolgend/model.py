@@ -7,6 +7,7 @@ processes; read :meth:`MunicipalityModel.step` from top to bottom to follow one 
 
 from __future__ import annotations
 
+import copy
 from functools import partial
 
 import mesa
@@ -177,6 +178,45 @@ class MunicipalityModel(mesa.Model):
     def month(self) -> int:
         """Months simulated after burn-in (``model.time`` as an int)."""
         return int(self.time)
+
+    def fork(self, policy=...) -> MunicipalityModel:
+        """An independent copy of the whole model, to continue on its own.
+
+        Everything is copied: households, network, problems, care (episodes, waiting lists,
+        ledger, budget), the random streams' states and the state of every process, a user's
+        included. Continuing the copy gives exactly what continuing this model would: running
+        12 months, forking and running 12 more is bit-identical to running 24.
+
+        Args:
+            policy: Continue the copy under another policy (or switch) instead: the same
+                municipality, from the same state, under other financing. Episodes running at
+                the fork keep their indication and their months to the next review; from that
+                review on, the new policy's rules decide (re-indication at the next review, an
+                assumption). Care cannot be added to or removed from a model (``None`` to or
+                from a policy).
+
+        Example:
+            >>> import vraagvolgend as vv
+            >>> s = vv.Scenario.default().with_changes(n_households=300, burn_in_months=12)
+            >>> today = vv.MunicipalityModel(s, "supply-driven", rng=1)
+            >>> demand = today.fork("demand-driven")
+            >>> demand.care.policy.name, today.care.policy.name
+            ('demand-driven', 'supply-driven')
+        """
+        twin = copy.deepcopy(self)
+        if policy is not ...:
+            twin._adopt(resolve_policy(policy))
+        return twin
+
+    def _adopt(self, policy) -> None:
+        if (policy is None) != (self.care is None):
+            raise ValueError(
+                "a fork cannot add or remove formal care: fork a model built with care (or "
+                "without) for a policy with care (or without)"
+            )
+        self.policy = policy
+        if policy is not None:
+            self.care.adopt(policy)
 
     def household(self, household_id: int) -> HouseholdView:
         """A read-only view of one household."""
