@@ -347,3 +347,14 @@ def test_example_runs(capsys, monkeypatch, tmp_path):
     assert (out / "decomposition.png").exists() and (
         out / "decomposition" / "table.parquet"
     ).exists()
+
+
+def test_every_grouping_key_names_a_declared_policy_field():
+    import dataclasses
+
+    from vraagvolgend.decomposition import MECHANISMS
+
+    declared = set()
+    for cls in (vv.Policy, vv.SupplyDriven, vv.DemandDriven):
+        declared |= {f.name for f in dataclasses.fields(cls)}
+    assert set(MECHANISMS) <= declared, sorted(set(MECHANISMS) - declared)

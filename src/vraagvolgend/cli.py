@@ -606,9 +606,7 @@ def one_line_errors(program: str):
     """For scripts (the examples): invalid input ends with one line and exit status 2, Ctrl-C
     or SIGTERM with one line and 130 or 143, as on the command line; never a traceback.
 
-    Example:
-        >>> with one_line_errors("my_script.py"):  # doctest: +SKIP
-        ...     main()
+    Use it around a script's work: ``with one_line_errors(__file__): main()``.
     """
     name = Path(program).name
     signals = _Signals()

@@ -125,9 +125,8 @@ TOTAL = "total"
 
 # --- the grouping rule: which setting belongs to which mechanism -----------------------------
 
-#: Mechanism of each top-level policy field, by field name. A field whose declaration carries a
-#: ``group`` metadata key uses that instead; a field in neither keeps its own name. Change the
-#: grouping here, in one place.
+#: Mechanism of each top-level policy field without a ``group`` in its declaration (a declared
+#: ``group`` wins; a field in neither keeps its own name). Every key names a declared field.
 MECHANISMS: dict[str, str] = {
     "contract": "contract type",
     "contracts": "contract responses",
@@ -139,15 +138,6 @@ MECHANISMS: dict[str, str] = {
     "outreach_cost": "lever: outreach",
     "budget_rule": "budget rule",
     "budget_cut": "budget rule",
-    "budget_per_inhabitant": "budget rule",
-    "budget": "budget rule",
-    "lifecycle": "care lifecycle",
-    "review_interval": "care lifecycle",
-    "review_months": "care lifecycle",
-    "exit_lag": "care lifecycle",
-    "renewal": "care lifecycle",
-    "renewal_threshold": "care lifecycle",
-    "prolongation": "care lifecycle",
 }
 REGIME = "regime rules"
 #: Mechanism of each rule method of the library's policy classes. Where two regimes differ in a

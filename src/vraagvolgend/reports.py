@@ -545,34 +545,48 @@ def _assumption_tables(c: Comparison) -> list[tuple[str, pd.DataFrame]]:
 
 
 def _mechanism_table(c: Comparison) -> pd.DataFrame | None:
-    """Strengths of the mechanisms active in the compared policies, with their sources."""
+    """Strengths of the mechanisms at work in the compared policies, with their sources: the
+    active contract's response parameters, and every parameter in which the policies differ
+    (the regimes' own rules: package sizing, integrated plans, conversations, lifecycle)."""
+    provenance = [_provenance(p) for p in c.policies]
+    paths = [p for p in dict.fromkeys(k for prov in provenance for k in prov) if p != "name"]
     rows = {}
-    for policy in c.policies:
-        prov = _provenance(policy)
-        contract = getattr(policy, "contract", None)
-        for path, row in prov.items():
+    for path in paths:
+        values = [_value_text(getattr_path(p, path)) for p in c.policies if _has_path(p, path)]
+        differ = len(set(values)) > 1
+        for policy, prov in zip(c.policies, provenance, strict=True):
+            if path not in prov:
+                continue
+            contract = getattr(policy, "contract", None)
             active = contract is not None and path.startswith(f"contracts.{contract}_")
-            demand = getattr(policy, "integrated", False) and path in (
-                "network_activation",
-                "flexible_budget",
-                "conversation_factor",
-                "review_months",
-                "max_parallel",
-            )
-            if active or demand:
+            if active or differ:
+                row = prov[path]
                 entry = rows.setdefault(
                     path,
                     {
                         "Mechanism": _prose(row["meaning"][:1].upper() + row["meaning"][1:]),
-                        "Source": row["source"] or "assumption",
+                        "sources": [],
                     },
                 )
                 entry[policy.name] = _value_text(getattr_path(policy, path))
+                source = row["source"] or "assumption"
+                if source not in entry["sources"]:  # each regime's value has its own source
+                    entry["sources"].append(source)
     if not rows:
         return None
+    for entry in rows.values():
+        entry["Source"] = "; ".join(entry.pop("sources"))
     frame = pd.DataFrame(list(rows.values()))
     cols = ["Mechanism", *[n for n in _names(c) if n in frame.columns], "Source"]
     return frame[cols].fillna("not used")
+
+
+def _has_path(obj, path: str) -> bool:
+    try:
+        getattr_path(obj, path)
+    except AttributeError:
+        return False
+    return True
 
 
 def getattr_path(obj, path: str):
