@@ -285,7 +285,20 @@ class Policy(Section):
         hi=24,
         source="assumption, the same in both regimes: a closing conversation the month after "
         "the goal is reached; trajectory lengths checked against CBS 85096NED",
-        doc="with end_on_goal: months the goal must hold before the episode ends",
+        doc="months the goal must hold before an episode ends, whether the end is found "
+        "between reviews (end_on_goal) or at a review",
+        group="lifecycle",
+    )
+    chronic_review_months: int = param(
+        0,
+        kind="int",
+        lo=0,
+        hi=120,
+        source="assumption, the same in both regimes: a chronic need (household help of the "
+        "oldest) is reassessed when its indication runs out, whatever the plan's own review "
+        "rhythm; indications of up to 5 years occur (Rb Rotterdam 2018:4051)",
+        doc="months between reviews of an episode for a chronic need, the only moments it can "
+        "end (0: the provision's typical duration)",
         group="lifecycle",
     )
     continuation: str = param(
@@ -298,12 +311,14 @@ class Policy(Section):
         group="lifecycle",
     )
     review_factor: float = param(
-        0.0,
+        0.75,
         kind="float",
         lo=0.0,
         hi=20.0,
-        source="supply-driven: a renewal is an administrative step, not a conversation",
-        doc="one review costs this many access conversations",
+        source="a re-assessment (herindicatie) is a full conversation with a written report: "
+        "0.5–1.0 conversation (Rb Gelderland 2018:106); the middle of that range",
+        doc="one review, renewal or re-indication (escalation) of a household's episodes costs "
+        "this many access conversations",
         group="conversations",
     )
     # What a plan does besides provisions (zero: the regime does not do it)
@@ -427,11 +442,23 @@ class Policy(Section):
             return standard
         return np.full_like(standard, self.review_months)
 
+    def chronic_duration(self, standard: np.ndarray) -> np.ndarray:
+        """Months until the next review of an episode for a chronic need.
+
+        Args:
+            standard: The provision's typical duration per episode.
+        """
+        if self.chronic_review_months == 0:
+            return standard
+        return np.full_like(standard, self.chronic_review_months)
+
     def review(self, severity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """At a review: (continue?, new intensity) per episode.
 
         An episode continues while its goal is not reached (severity at least
-        ``exit_threshold``), at the intensity the regime sizes for its severity.
+        ``exit_threshold``), at the intensity the regime sizes for its severity. One whose goal
+        is reached ends only once the goal has held for ``exit_lag_months`` (the same exit rule
+        as between reviews; :mod:`vraagvolgend.reviews`).
         """
         return severity >= F32(self.exit_threshold), self.intensity(severity)
 
@@ -515,8 +542,11 @@ class DemandDriven(Policy):
         kind="float",
         lo=0.0,
         hi=20.0,
-        source="assumption: a review is a short follow-up conversation",
-        doc="one review costs this many access conversations",
+        source="assumption: a review of a running plan is a short follow-up conversation with "
+        "a household the worker knows, the low end of a re-assessment's 0.5–1.0 "
+        "(Rb Gelderland 2018:106)",
+        doc="one review, renewal or re-indication (escalation) of a household's episodes costs "
+        "this many access conversations",
         group="conversations",
     )
     network_activation: float = param(
@@ -582,6 +612,16 @@ class DemandDriven(Policy):
         doc="smallest package intensity",
         group="package sizing",
     )
+    max_intensity: float = param(
+        1.5,
+        kind="float",
+        lo=1.0,
+        hi=5.0,
+        source="assumption: a package sized to need is at most half again the catalogue's "
+        "standard package",
+        doc="largest package intensity",
+        group="package sizing",
+    )
     plan_stacking_relief: float = param(
         0.1,
         kind="float",
@@ -622,7 +662,7 @@ class DemandDriven(Policy):
 
     def intensity(self, severity):
         sized = severity / F32(self.reference_severity)
-        return np.clip(sized, F32(self.min_intensity), F32(1.5)).astype(F32)
+        return np.clip(sized, F32(self.min_intensity), F32(self.max_intensity)).astype(F32)
 
     def conversation_units(self, n_laws):
         return np.where(n_laws > 0, self.conversation_factor, 0.0)
