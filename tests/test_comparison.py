@@ -90,3 +90,29 @@ def test_a_failing_run_raises_its_own_error(tiny):
 
     with pytest.raises(ZeroDivisionError, match="broken rule"):
         vv.compare([Broken(name="broken")], tiny, replications=1, months=12, progress=False)
+
+
+def test_the_baseline_is_saved_loaded_and_reported(tiny, tmp_path):
+    """A baseline that is not the first policy survives save and load, anchors the printed
+    differences and is the decomposition's baseline."""
+    import json
+
+    c = vv.compare(
+        [vv.DemandDriven(), SupplyDriven()],
+        tiny,
+        replications=2,
+        months=12,
+        progress=False,
+        baseline="supply-driven",
+    )
+    folder = c.save(tmp_path / "cmp")
+    assert json.loads((folder / "manifest.json").read_text())["baseline"] == "supply-driven"
+    back = vv.Comparison.load(folder)
+    assert back.baseline == "supply-driven"
+    assert "difference against 'supply-driven'" in str(back)
+    diff = back.summary.set_index(["policy", "line"])["difference"]
+    assert diff["supply-driven"].abs().max() == 0 and diff["demand-driven"].abs().max() > 0
+    from vraagvolgend.decomposition import decompose_comparison
+
+    d = decompose_comparison(back, replications=1, groups={"all": []}, executor="serial")
+    assert (d.baseline, d.alternative) == ("supply-driven", "demand-driven")
