@@ -701,6 +701,9 @@ class Access(Section):
         hi=10_000.0,
         source="assumption: about two hours of a professional at about EUR 75/hour",
         doc="cost of one access conversation (keukentafelgesprek) at one counter (EUR)",
+        plausible=(150.0, 500.0),
+        plausible_why="one municipality about EUR 500 (NRC Next 2014, via parliamentary questions "
+        "2015Z00110); EUR 150 is two hours at EUR 75 (calibration notes: EUR 150-500)",
     )
 
     chronic_types: tuple[str, ...] = param(
