@@ -68,7 +68,54 @@ def test_every_policy_compared_gets_one_budget_and_the_rule_effect_is_a_counterf
     assert rows[1]["cost_budget_rule"] == pytest.approx(
         with_rule["cost_external_total"] - free["cost_external_total"]
     )
-    # The budget rule: the baseline's year-1 individual spending plus the margin
+    # The budget rule: the baseline's year-1 individual and access spending plus the margin
     spent = reference.costs.query("year == 1 and provision != 'benefit'")
-    spent = spent[spent["law"].isin(["jeugdwet", "wmo", "participatiewet"])]["cost_eur"].sum()
+    lines = ["jeugdwet", "wmo", "participatiewet", "access"]
+    spent = spent[spent["law"].isin(lines)]["cost_eur"].sum()
     assert rows[0]["budget_eur"] == pytest.approx(spent * 0.7)
+
+
+def _year1_budget(scenario, policy, seed) -> tuple[float, float]:
+    """(the budget the rule sets from ``policy``'s year-1 spending, its access part)."""
+    import vraagvolgend as vv
+    from vraagvolgend.comparison import without_budget_rule
+
+    r = vv.run(scenario, without_budget_rule(policy), seed=seed, months=12)
+    c = r.costs[(r.costs["year"] == 1) & (r.costs["provision"] != "benefit")]
+    by_law = c.groupby("law", observed=True)["cost_eur"].sum()
+    lines = ["jeugdwet", "wmo", "participatiewet", "access"]
+    margin = 1 + scenario.budget.margin
+    return float(by_law.reindex(lines).sum()) * margin, float(by_law["access"]) * margin
+
+
+def test_the_budget_comes_from_the_named_baseline_whatever_the_order_and_includes_access():
+    import vraagvolgend as vv
+
+    s = vv.Scenario.default().with_changes(n_households=1500, burn_in_months=12)
+    sd, dd = vv.SupplyDriven(), vv.DemandDriven()
+    seed = np.random.SeedSequence(3).spawn(1)[0]
+    budget = {}
+    for name, policy in (("supply-driven", sd), ("demand-driven", dd)):
+        budget[name], access = _year1_budget(s, policy, seed)
+        assert access > 0.02 * budget[name]  # access is part of the budget
+    assert budget["supply-driven"] != pytest.approx(budget["demand-driven"])
+
+    def compared(policies, baseline=None):
+        c = vv.compare(
+            policies, s, replications=1, seed=3, months=12, progress=False, baseline=baseline
+        )
+        return c, c.runs.set_index("policy")["budget_eur"]
+
+    for order in ([sd, dd], [dd, sd]):
+        c, b = compared(order)  # default: the supply-driven policy, wherever it stands
+        assert c.baseline == "supply-driven"
+        np.testing.assert_allclose(b.to_numpy(), budget["supply-driven"], rtol=1e-9)
+        diff = c.summary.set_index(["policy", "line"])["difference"]
+        assert diff["supply-driven"].abs().max() == 0  # the differences are against it
+        c, b = compared(order, baseline="demand-driven")
+        assert c.baseline == "demand-driven"
+        np.testing.assert_allclose(b.to_numpy(), budget["demand-driven"], rtol=1e-9)
+    c, _ = compared([dd, vv.DemandDriven(name="other")])  # no supply-driven: the first
+    assert c.baseline == "demand-driven"
+    with pytest.raises(vv.ParameterError, match="baseline"):
+        compared([sd, dd], baseline="nope")

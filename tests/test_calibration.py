@@ -313,7 +313,7 @@ def test_calibration_recovers_a_known_parameter(tiny):
         scenario=tiny,
         replications=1,
         months=24,
-        maxiter=4,
+        maxiter=10,
         popsize=4,
     )
     assert fit.parameters[key] == pytest.approx(true, rel=0.15)

@@ -119,6 +119,19 @@ def test_compare_writes_the_report_and_report_rebuilds_it(tmp_path, small):
     assert done.stderr == "" or "runs" not in done.stderr  # no progress bar off a terminal
 
 
+def test_compare_baseline_option(tmp_path, small, capsys):
+    out = tmp_path / "cmp"
+    args = ("compare", "--scenario", small, "--replications", 1, "--months", 12, "--no-plots")
+    done = in_process(capsys, *args, "--out", out, "--baseline", "demand-driven")
+    assert done.returncode == 0, done.stderr
+    assert "difference against 'demand-driven'" in done.stdout
+    from vraagvolgend import Comparison
+
+    assert Comparison.load(out).baseline == "demand-driven"
+    done = in_process(capsys, *args, "--out", tmp_path / "x", "--baseline", "nope")
+    assert done.returncode == 2 and "baseline" in done.stderr
+
+
 def test_scenario_and_policy_print_and_validate(tmp_path):
     text = cli("scenario").stdout
     assert "n_households = 24000" in text

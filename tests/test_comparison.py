@@ -103,9 +103,9 @@ def test_an_interrupted_compare_keeps_its_replications_and_resumes(tiny, tmp_pat
     computed = []
 
     def interrupted_at_2(task):
-        if task[-1] == 2:
+        if task[4] == 2:
             raise KeyboardInterrupt
-        computed.append(task[-1])
+        computed.append(task[4])
         return real(task)
 
     args = (["supply-driven", "demand-driven"], tiny)
@@ -117,7 +117,7 @@ def test_an_interrupted_compare_keeps_its_replications_and_resumes(tiny, tmp_pat
     assert computed == [0, 1]
 
     monkeypatch.setattr(
-        module, "_compare_one", lambda task: computed.append(task[-1]) or real(task)
+        module, "_compare_one", lambda task: computed.append(task[4]) or real(task)
     )
     resumed = vv.compare(*args, **options)
     assert computed == [0, 1, 2, 3]  # 0 and 1 were not computed again
@@ -135,3 +135,29 @@ def test_a_compare_store_refuses_another_definition(tiny, tmp_path):
         vv.compare(
             ["supply-driven"], tiny, replications=1, months=24, progress=False, store=tmp_path
         )
+
+
+def test_the_baseline_is_saved_loaded_and_reported(tiny, tmp_path):
+    """A baseline that is not the first policy survives save and load, anchors the printed
+    differences and is the decomposition's baseline."""
+    import json
+
+    c = vv.compare(
+        [vv.DemandDriven(), SupplyDriven()],
+        tiny,
+        replications=2,
+        months=12,
+        progress=False,
+        baseline="supply-driven",
+    )
+    folder = c.save(tmp_path / "cmp")
+    assert json.loads((folder / "manifest.json").read_text())["baseline"] == "supply-driven"
+    back = vv.Comparison.load(folder)
+    assert back.baseline == "supply-driven"
+    assert "difference against 'supply-driven'" in str(back)
+    diff = back.summary.set_index(["policy", "line"])["difference"]
+    assert diff["supply-driven"].abs().max() == 0 and diff["demand-driven"].abs().max() > 0
+    from vraagvolgend.decomposition import decompose_comparison
+
+    d = decompose_comparison(back, replications=1, groups={"all": []}, executor="serial")
+    assert (d.baseline, d.alternative) == ("supply-driven", "demand-driven")

@@ -248,7 +248,7 @@ def test_closed_form_prices(scenario):
 def test_demand_driven_cheaper_explained_by_its_plan(scenario):
     """Short integrated conversations and a plan that lowers the stacking penalty a lot:
     demand-driven is cheaper, because of what its plan does."""
-    dd = vv.DemandDriven(conversation_factor=1.0, plan_stacking_relief=0.8)
+    dd = vv.DemandDriven(conversation_factor=2.0, plan_stacking_relief=0.8)
     d = decompose(vv.SupplyDriven(), dd, scenario, groups=PLAN, **{**FAST, "executor": "processes"})
     assert set(d.mechanisms) == {"plan and package", "lifecycle", "conversations"}
     assert_adds_up(d)

@@ -219,3 +219,48 @@ def test_dutch_names_are_aliases_wherever_a_policy_is_named(tmp_path):
     ]
     with pytest.raises(vv.ParameterError, match="vraagvolgnd"):
         resolve_policy("vraagvolgnd")
+
+
+# --- the table of assumptions ------------------------------------------------------------------
+
+
+def test_the_assumptions_table_lists_every_difference_with_a_source_and_a_range():
+    from vraagvolgend.financing import assumptions_table
+
+    table = assumptions_table().set_index("parameter")
+    changes = vv.DemandDriven().changes_from(vv.SupplyDriven())
+    differing = [k for k in changes if k not in ("name", "regime")]
+    assert len(differing) >= 10
+    for key in differing:
+        row = table.loc[key]
+        assert row["differs"], key
+        assert row["range"] and row["why"], f"{key}: no plausible range"
+        assert row["source"] and row["source"] != "-", f"{key}: no source"
+    prices = ["access.conversation_cost", "outreach_cost", "network_programme_cost"]
+    prices += [
+        f"provisions.{law}.{name}.cost_month"
+        for law in ("collective", "jeugdwet", "wmo", "participatiewet")
+        for name in getattr(vv.Scenario.default().provisions, law)
+    ]
+    for key in prices:
+        assert table.loc[key, "range"], f"{key}: a price without a plausible range"
+
+
+def test_every_plausible_range_contains_its_default():
+    for section in (vv.SupplyDriven(), vv.DemandDriven(), vv.Scenario.default()):
+        for row in section.assumptions():
+            low, high = row["plausible"]
+            if isinstance(low, str):
+                continue
+            assert low <= row["value"] <= high, row["parameter"]
+
+
+def test_the_generated_assumptions_file_is_up_to_date():
+    from pathlib import Path
+
+    from vraagvolgend.financing import assumptions_markdown
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "assumptions.md"
+    assert path.read_text(encoding="utf-8") == assumptions_markdown(), (
+        "docs/assumptions.md is stale: run scripts/write_assumptions.py"
+    )

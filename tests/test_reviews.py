@@ -87,9 +87,105 @@ def test_a_longer_exit_lag_costs_more_in_both_regimes(scenario):
         assert long.costs["cost_eur"].sum() > short.costs["cost_eur"].sum()
 
 
-def test_chronic_care_of_the_oldest_ends_only_at_reviews(scenario):
-    """Household help of 75+ households is not ended on an early goal, only at a review."""
-    r = vv.run(scenario, DemandDriven(review_months=3), seed=8, months=36)
+def _ledger_and_severity(scenario, policy, months, seed):
+    """Run a model month by month: its ledger, and the severity at the end of every month."""
+    model = vv.MunicipalityModel(scenario, policy, rng=seed)
+    severity = {}
+    for _ in range(months):
+        model.step()
+        severity[model.last_month.month] = model.severity.copy()
+    names = model.care.names
+    c = {k: model.care.ledger.column(k).copy() for k in ("household", "provision", "domain")}
+    c.update({k: model.care.ledger.column(k).copy() for k in ("channel", "start", "end")})
+    return c, severity, names
+
+
+def _months_goal_held(ledger, severity, threshold, last):
+    """Per episode of a slot-based provision: the months its goal had held without a break
+    when it ended (or at the last month, while still running), counted from the start of its
+    chain of renewals (a renewal continues the same need)."""
+    renewal = vv.vocabulary.ALL_CHANNELS.index("renewal")
+    chain_start = {}
+    held = []
+    order = np.argsort(ledger["start"], kind="stable")
+    for e in order:
+        key = (int(ledger["household"][e]), int(ledger["domain"][e]))
+        start = int(ledger["start"][e])
+        if ledger["channel"][e] == renewal and key in chain_start:
+            first = chain_start[key]
+        else:
+            first = start
+        end = int(ledger["end"][e])
+        running = end < -1
+        end = last if running else end
+        chain_start[key] = first
+        k = 0
+        while end - k >= max(first, 1):
+            if severity[end - k][key[1], key[0]] >= threshold:
+                break
+            k += 1
+        held.append((e, running, k))
+    return held
+
+
+LAG_CASES = [
+    # (regime, end_on_goal, review_months): ends found between reviews, or only at reviews
+    (SupplyDriven, True, 0),
+    (SupplyDriven, False, 1),
+    (DemandDriven, True, 3),
+    (DemandDriven, False, 1),
+]
+
+
+@pytest.mark.parametrize("lag", [0, 2])
+@pytest.mark.parametrize(("regime", "end_on_goal", "review_months"), LAG_CASES)
+def test_every_way_of_ending_respects_the_exit_lag(regime, end_on_goal, review_months, lag):
+    """Known answer: an episode ends exactly when its goal has held for lag + 1 months, whether
+    the end is found between reviews or at a (monthly) review, in both regimes."""
+    scenario = vv.Scenario.default().with_changes(
+        {"n_households": 1500, "burn_in_months": 0, "access.chronic_types": []}
+    )
+    policy = regime(end_on_goal=end_on_goal, review_months=review_months, exit_lag_months=lag)
+    ledger, severity, names = _ledger_and_severity(scenario, policy, 24, seed=3)
+    last = max(severity)
+    threshold = np.float32(policy.exit_threshold)
+    slot_based = ~np.isin(np.asarray(names)[ledger["provision"]], ["flexible_budget", "benefit"])
+    escalating = ledger["domain"] == vv.domains.DOMAINS.index("parenting")
+    ended = running = 0
+    for e, is_running, k in _months_goal_held(ledger, severity, threshold, last):
+        if not slot_based[e] or escalating[e]:
+            continue
+        if is_running:
+            assert k <= lag, f"episode {e} still runs with its goal held {k} months"
+            running += 1
+        elif k > 0:  # ended with the goal reached: exactly after the lag
+            assert k == lag + 1, f"episode {e} ended after its goal held {k} months"
+            ended += 1
+    assert ended > 50 and running > 20
+
+
+def test_a_review_does_not_end_care_sooner_than_the_exit_lag():
+    """A review that finds the goal just reached waits for the lag: with monthly reviews the
+    lag costs what it costs between reviews (the old bypass made it free)."""
+    s = vv.Scenario.default().with_changes(n_households=1500, burn_in_months=12)
+    costs = {}
+    for lag in (0, 3):
+        r = vv.run(
+            s,
+            DemandDriven(review_months=1, end_on_goal=False, exit_lag_months=lag),
+            seed=4,
+            months=24,
+        )
+        costs[lag] = r.costs["cost_eur"].sum()
+    assert costs[3] > 1.02 * costs[0]
+
+
+@pytest.mark.parametrize("regime", [SupplyDriven, DemandDriven])
+def test_chronic_care_ends_only_at_its_own_reviews_in_both_regimes(scenario, regime):
+    """Household help of 75+ households is reviewed every chronic_review_months in both
+    regimes (not at the plan's three-monthly reviews) and never ended on an early goal."""
+    policy = regime(review_months=3, chronic_review_months=6, exit_lag_months=0)
+    r = vv.run(scenario, policy, seed=8, months=36)
     h = r.households.set_index("household_id")["household_type"]
     e = r.episodes.dropna(subset=["end_month"])
     e = e[(e["domain"] == "physical_health") & ~e["from_burn_in"]]
@@ -97,8 +193,36 @@ def test_chronic_care_of_the_oldest_ends_only_at_reviews(scenario):
     months = (e["end_month"] - e["start_month"] + 1).to_numpy()
     old = h.loc[e["household_id"]].to_numpy() == "single_75plus"
     assert old.sum() > 5 and (~old).sum() > 5
-    assert (months[old] % 3 == 0).all()
+    assert (months[old] % 6 == 0).all()
     assert (months[~old] % 3 != 0).any()
+
+
+@pytest.mark.parametrize("regime", [SupplyDriven, DemandDriven])
+def test_a_renewal_and_a_review_of_the_same_episode_cost_the_same(scenario, regime):
+    """One pricing rule: renewing an episode or prolonging it at its review costs the same
+    conversations, and the price is review_factor × the conversation unit per review."""
+
+    def conversations(**changes):
+        r = vv.run(scenario, regime(**changes), seed=11, months=24)
+        c = r.costs
+        return c.loc[c["provision"] == "conversation", "cost_eur"].sum()
+
+    renew = conversations(continuation="renew", review_factor=1.0)
+    prolong = conversations(continuation="prolong", review_factor=1.0)
+    free = conversations(continuation="renew", review_factor=0.0)
+    half = conversations(continuation="prolong", review_factor=0.5)
+    assert renew == pytest.approx(prolong, rel=1e-12)
+    assert renew - free > 10 * scenario.access.conversation_cost  # reviews are paid
+    assert half - free == pytest.approx((renew - free) / 2, rel=1e-9)
+
+
+def test_the_intensity_cap_is_a_parameter():
+    sev = np.array([0.1, 0.7, 1.0], dtype=np.float32)
+    np.testing.assert_allclose(DemandDriven().intensity(sev), [0.3, 1.0, 1.0 / 0.7], rtol=1e-6)
+    capped = DemandDriven(max_intensity=1.2).intensity(sev)
+    np.testing.assert_allclose(capped, [0.3, 1.0, 1.2], rtol=1e-6)
+    with pytest.raises(vv.ParameterError, match="max_intensity"):
+        DemandDriven(max_intensity=0.5)
 
 
 def test_integrated_plans_lower_the_stacking_penalty(scenario):

@@ -149,6 +149,7 @@ def _cmd_compare(args) -> int:
             store=store,
             recompute=args.recompute,
             check_memory=not args.no_memory_check,
+            baseline=args.baseline,
         )
         if args.decompose is not None:
             from .decomposition import decompose_comparison
@@ -491,7 +492,14 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=["supply-driven", "demand-driven"],
         metavar="POLICY",
-        help="names or TOML files; the first is the baseline",
+        help="names or TOML files",
+    )
+    p.add_argument(
+        "--baseline",
+        default=None,
+        metavar="NAME",
+        help="the policy whose year-1 spending sets the budget and against which differences "
+        "are taken (default: supply-driven if compared, else the first policy)",
     )
     p.add_argument(
         "--replications", type=_count(1, 100_000), default=10, help="replications per policy"
@@ -504,7 +512,8 @@ def build_parser() -> argparse.ArgumentParser:
         const=2,
         default=None,
         metavar="N",
-        help="explain the difference between the first two policies by mechanism (Shapley "
+        help="explain the difference between the baseline and the first other policy by "
+        "mechanism (Shapley "
         "values over their rules and settings) on the first N replications, on a process pool "
         "(N: 2 if omitted; not done by default%(default).0s)",
     )

@@ -4,13 +4,15 @@
 uses the same seed (a child of one root :class:`numpy.random.SeedSequence`), so every policy
 sees the same households, network and life events, and differences between policies are
 paired. The summary gives, per policy and cost line, the mean annual cost with a 95% confidence
-interval over replications and the paired difference against the first policy with its own
-interval; the details keep what a report needs (costs per year, by group, concentration,
-ZRM levels).
+interval over replications and the paired difference against the baseline policy (named, or
+the supply-driven one) with its own interval; the baseline also sets the one municipal budget
+(:func:`municipal_budget`); the details keep what a report needs (costs per year, by group,
+concentration, ZRM levels).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import numbers
 from collections.abc import Sequence
@@ -25,9 +27,9 @@ from .financing import Policy, PolicySwitch, resolve_policy
 from .memory import check_memory as fits
 from .parameters import ParameterError
 from .rng import SeedLike, as_seed_sequence
-from .scenario import Scenario
+from .scenario import BUDGET_LINES, Scenario
 from .simulation import run
-from .vocabulary import COST_LINES, INDIVIDUAL_LAWS
+from .vocabulary import COST_LINES
 
 __all__ = ["COST_LINES", "Comparison", "compare", "mean_ci", "run_details", "summarise_run"]
 
@@ -162,7 +164,9 @@ class Comparison:
         summary: Per policy and cost line: mean annual cost, 95% CI, paired difference against
             the first policy and its 95% CI.
         outcomes: The same layout for the outcome indicators.
-        policies: The policies, in order (the first is the baseline of the differences).
+        policies: The policies, in order.
+        baseline: The name of the baseline policy: it set the municipal budget and anchors
+            the paired differences.
         decomposition: The difference explained by mechanism
             (:class:`~vraagvolgend.decomposition.Decomposition`), or ``None``; set by
             :func:`~vraagvolgend.decomposition.decompose_comparison`.
@@ -177,9 +181,11 @@ class Comparison:
         seed,
         details: dict[str, pd.DataFrame] | None = None,
         decomposition=None,
+        baseline: str | None = None,
     ):
         self.runs = runs
         self.policies = list(policies)
+        self.baseline = default_baseline(self.policies) if baseline is None else baseline
         self.scenario = scenario
         self.months = months
         self.seed = seed
@@ -190,7 +196,7 @@ class Comparison:
 
     def _table(self, columns: list[str], label: str, strip: str) -> pd.DataFrame:
         names = [p.name for p in self.policies]
-        base = self.runs[self.runs["policy"] == names[0]].sort_values("replication")
+        base = self.runs[self.runs["policy"] == self.baseline].sort_values("replication")
         rows = []
         for name in names:
             mine = self.runs[self.runs["policy"] == name].sort_values("replication")
@@ -257,6 +263,7 @@ class Comparison:
             "months": self.months,
             "replications": int(self.runs["replication"].nunique()),
             "policies": names,
+            "baseline": self.baseline,
         }
         (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         if self.decomposition is not None:
@@ -290,7 +297,15 @@ class Comparison:
 
             decomposition = Decomposition.load(folder / "decomposition")
         return cls(
-            runs, policies, scenario, manifest["months"], manifest["seed"], details, decomposition
+            runs,
+            policies,
+            scenario,
+            manifest["months"],
+            manifest["seed"],
+            details,
+            decomposition,
+            # folders written before the baseline was named: the first policy was the baseline
+            baseline=manifest.get("baseline", policies[0].name),
         )
 
     def table(self) -> pd.DataFrame:
@@ -305,7 +320,7 @@ class Comparison:
             f"{len(names)} policies × {reps} replications, {self.months} months, "
             f"{self.scenario.n_households:,} households (scenario {self.scenario.name!r}).",
             "Mean annual cost (EUR thousand) with 95% CI; difference against "
-            f"{names[0]!r} (paired, 95% CI):",
+            f"{self.baseline!r} (paired, 95% CI):",
         ]
         fmt = self.summary.copy()
         for col in (
@@ -325,8 +340,9 @@ class Comparison:
     def _repr_html_(self) -> str:
         table = self.table().round(0)
         return (
-            "<p>Mean annual cost (EUR thousand); the first column is the baseline of the paired "
-            "differences in <code>.summary</code>.</p>" + table.to_html()
+            "<p>Mean annual cost (EUR thousand); the paired differences in "
+            f"<code>.summary</code> are against {html.escape(self.baseline)!s}, whose year-1 "
+            "spending set the budget.</p>" + table.to_html()
         )
 
     def plot(self):
@@ -406,10 +422,14 @@ def _rule_acted(result) -> bool:
 def municipal_budget(reference, scenario: Scenario) -> Scenario:
     """The scenario with the budget set by the documented rule.
 
-    The municipality's annual budget per law for individual provisions is the baseline
-    policy's spending in year 1 of a run without a budget rule, plus the scenario's
-    ``budget.margin`` (reference municipality A budgeted 4.7% above what it spent). Every policy
-    compared gets this one budget: the budget is the municipality's, not the regime's.
+    The municipality's annual budget is the baseline policy's spending in year 1 of a run
+    without a budget rule, on every line a budget holder controls: the individual provisions
+    of each law (the benefit excluded: it is paid from a national budget) and access
+    (conversations, reviews, outreach), plus the scenario's ``budget.margin`` (reference
+    municipality A budgeted 4.7% above what it spent). Collective provisions are left out: they
+    are funded as a capacity of their own, which the budget rule may cut. Every policy compared
+    gets this one budget: the budget is the municipality's, not the regime's, and the same rule
+    applies whichever policy is the baseline.
 
     Args:
         reference: The baseline policy's run without a budget rule.
@@ -420,14 +440,27 @@ def municipal_budget(reference, scenario: Scenario) -> Scenario:
     spent = year1.groupby("law", observed=True)["cost_eur"].sum()
     inhabitants = float(reference.households["n_persons"].sum())
     factor = (1 + scenario.budget.margin) / inhabitants
-    per_inhabitant = {law: float(spent.get(law, 0.0)) * factor for law in INDIVIDUAL_LAWS}
+    per_inhabitant = {law: float(spent.get(law, 0.0)) * factor for law in BUDGET_LINES}
     return scenario.with_changes({"budget.per_inhabitant": per_inhabitant})
 
 
-def replicate(scenario: Scenario, policies, seed, months: int):
+def default_baseline(policies) -> str:
+    """The baseline's name when none is given: the supply-driven policy if there is one (a
+    policy of that name, else the first of that regime), else the first policy."""
+    names = [p.name for p in policies]
+    if "supply-driven" in names:
+        return "supply-driven"
+    for p in policies:
+        if getattr(p, "regime", None) == "supply-driven":
+            return p.name
+    return names[0]
+
+
+def replicate(scenario: Scenario, policies, seed, months: int, baseline: int = 0):
     """One replication of a comparison: every policy on one seed (common random numbers).
 
-    Sets the budget by the documented rule (:func:`municipal_budget`, when the scenario's
+    Sets the budget from the policy at position ``baseline`` by the documented rule
+    (:func:`municipal_budget`, when the scenario's
     ``budget.set_from_baseline`` is on), runs every policy, and where a policy's budget rule
     acted, runs it again without the rule on the same seed: the difference in external cost is
     the budget rule's effect (``cost_budget_rule``; zero where the rule never acted).
@@ -438,7 +471,11 @@ def replicate(scenario: Scenario, policies, seed, months: int):
     reference = None
     if scenario.budget.set_from_baseline:
         reference = run(
-            scenario, without_budget_rule(policies[0]), seed=seed, months=months, check_memory=False
+            scenario,
+            without_budget_rule(policies[baseline]),
+            seed=seed,
+            months=months,
+            check_memory=False,
         )
         scenario = municipal_budget(reference, scenario)
     rows, details = [], {}
@@ -446,7 +483,7 @@ def replicate(scenario: Scenario, policies, seed, months: int):
         result = run(scenario, policy, seed=seed, months=months, check_memory=False)
         row = {"policy": policy.name, **summarise_run(result)}
         if _rule_acted(result):
-            free = reference if (i == 0 and reference is not None) else None
+            free = reference if (i == baseline and reference is not None) else None
             free = free or run(
                 scenario, without_budget_rule(policy), seed=seed, months=months, check_memory=False
             )
@@ -468,9 +505,9 @@ def _compare_one(task) -> tuple[list[dict], dict[str, list[pd.DataFrame]]]:
     """One replication of every policy (sent to a worker): rows and report details."""
     from .parallel import limit_threads
 
-    scenario, policies, child, months, r = task
+    scenario, policies, child, months, r, baseline = task
     with limit_threads(1):
-        rows, details = replicate(scenario, policies, child, months)
+        rows, details = replicate(scenario, policies, child, months, baseline)
     rows = [{**row, "replication": r} for row in rows]
     details = {name: [t.assign(replication=r) for t in tables] for name, tables in details.items()}
     return rows, details
@@ -496,12 +533,13 @@ class _ReplicationStore:
         self.store = store if isinstance(store, ResultStore) else ResultStore(store)
         self.folder = self.store.path / STORED
         self.keys = {
-            r: {part: RunKey(STORED, 0, part, r) for part in (*DETAILS, "rows")}
-            for _, _, _, _, r in tasks
+            task[4]: {part: RunKey(STORED, 0, part, task[4]) for part in (*DETAILS, "rows")}
+            for task in tasks
         }
+        # the baseline decides the budget and the differences: it is part of the definition
         self.determinants = {
-            r: determinants(scenario, policies, months, child, r)
-            for scenario, policies, child, months, r in tasks
+            r: determinants(scenario, policies, months, child, r, baseline=policies[at].name)
+            for scenario, policies, child, months, r, at in tasks
         }
         current = {
             key: self.determinants[r] for r, parts in self.keys.items() for key in parts.values()
@@ -541,12 +579,18 @@ def compare(
     store=None,
     recompute: bool = False,
     check_memory: bool = True,
+    baseline: str | None = None,
 ) -> Comparison:
     """Run several policies on common random numbers and summarise their costs and outcomes.
 
+    One budget rule for the municipality: in every replication the *baseline* policy, run
+    without its budget rule, sets the annual budget from its own year-1 spending on every line
+    a budget holder controls, access included (:func:`municipal_budget`); every policy then
+    runs under that one budget, and the paired differences are taken against the baseline.
+
     Args:
-        policies: Policies or names (``"supply-driven"``, ``"demand-driven"``); the first is
-            the baseline of the paired differences. Names must be unique.
+        policies: Policies or names (``"supply-driven"``, ``"demand-driven"``), in the order
+            of the tables. Names must be unique.
         scenario: The municipality (default: :meth:`Scenario.default`).
         replications: Number of replications (each a different seed shared by all policies).
         seed: Root seed; replication ``r`` uses child ``r`` of ``SeedSequence(seed)``.
@@ -569,6 +613,8 @@ def compare(
     Raises:
         SweepInterrupted: on Ctrl-C or SIGTERM with a store, after the finished replications
             are stored (without a store, ``KeyboardInterrupt``: nothing is kept).
+        baseline: The name of the baseline policy (default: the supply-driven policy if one is
+            compared, else the first), whatever the order of ``policies``.
 
     Example:
         >>> import vraagvolgend as vv
@@ -584,6 +630,9 @@ def compare(
     names = [p.name for p in resolved]
     if len(set(names)) != len(names):
         raise ParameterError("policies", f"policy names must be unique, got {names}")
+    baseline = default_baseline(resolved) if baseline is None else baseline
+    if baseline not in names:
+        raise ParameterError("baseline", f"{baseline!r} is not one of the policies: {names}")
     if (
         isinstance(replications, bool)
         or not isinstance(replications, numbers.Integral)
@@ -598,7 +647,8 @@ def compare(
     children = as_seed_sequence(seed).spawn(replications)
     from .experiments import SweepInterrupted, run_all
 
-    tasks = [(scenario, resolved, child, months, r) for r, child in enumerate(children)]
+    at = names.index(baseline)
+    tasks = [(scenario, resolved, child, months, r, at) for r, child in enumerate(children)]
     done: dict[int, tuple[list, dict]] = {}
     order = {id(task): i for i, task in enumerate(tasks)}
     kept = _ReplicationStore(store, tasks, recompute) if store is not None else None
@@ -634,4 +684,6 @@ def compare(
         for name, tables in done[i][1].items():
             details.setdefault(name, []).extend(tables)
     merged = {name: pd.concat(tables, ignore_index=True) for name, tables in details.items()}
-    return Comparison(pd.DataFrame(rows), resolved, scenario, months, seed, merged)
+    return Comparison(
+        pd.DataFrame(rows), resolved, scenario, months, seed, merged, baseline=baseline
+    )

@@ -710,7 +710,7 @@ def decompose(
 
 def decompose_comparison(
     comparison,
-    alternative: int | str = 1,
+    alternative: int | str | None = None,
     *,
     replications: int | None = None,
     attach: bool = True,
@@ -723,7 +723,8 @@ def decompose_comparison(
 
     Args:
         comparison: A :class:`~vraagvolgend.comparison.Comparison`.
-        alternative: The other policy: its position in ``comparison.policies`` or its name.
+        alternative: The other policy: its position in ``comparison.policies`` or its name
+            (default: the first policy that is not the baseline).
         replications: Replications (default: all of the comparison's; fewer use its first).
         attach: Set ``comparison.decomposition`` to the result.
         **kwargs: Passed to :func:`decompose` (``groups``, ``permutations``, ``executor``, …).
@@ -732,12 +733,19 @@ def decompose_comparison(
     names = [p.name for p in policies]
     if len(policies) < 2:
         raise ParameterError("alternative", "the comparison has only one policy")
+    base = names.index(comparison.baseline)
+    if alternative is None:
+        alternative = next(i for i in range(len(names)) if i != base)
     if isinstance(alternative, str) and alternative not in names:
         raise ParameterError("alternative", f"{alternative!r} is not one of {names}")
     index = names.index(alternative) if isinstance(alternative, str) else alternative
-    if not 1 <= index < len(policies):
-        raise ParameterError("alternative", f"{alternative!r}: a position 1 … {len(names) - 1}")
-    a, b = policies[0], policies[index]
+    if not 0 <= index < len(policies) or index == base:
+        others = [str(i) for i in range(len(names)) if i != base]
+        raise ParameterError(
+            "alternative",
+            f"{alternative!r}: a position other than the baseline's ({', '.join(others)})",
+        )
+    a, b = policies[base], policies[index]
     available = int(comparison.runs["replication"].nunique())
     replications = available if replications is None else replications
     _check_int("replications", replications, 1)

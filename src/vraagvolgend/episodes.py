@@ -22,7 +22,7 @@ import pandas as pd
 from .month import MonthState, Process, Requests
 from .vocabulary import INDIVIDUAL_LAWS
 
-__all__ = ["EpisodeLedger", "Episodes", "open_episodes"]
+__all__ = ["EpisodeLedger", "Episodes", "next_review", "open_episodes"]
 
 F32 = np.float32
 
@@ -117,6 +117,23 @@ class EpisodeLedger:
         )
 
 
+def next_review(regime, standard: np.ndarray, chronic: np.ndarray) -> np.ndarray:
+    """Months until an episode's next review under ``regime``, before the contract's response.
+
+    Episodes for a chronic need follow the regime's ``chronic_review_months``, every other
+    episode its ``review_months`` (:meth:`~vraagvolgend.financing.Policy.duration`).
+
+    Args:
+        regime: The :class:`~vraagvolgend.financing.Policy` running the episodes.
+        standard: The provision's typical duration per episode.
+        chronic: Per episode: the need is chronic.
+    """
+    months = np.asarray(regime.duration(standard))
+    if chronic.any():
+        months = np.where(chronic, np.asarray(regime.chronic_duration(standard)), months)
+    return months
+
+
 def open_episodes(
     care, month: int, requests: Requests, severity, u_upcode, contract, rules, renewal: bool = False
 ) -> int:
@@ -142,18 +159,20 @@ def open_episodes(
     sev = severity.ravel()[pos]
     intensity = np.ones(len(pos), dtype=F32)
     months = care.duration[prov].astype(np.int64)
+    chronic = care.chronic.ravel()[pos]
     for i, regime in enumerate(care.regimes):
         sel = rules == i
         if sel.any():
             intensity[sel] = regime.intensity(sev[sel])
-            months[sel] = regime.duration(months[sel])
+            months[sel] = next_review(regime, months[sel], chronic[sel])
     individual = care.billed_individually[prov]
     months, intensity = contract.response(months, intensity, individual)
     ids = care.ledger.start(hh, prov, dom, channel, month)
     care.slot.ravel()[pos] = prov
     care.left.ravel()[pos] = months
     care.months_in.ravel()[pos] = 0
-    care.goal_months.ravel()[pos] = 0
+    if not renewal:  # a renewal continues the same need: the goal's months carry over
+        care.goal_months.ravel()[pos] = 0
     care.intensity.ravel()[pos] = intensity
     care.episode.ravel()[pos] = ids
     care.slot_rules.ravel()[pos] = rules

@@ -62,6 +62,8 @@ __all__ = [
     "Policy",
     "PolicySwitch",
     "SupplyDriven",
+    "assumptions_markdown",
+    "assumptions_table",
     "load_policy",
     "resolve_policy",
 ]
@@ -218,6 +220,8 @@ class Policy(Section):
         hi=10_000.0,
         source=ASSUMED,
         doc="yearly cost per household of a network programme at strength 1 (EUR)",
+        plausible=(10.0, 50.0),
+        plausible_why="assumption: community work spread over all households",
     )
     outreach: float = param(
         0.0,
@@ -234,6 +238,8 @@ class Policy(Section):
         hi=10_000.0,
         source=ASSUMED,
         doc="cost per household found by outreach (EUR)",
+        plausible=(100.0, 500.0),
+        plausible_why="assumption: one to a few hours of a professional per household found",
     )
     budget_rule: str = param(
         "cut_collective",
@@ -265,6 +271,10 @@ class Policy(Section):
         doc="months between reviews of an episode (0: at the end of the provision's typical "
         "duration, the length of an indication)",
         group="lifecycle",
+        plausible=(0, 36),
+        plausible_why="assumption: the indication's typical length (0) up to a fixed 3 years; "
+        "indications of 12-60 months occur (Rb Rotterdam 2018:4051), 70-85% of local-team youth "
+        "trajectories close within a year (Van der Zwaan 2020)",
     )
     exit_threshold: float = param(
         0.4,
@@ -274,6 +284,8 @@ class Policy(Section):
         source="the problem threshold: ZRM 3 or worse is a problem (domains.py)",
         doc="an episode's goal is reached when its domain's severity is below this",
         group="lifecycle",
+        plausible=(0.3, 0.5),
+        plausible_why="assumption: the ZRM-3 boundary give or take half a ZRM level",
     )
     end_on_goal: bool = param(
         True,
@@ -290,8 +302,26 @@ class Policy(Section):
         hi=24,
         source="assumption, the same in both regimes: a closing conversation the month after "
         "the goal is reached; trajectory lengths checked against CBS 85096NED",
-        doc="with end_on_goal: months the goal must hold before the episode ends",
+        doc="months the goal must hold before an episode ends, whether the end is found "
+        "between reviews (end_on_goal) or at a review",
         group="lifecycle",
+        plausible=(0, 3),
+        plausible_why="assumption: from closing at once to a quarter of follow-up",
+    )
+    chronic_review_months: int = param(
+        0,
+        kind="int",
+        lo=0,
+        hi=120,
+        source="assumption, the same in both regimes: a chronic need (household help of the "
+        "oldest) is reassessed when its indication runs out, whatever the plan's own review "
+        "rhythm; indications of up to 5 years occur (Rb Rotterdam 2018:4051)",
+        doc="months between reviews of an episode for a chronic need, the only moments it can "
+        "end (0: the provision's typical duration)",
+        group="lifecycle",
+        plausible=(0, 60),
+        plausible_why="0 is the indication's typical length (24 months for household help); "
+        "indications for chronic household help run 12-60 months (Rb Rotterdam 2018:4051)",
     )
     continuation: str = param(
         "renew",
@@ -301,15 +331,22 @@ class Policy(Section):
         doc="at a review that does not end it, an episode is renewed (a new episode) or "
         "prolonged (the same episode, resized)",
         group="lifecycle",
+        plausible=("renew", "prolong"),
+        plausible_why="both occur: a new indication per period (beschikking) or one plan resized",
     )
     review_factor: float = param(
-        0.0,
+        0.75,
         kind="float",
         lo=0.0,
         hi=20.0,
-        source="supply-driven: a renewal is an administrative step, not a conversation",
-        doc="one review costs this many access conversations",
+        source="a re-assessment (herindicatie) is a full conversation with a written report: "
+        "0.5–1.0 conversation (Rb Gelderland 2018:106); the middle of that range",
+        doc="one review, renewal or re-indication (escalation) of a household's episodes costs "
+        "this many access conversations",
         group="conversations",
+        plausible=(0.5, 1.0),
+        plausible_why="a re-assessment is a full conversation with a written report: 0.5-1.0 "
+        "conversation (Rb Gelderland 2018:106)",
     )
     # What a plan does besides provisions (zero: the regime does not do it)
     network_activation: float = param(
@@ -320,6 +357,9 @@ class Policy(Section):
         source="supply-driven: the network is not systematically used (design.md)",
         doc="extra pull on the household's network while it has an episode",
         group="network activation",
+        plausible=(0.0, 0.25),
+        plausible_why="assumption: the network is not systematically used, though some "
+        "professionals do involve it",
     )
     flexible_budget: float = param(
         0.0,
@@ -329,6 +369,9 @@ class Policy(Section):
         source="supply-driven: catalogue products only",
         doc="probability that a new plan includes a one-off flexible-budget solution",
         group="flexible budget",
+        plausible=(0.0, 0.05),
+        plausible_why="assumption: custom solutions outside the catalogue are rare under "
+        "supply-driven practice",
     )
     plan_stacking_relief: float = param(
         0.0,
@@ -339,6 +382,9 @@ class Policy(Section):
         doc="while a household is in care, the stacking penalty on its recovery and "
         "escalation is reduced by this fraction (problems addressed together)",
         group="integrated plan",
+        plausible=(0.0, 0.05),
+        plausible_why="assumption: products per domain; some coordination between counters; "
+        "integrated teams did not reduce specialised care (CPB 2019, 2020)",
     )
 
     def __init_subclass__(cls, **kwargs):
@@ -440,11 +486,23 @@ class Policy(Section):
             return standard
         return np.full_like(standard, self.review_months)
 
+    def chronic_duration(self, standard: np.ndarray) -> np.ndarray:
+        """Months until the next review of an episode for a chronic need.
+
+        Args:
+            standard: The provision's typical duration per episode.
+        """
+        if self.chronic_review_months == 0:
+            return standard
+        return np.full_like(standard, self.chronic_review_months)
+
     def review(self, severity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """At a review: (continue?, new intensity) per episode.
 
         An episode continues while its goal is not reached (severity at least
-        ``exit_threshold``), at the intensity the regime sizes for its severity.
+        ``exit_threshold``), at the intensity the regime sizes for its severity. One whose goal
+        is reached ends only once the goal has held for ``exit_lag_months`` (the same exit rule
+        as between reviews; :mod:`vraagvolgend.reviews`).
         """
         return severity >= F32(self.exit_threshold), self.intensity(severity)
 
@@ -511,6 +569,8 @@ class DemandDriven(Policy):
         doc="at a review that does not end it, an episode is renewed (a new episode) or "
         "prolonged (the same episode, resized)",
         group="lifecycle",
+        plausible=("renew", "prolong"),
+        plausible_why="both occur: one plan resized (design.md) or a new indication per period",
     )
     review_months: int = param(
         3,
@@ -522,15 +582,24 @@ class DemandDriven(Policy):
         doc="months between reviews of an episode (0: at the end of the provision's typical "
         "duration, the length of an indication)",
         group="lifecycle",
+        plausible=(3, 12),
+        plausible_why="the 2020 guideline for multi-problem families says 'evaluate "
+        "regularly' without an interval (NVO/BPSW/NIP 2020): 3-12 months",
     )
     review_factor: float = param(
         0.5,
         kind="float",
         lo=0.0,
         hi=20.0,
-        source="assumption: a review is a short follow-up conversation",
-        doc="one review costs this many access conversations",
+        source="assumption: a review of a running plan is a short follow-up conversation with "
+        "a household the worker knows, the low end of a re-assessment's 0.5–1.0 "
+        "(Rb Gelderland 2018:106)",
+        doc="one review, renewal or re-indication (escalation) of a household's episodes costs "
+        "this many access conversations",
         group="conversations",
+        plausible=(0.25, 1.0),
+        plausible_why="assumption: from a short call to a full re-assessment (0.5-1.0 "
+        "conversation, Rb Gelderland 2018:106)",
     )
     network_activation: float = param(
         0.5,
@@ -541,6 +610,9 @@ class DemandDriven(Policy):
         "family group conferences showed no effect on outcomes (WODC 2016)",
         doc="extra pull on the household's network while it has an episode",
         group="network activation",
+        plausible=(0.0, 1.0),
+        plausible_why="assumption: from no effect (family group conferences: no difference, WODC "
+        "2016) to twice the default pull",
     )
     flexible_budget: float = param(
         0.15,
@@ -550,6 +622,9 @@ class DemandDriven(Policy):
         source=ASSUMED,
         doc="probability that a new plan includes a one-off flexible-budget solution",
         group="flexible budget",
+        plausible=(0.05, 0.3),
+        plausible_why="assumption: the seed articles describe cheap one-off solutions in some "
+        "plans, no share",
     )
     max_parallel: int = param(
         2,
@@ -559,6 +634,9 @@ class DemandDriven(Policy):
         source=ASSUMED,
         doc="domains a plan treats at the same time",
         group="integrated plan",
+        plausible=(2, 7),
+        plausible_why="help on several domains at the same time (NJi 2014; guideline 2020): from "
+        "two domains to no cap",
     )
     root_cause_order: tuple[str, ...] = param(
         [
@@ -576,6 +654,8 @@ class DemandDriven(Policy):
         "health)",
         doc="order in which a plan takes up a household's problems",
         group="integrated plan",
+        plausible=("debt and housing first", "any fixed order"),
+        plausible_why='assumption: "debts first" is argued (NJi 2014) without an effect size',
     )
     reference_severity: float = param(
         0.7,
@@ -585,6 +665,10 @@ class DemandDriven(Policy):
         source=ASSUMED,
         doc="severity at which the package is the catalogue's standard intensity",
         group="package sizing",
+        plausible=(0.6, 0.85),
+        plausible_why="packages from about the catalogue's to about 25% smaller: a result-based "
+        "household-help norm of 78 h against 104.9 h measured (KPMG Plexus 2016), hours restored "
+        "on appeal (CRvB 2018:3835); at 0.7 packages are about 10% below the catalogue's",
     )
     min_intensity: float = param(
         0.3,
@@ -594,6 +678,20 @@ class DemandDriven(Policy):
         source=ASSUMED,
         doc="smallest package intensity",
         group="package sizing",
+        plausible=(0.2, 0.5),
+        plausible_why="assumption: the smallest package worth indicating",
+    )
+    max_intensity: float = param(
+        1.5,
+        kind="float",
+        lo=1.0,
+        hi=5.0,
+        source="assumption: a package sized to need is at most half again the catalogue's "
+        "standard package",
+        doc="largest package intensity",
+        group="package sizing",
+        plausible=(1.2, 2.0),
+        plausible_why="assumption: the largest package a plan sizes above the standard",
     )
     plan_stacking_relief: float = param(
         0.1,
@@ -605,6 +703,10 @@ class DemandDriven(Policy):
         doc="while a household is in care, the stacking penalty on its recovery and "
         "escalation is reduced by this fraction (problems addressed together)",
         group="integrated plan",
+        plausible=(0.0, 0.15),
+        plausible_why="CPB 2019, 2020: teams did not reduce second-line youth care, residential "
+        "care grew +11% vs +25% where teams gave much help; WODC 2016: no effect of family group "
+        "conferences; central 0-0.05",
     )
     conversation_factor: float = param(
         3.0,
@@ -614,6 +716,10 @@ class DemandDriven(Policy):
         source="assumption: the integrated conversation takes about three times as long",
         doc="one integrated conversation costs this many single conversations",
         group="conversations",
+        plausible=(2.0, 5.0),
+        plausible_why="team caseloads: about 100 ordinary cases, 30-40 vulnerable, 5-7 "
+        "multi-problem families (LPBL/BZK tool; SCP via Movisie): 2-5 times a standard "
+        "conversation",
     )
 
     def _check(self) -> None:
@@ -635,7 +741,7 @@ class DemandDriven(Policy):
 
     def intensity(self, severity):
         sized = severity / F32(self.reference_severity)
-        return np.clip(sized, F32(self.min_intensity), F32(1.5)).astype(F32)
+        return np.clip(sized, F32(self.min_intensity), F32(self.max_intensity)).astype(F32)
 
     def conversation_units(self, n_laws):
         return np.where(n_laws > 0, self.conversation_factor, 0.0)
@@ -800,3 +906,141 @@ def _flat(data: Mapping, prefix: str = "") -> dict[str, Any]:
         else:
             out[key] = v
     return out
+
+
+# --- the table of assumptions ------------------------------------------------------------------
+
+
+def _range_text(plausible) -> str:
+    if plausible is None:
+        return ""
+    low, high = plausible
+    if isinstance(low, str):
+        return f"{low} or {high}"
+    return f"{low:g}–{high:g}"
+
+
+def _value_text(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def assumptions_table(supply: Policy | None = None, demand: Policy | None = None, scenario=None):
+    """The regimes' assumptions: every parameter declared with a plausible range.
+
+    One row per parameter in which ``supply`` and ``demand`` differ, per price or cost
+    parameter, and per other parameter declared with a plausible range (those that move the
+    default difference): its value under each regime, the plausible range and why, and the
+    source of the default. A differing parameter declared without a range is listed with an
+    empty range, so that a test can find it.
+
+    Args:
+        supply: The supply-driven policy (default :class:`SupplyDriven`).
+        demand: The demand-driven policy (default :class:`DemandDriven`).
+        scenario: The scenario whose price parameters are listed (default: the embedded one).
+
+    Returns:
+        A DataFrame: ``parameter``, ``supply_driven``, ``demand_driven``, ``range``, ``why``,
+        ``source``, ``differs``.
+    """
+    import pandas as pd
+
+    from .scenario import Scenario
+
+    supply = SupplyDriven() if supply is None else supply
+    demand = DemandDriven() if demand is None else demand
+    scenario = Scenario.default() if scenario is None else scenario
+    mine = {r["parameter"]: r for r in supply.assumptions()}
+    theirs = {r["parameter"]: r for r in demand.assumptions()}
+    differing = [k for k in demand.changes_from(supply) if k not in ("name", "regime")]
+    sources = {r["parameter"]: r["source"] for r in supply.provenance()}
+    sources_dd = {r["parameter"]: r["source"] for r in demand.provenance()}
+    a, b = _flat(supply.to_dict()), _flat(demand.to_dict())
+    rows = []
+    for key in dict.fromkeys([*differing, *mine, *theirs]):
+        ra, rb = mine.get(key), theirs.get(key)
+        ranges = {_range_text(r["plausible"]) for r in (ra, rb) if r is not None}
+        whys = [r["why"] for r in (ra, rb) if r is not None]
+        if len(ranges) > 1:  # each regime declares its own range
+            range_text = "; ".join(
+                f"{label}: {_range_text(r['plausible'])}"
+                for label, r in (("supply-driven", ra), ("demand-driven", rb))
+                if r is not None
+            )
+            why = "; ".join(
+                f"{label}: {r['why']}"
+                for label, r in (("supply-driven", ra), ("demand-driven", rb))
+                if r is not None
+            )
+        else:
+            range_text = ranges.pop() if ranges else ""
+            why = whys[0] if whys else ""
+        source_a, source_b = sources.get(key), sources_dd.get(key)
+        source = (
+            source_a or source_b
+            if source_a == source_b or not (source_a and source_b)
+            else f"supply-driven: {source_a}; demand-driven: {source_b}"
+        )
+        rows.append(
+            {
+                "parameter": key,
+                "supply_driven": _value_text(a.get(key)),
+                "demand_driven": _value_text(b.get(key)),
+                "range": range_text,
+                "why": why,
+                "source": source or "",
+                "differs": key in differing,
+            }
+        )
+    for r in scenario.assumptions():
+        rows.append(
+            {
+                "parameter": r["parameter"],
+                "supply_driven": _value_text(r["value"]),
+                "demand_driven": _value_text(r["value"]),
+                "range": _range_text(r["plausible"]),
+                "why": r["why"],
+                "source": r["source"],
+                "differs": False,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def assumptions_markdown(table=None) -> str:
+    """The table of assumptions as the Markdown of ``docs/assumptions.md``."""
+    table = assumptions_table() if table is None else table
+
+    def cell(text) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "# The regimes' assumptions",
+        "",
+        "Generated by `scripts/write_assumptions.py` from the parameter declarations "
+        "(`plausible`, `plausible_why` in `param()`; a provision's `cost_range`); do not edit by "
+        "hand. Every parameter in which `SupplyDriven()` and `DemandDriven()` differ, every "
+        "price, and the other parameters that move the default difference, each with the "
+        "value under each regime, a plausible range with its reason, and the source of the "
+        "default. The ranges are what the evidence supports, not the validation bounds; the "
+        "uncertainty analysis samples them.",
+        "",
+        "| parameter | supply-driven | demand-driven | range | why this range | source of the "
+        "default |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in table.itertuples():
+        name = f"**{r.parameter}**" if r.differs else r.parameter
+        lines.append(
+            f"| {cell(name)} | {cell(r.supply_driven)} | {cell(r.demand_driven)} | "
+            f"{cell(r.range)} | {cell(r.why)} | {cell(r.source)} |"
+        )
+    lines += ["", "Parameters in bold differ between the two regimes.", ""]
+    return "\n".join(lines)

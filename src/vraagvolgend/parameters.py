@@ -66,6 +66,8 @@ def param(
     section: type | None = None,
     doc: str = "",
     group: str = "",
+    plausible: tuple | None = None,
+    plausible_why: str = "",
 ) -> Any:
     """Declare a parameter field.
 
@@ -85,7 +87,14 @@ def param(
         doc: One line on what the parameter means.
         group: The mechanism the parameter belongs to (for explanations of differences
             between policies); empty: the parameter is a mechanism of its own.
+        plausible: The range a defensible value lies in, ``(low, high)`` (for a choice: the
+            values that are defensible). Not a validation bound (``lo``/``hi`` say what is
+            *allowed*): it says what the evidence supports, for the table of assumptions
+            and for uncertainty analysis.
+        plausible_why: Why that range (a source, or "assumption: ..." and the reasoning).
     """
+    if plausible is not None and not plausible_why:
+        raise TypeError("param(): a plausible range needs plausible_why")  # programming error
     meta = {
         "kind": kind,
         "source": source,
@@ -96,6 +105,8 @@ def param(
         "section": section,
         "doc": doc,
         "group": group,
+        "plausible": tuple(plausible) if plausible is not None else None,
+        "plausible_why": plausible_why,
     }
     if isinstance(default, dict | list | tuple) or kind in ("section", "sections", "named"):
         return field(default_factory=lambda: _copy_default(default), metadata=meta)
@@ -344,6 +355,34 @@ class Section:
                         "parameter": path,
                         "value": json.dumps(_plain(value)),
                         "allowed": allowed,
+                        "source": meta["source"],
+                        "meaning": meta["doc"],
+                    }
+                )
+        return rows
+
+    def assumptions(self, prefix: str | None = None) -> list[dict]:
+        """Every parameter declared with a plausible range: value, range, why and source.
+
+        Nested sections are included (a named table's entries under their names).
+        """
+        prefix = self._path if prefix is None else prefix
+        rows = []
+        for f in fields(self):
+            meta, value = f.metadata, getattr(self, f.name)
+            path = f"{prefix}.{f.name}" if prefix else f.name
+            if meta["kind"] == "section":
+                rows += value.assumptions(path)
+            elif meta["kind"] == "named":
+                for name, item in value.items():
+                    rows += item.assumptions(f"{path}.{name}")
+            elif meta.get("plausible") is not None:
+                rows.append(
+                    {
+                        "parameter": path,
+                        "value": _plain(value),
+                        "plausible": meta["plausible"],
+                        "why": meta["plausible_why"],
                         "source": meta["source"],
                         "meaning": meta["doc"],
                     }

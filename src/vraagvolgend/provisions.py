@@ -160,6 +160,15 @@ class Provision(Section):
         source=_SEE_ENTRY,
         doc="entitlement: highest income quintile that qualifies",
     )
+    cost_range: tuple[float, ...] = param(
+        [],
+        kind="floats",
+        lo=0.0,
+        hi=1e6,
+        source="-",
+        doc="plausible lowest and highest cost_month (EUR), reasoned in the entry's source (not "
+        "a validation bound); empty: not declared",
+    )
     source: str = param("assumption", kind="str", source="-", doc="source of this entry's values")
     new: bool = param(
         False,
@@ -168,7 +177,28 @@ class Provision(Section):
         doc="true for an entry a user adds (a name without it must exist in the default)",
     )
 
+    def assumptions(self, prefix: str | None = None) -> list[dict]:
+        rows = super().assumptions(prefix)
+        if self.cost_range:
+            rows.append(
+                {
+                    "parameter": f"{prefix}.cost_month",
+                    "value": self.cost_month,
+                    "plausible": tuple(self.cost_range),
+                    "why": self.source,
+                    "source": self.source,
+                    "meaning": "cost per client-month at standard intensity (EUR)",
+                }
+            )
+        return rows
+
     def _check(self) -> None:
+        if len(self.cost_range) not in (0, 2) or (
+            self.cost_range and self.cost_range[0] > self.cost_range[1]
+        ):
+            raise ParameterError(
+                f"{self._path}.cost_range", f"{list(self.cost_range)} must be [] or [low, high]"
+            )
         w = self.need_window
         if len(w) != 2 or w[0] > w[1]:
             raise ParameterError(

@@ -73,6 +73,8 @@ OUTCOME_FORMAT: dict[str, tuple[str, int, bool | None]] = {
 GROUPS = ("neighbourhood", "household_type", "income_quintile")
 PLOTTED_LINES = ("jeugdwet", "wmo", "participatiewet", "collective", "access")
 INDIVIDUAL_LINES = ("jeugdwet", "wmo", "participatiewet")
+#: The lines the municipal budget covers (individual provisions and access).
+BUDGET_LINES = (*INDIVIDUAL_LINES, "access")
 MINUS = "−"
 PROPER_NAMES = {"Wmo", "GP"}
 
@@ -147,7 +149,10 @@ def _established(lo, hi) -> bool:
 
 
 def _names(c: Comparison) -> list[str]:
-    return [p.name for p in c.policies]
+    """The policies' names, the baseline first (the differences are taken against it)."""
+    names = [p.name for p in c.policies]
+    base = getattr(c, "baseline", names[0])
+    return [base, *(n for n in names if n != base)]
 
 
 def _replications(c: Comparison) -> int:
@@ -517,9 +522,11 @@ def _describe_parameter(key: str, prov: dict[str, dict]) -> tuple[str, str]:
 
 
 def _assumption_tables(c: Comparison) -> list[tuple[str, pd.DataFrame]]:
-    base = c.policies[0]
+    by_name = {p.name: p for p in c.policies}
+    names = _names(c)
+    base = by_name[names[0]]
     out = []
-    for policy in c.policies[1:]:
+    for policy in (by_name[n] for n in names[1:]):
         if not hasattr(policy, "changes_from") or not hasattr(base, "to_dict"):
             continue
         prov = {**_provenance(base), **_provenance(policy)}
@@ -597,50 +604,78 @@ def getattr_path(obj, path: str):
 
 
 def _budget_notes(c: Comparison, people: float) -> list[str]:
-    """Where the budget rule bites: years whose individual costs overran the budget."""
+    """How the budget was set, and where the budget rule bit: years whose spending on the
+    budgeted lines (individual provisions and access) overran it, and what the rule did."""
     notes = []
+    runs = c.runs
+    baseline = _names(c)[0]
+    budget = float(runs["budget_eur"].mean()) if "budget_eur" in runs else float("nan")
+    if c.scenario.budget.set_from_baseline:
+        notes.append(
+            f"One budget for every policy: {fmt_eur_millions(budget)} a year, set from the "
+            f"year-1 spending of '{baseline}' (run without its budget rule, on the same seed) on "
+            "every line a budget holder controls (the individual provisions of each law, the "
+            "benefit excluded, and access: conversations, reviews and outreach), plus a margin "
+            f"of {fmt_share(c.scenario.budget.margin, 1)}. Collective provisions are funded as a "
+            "capacity of their own, which a budget rule may cut."
+        )
+    else:
+        notes.append(
+            f"One budget for every policy: {fmt_eur_millions(budget)} a year, the scenario's "
+            "own (individual provisions and access)."
+        )
     y = c.details.get("yearly")
+    reps = int(runs["replication"].nunique())
     for policy in c.policies:
         rule = getattr(policy, "budget_rule", None)
-        per = getattr(policy, "budget_per_inhabitant", None)
-        if rule is None or per is None:
+        if rule is None:
             continue
         if rule == "none":
             notes.append(f"'{policy.name}' has no budget rule: overruns are simply paid.")
             continue
-        budget = float(sum(per.values())) * people
         what = (
             f"cuts collective provisions by {fmt_share(policy.budget_cut, 0)} the next year"
             if rule == "cut_collective"
             else "caps the intake of individual provisions at the budget the next year"
         )
+        mine_runs = runs[runs["policy"] == policy.name]
+        acted = int((mine_runs["cost_budget_rule"] != 0).sum()) if len(mine_runs) else 0
+        effect = float(mine_runs["cost_budget_rule"].mean()) if len(mine_runs) else 0.0
+        did = (
+            f" It acted in {acted} of {reps} replications and changed the external cost by "
+            f"{fmt_eur_millions(effect)} a year on average (against the same policy without "
+            "the rule, same seeds)."
+            if acted
+            else ""
+        )
         if y is None or y.empty:
-            notes.append(f"Under '{policy.name}' the budget rule {what} after an overrun year.")
+            notes.append(
+                f"Under '{policy.name}' the budget rule {what} after an overrun year.{did}"
+            )
             continue
-        mine = y[(y["policy"] == policy.name) & y["line"].isin(INDIVIDUAL_LINES)]
+        mine = y[(y["policy"] == policy.name) & y["line"].isin(BUDGET_LINES)]
         spent = mine.groupby(["year", "replication"])["cost_eur"].sum().groupby("year").mean()
         over = [int(year) for year, v in spent.items() if v > budget]
         last = int(spent.index.max()) if len(spent) else 0
         bites = [year for year in over if year < last]
         if bites:
             notes.append(
-                f"Under '{policy.name}' individual costs exceeded the budget of "
-                f"{fmt_eur_millions(budget)} a year in year {_join([str(b) for b in bites])}, "
-                f"so the budget rule bites: it {what}. This lowers the costs of the following "
-                "years and shows in the outcomes (collective provisions prevent and catch light "
-                "problems; a cap leaves households on waiting lists)."
+                f"Under '{policy.name}' the budgeted costs exceeded the budget on average in "
+                f"year {_join([str(b) for b in bites])}, so the budget rule bites: it {what}. "
+                "This lowers the costs of the following years and shows in the outcomes "
+                "(collective provisions prevent and catch light problems; a cap leaves "
+                f"households on waiting lists).{did}"
             )
         elif over:
             notes.append(
-                f"Under '{policy.name}' individual costs exceeded the budget of "
-                f"{fmt_eur_millions(budget)} only in the last simulated year, so the budget "
-                "rule would bite after the period shown."
+                f"Under '{policy.name}' the budgeted costs exceeded the budget on average only "
+                f"in the last simulated year, so the budget rule would bite after the period "
+                f"shown.{did}"
             )
         else:
             notes.append(
-                f"Under '{policy.name}' individual costs stayed within the budget of "
-                f"{fmt_eur_millions(budget)} a year, so the budget rule ({label(rule).lower()}) "
-                "did not bite."
+                f"Under '{policy.name}' the budgeted costs stayed within the budget on average, "
+                f"so the budget rule ({label(rule).lower()}) did not bite on average.{did}"
             )
     return notes
 

@@ -48,6 +48,8 @@ ScenarioError = ParameterError
 
 CBS_37975 = "CBS StatLine 37975 (households 1 Jan 2024)"
 ASSUMED = "assumption"
+#: Default access budget per inhabitant (EUR): see ``MunicipalBudget.per_inhabitant``.
+ACCESS_BUDGET = 14.2
 CALIBRATED = "calibrated (scripts/calibration_check.py --fit, supply-driven): "
 T = HOUSEHOLD_TYPES
 D = DOMAINS
@@ -699,6 +701,9 @@ class Access(Section):
         hi=10_000.0,
         source="assumption: about two hours of a professional at about EUR 75/hour",
         doc="cost of one access conversation (keukentafelgesprek) at one counter (EUR)",
+        plausible=(150.0, 500.0),
+        plausible_why="one municipality about EUR 500 (NRC Next 2014, via parliamentary questions "
+        "2015Z00110); EUR 150 is two hours at EUR 75 (calibration notes: EUR 150-500)",
     )
 
     chronic_types: tuple[str, ...] = param(
@@ -732,31 +737,41 @@ class Access(Section):
         _shares_sum_to_one(f"{self._path}.channel_shares", self.channel_shares)
 
 
+#: What the municipality's budget covers: the lines a budget holder controls.
+BUDGET_LINES: tuple[str, ...] = ("jeugdwet", "wmo", "participatiewet", "access")
+
+
 @dataclass(frozen=True)
 class MunicipalBudget(Section):
-    """The municipality's annual budget for individual provisions (the same for every policy).
+    """The municipality's annual budget (the same for every policy).
 
-    A single run uses ``per_inhabitant``. :func:`~vraagvolgend.comparison.compare` sets one
-    budget for all the policies it compares by the documented rule of :meth:`from_spending`.
+    It covers every line a budget holder controls: the individual provisions of each law (the
+    benefit excluded) and access (conversations, reviews, outreach). A single run uses
+    ``per_inhabitant``; a line left out of it is not budgeted.
+    :func:`~vraagvolgend.comparison.compare` sets one budget for all the policies it compares
+    from the baseline policy's spending (:func:`~vraagvolgend.comparison.municipal_budget`).
     """
 
     _path = "budget"
 
     per_inhabitant: Mapping[str, float] = param(
-        {"jeugdwet": 293.8, "wmo": 146.9, "participatiewet": 12.9},
+        {"jeugdwet": 293.8, "wmo": 146.9, "participatiewet": 12.9, "access": ACCESS_BUDGET},
         kind="map",
-        keys=("jeugdwet", "wmo", "participatiewet"),
+        keys=BUDGET_LINES,
         lo=0.0,
         hi=100_000.0,
         source="reference municipality A, budget 2021: EUR 27.0M on 57,000 inhabitants (realised "
-        "25.8M), split over the laws as realised (youth 16M, Wmo 8M, participation 0.7M net)",
-        doc="annual budget per inhabitant per law for individual provisions (EUR)",
+        "25.8M), split over the laws as realised (youth 16M, Wmo 8M, participation 0.7M net); "
+        "access (outside those accounts): the default supply-driven year-1 access spending "
+        "plus the margin (derived from the model)",
+        doc="annual budget per inhabitant per law for individual provisions, and for access (EUR)",
     )
     set_from_baseline: bool = param(
         True,
         kind="bool",
         source="design: one budget for every policy compared",
-        doc="compare() sets the budget from the baseline policy's year-1 spending plus margin",
+        doc="compare() sets the budget from the baseline policy's year-1 spending (individual "
+        "provisions and access) plus margin",
     )
     margin: float = param(
         0.0465,
