@@ -116,9 +116,7 @@ def test_an_interrupted_compare_keeps_its_replications_and_resumes(tiny, tmp_pat
     assert (info.value.stored, info.value.total, info.value.unit) == (2, 4, "replications")
     assert computed == [0, 1]
 
-    monkeypatch.setattr(
-        module, "_compare_one", lambda task: computed.append(task[4]) or real(task)
-    )
+    monkeypatch.setattr(module, "_compare_one", lambda task: computed.append(task[4]) or real(task))
     resumed = vv.compare(*args, **options)
     assert computed == [0, 1, 2, 3]  # 0 and 1 were not computed again
     whole = vv.compare(*args, replications=4, months=12, progress=False)

@@ -21,7 +21,9 @@ from __future__ import annotations
 import pandas as pd
 
 from .comparison import mean_ci
+from .outputs import OUTCOMES
 from .parameters import ParameterError
+from .vocabulary import BENEFIT_LINE
 
 __all__ = [
     "break_even_year",
@@ -32,15 +34,8 @@ __all__ = [
 ]
 
 RUN = ["point", "policy", "replication"]
-INDICATORS = (
-    "youth_care_share",
-    "wmo_clients_per_1000",
-    "social_assistance_share",
-    "any_individual_share",
-    "external_cost_per_inhabitant",
-    "mean_severity",
-    "share_3plus_problems",
-)
+#: Annual indicators a run table carries beside the outcomes (comparable with public figures).
+INDICATORS = ("any_individual_share", "external_cost_per_inhabitant")
 
 
 def _check(results: pd.DataFrame) -> pd.DataFrame:
@@ -59,12 +54,14 @@ def _costs_per_year(r: pd.DataFrame) -> pd.DataFrame:
         index=[*RUN, "year"], columns="variable", values="value", aggfunc="sum"
     ).fillna(0.0)
     per_year = per_year.rename_axis(columns=None)
-    per_year["external_total"] = per_year.drop(columns=["benefit"], errors="ignore").sum(axis=1)
+    per_year["external_total"] = per_year.drop(columns=[BENEFIT_LINE], errors="ignore").sum(axis=1)
     return per_year
 
 
 def run_table(results: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
-    """One row per run: mean annual cost per line and mean outcome indicators.
+    """One row per run: mean annual cost per line, every outcome of
+    :mod:`vraagvolgend.outputs` (its mean over the years, as a comparison reports it) and the
+    other annual indicators.
 
     Args:
         results: The tidy table of an experiment.
@@ -74,9 +71,10 @@ def run_table(results: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
     if year is not None:
         r = r[r["year"] == year]
     costs = _costs_per_year(r).groupby(level=RUN).mean().add_prefix("cost_")
-    ind = r[r["kind"] == "indicator"]
-    outcome = ind.pivot_table(index=[*RUN, "year"], columns="variable", values="value")
-    outcome = outcome[[c for c in INDICATORS if c in outcome.columns]]
+    kept = [*OUTCOMES, *INDICATORS]
+    values = r[r["kind"].isin(["outcome", "indicator"]) & r["variable"].isin(kept)]
+    outcome = values.pivot_table(index=[*RUN, "year"], columns="variable", values="value")
+    outcome = outcome[[c for c in kept if c in outcome.columns]]
     outcome = outcome.groupby(level=RUN).mean().rename_axis(columns=None)
     return costs.join(outcome).reset_index()
 

@@ -23,49 +23,28 @@ import pandas as pd
 from scipy import stats
 from tqdm.auto import tqdm
 
+from . import outputs as _outputs
 from .financing import Policy, PolicySwitch, resolve_policy
 from .memory import check_memory as fits
 from .parameters import ParameterError
 from .rng import SeedLike, as_seed_sequence
 from .scenario import BUDGET_LINES, Scenario
 from .simulation import run
-from .vocabulary import COST_LINES
+from .vocabulary import BENEFIT_LINE
+
+#: The cost lines of a summary, in order (declared once in :mod:`vraagvolgend.outputs`).
+COST_LINES = tuple(_outputs.COST_LINES)
 
 __all__ = ["COST_LINES", "Comparison", "compare", "mean_ci", "run_details", "summarise_run"]
 
-OUTCOMES = (
-    "mean_severity",
-    "share_3plus_problems",
-    "youth_care_share",
-    "wmo_clients_per_1000",
-    "social_assistance_share",
-    "hidden_need",
-    "waiting_list",
-    "carers_under_strain",
-    "escalations_residential",
-)
+#: The outcomes of a summary, in order (declared once in :mod:`vraagvolgend.outputs`).
+OUTCOMES = tuple(_outputs.OUTCOMES)
 
 
 def summarise_run(result) -> dict[str, float]:
-    """Mean annual cost per cost line and the outcome indicators of one run."""
-    costs = result.costs
-    years = costs["year"].nunique()
-    benefit = costs["provision"] == "benefit"
-    by_law = costs[~benefit].groupby("law", observed=True)["cost_eur"].sum() / years
-    out = {f"cost_{law}": float(by_law.get(law, 0.0)) for law in COST_LINES[:5]}
-    out["cost_external_total"] = float(costs.loc[~benefit, "cost_eur"].sum() / years)
-    out["cost_benefit"] = float(costs.loc[benefit, "cost_eur"].sum() / years)
-    ind = result.indicators()
-    last = ind.iloc[-1]
-    for key in ("mean_severity", "share_3plus_problems"):
-        out[key] = float(last[key])
-    for key in ("youth_care_share", "wmo_clients_per_1000", "social_assistance_share"):
-        out[key] = float(ind[key].mean())
-    m = result.monthly
-    for key in ("hidden_need", "waiting_list", "carers_under_strain"):
-        out[key] = float(m[key].mean())
-    out["escalations_residential"] = float(m["escalations_residential"].sum() / years)
-    return out
+    """Mean annual cost per cost line and every outcome of one run
+    (:func:`vraagvolgend.outputs.summarise`)."""
+    return _outputs.summarise(result)
 
 
 GROUPS = ("neighbourhood", "household_type", "income_quintile")
@@ -83,7 +62,8 @@ def run_details(result) -> dict[str, pd.DataFrame]:
     yearly = result.annual_costs()
     years = max(yearly["year"].nunique(), 1)
     e = result.episodes
-    individual = e[(e["law"] != "collective") & (e["provision"] != "benefit")]
+    benefit = e["provision"].astype(str).isin(_outputs.entitlements(result.scenario))
+    individual = e[(e["law"] != "collective") & ~benefit]
     per_household = (
         individual.groupby("household_id")["cost_eur"]
         .sum()
@@ -350,7 +330,7 @@ class Comparison:
         import matplotlib.pyplot as plt
 
         names = [p.name for p in self.policies]
-        lines = [line for line in COST_LINES if line != "benefit"]
+        lines = [line for line in COST_LINES if line != BENEFIT_LINE]
         fig, ax = plt.subplots(figsize=(8, 3.8))
         width = 0.8 / len(names)
         x = np.arange(len(lines))
@@ -436,7 +416,8 @@ def municipal_budget(reference, scenario: Scenario) -> Scenario:
         scenario: The scenario to set the budget in.
     """
     costs = reference.costs
-    year1 = costs[(costs["year"] == 1) & (costs["provision"] != "benefit")]
+    benefit = costs["provision"].astype(str).isin(_outputs.entitlements(reference.scenario))
+    year1 = costs[(costs["year"] == 1) & ~benefit]
     spent = year1.groupby("law", observed=True)["cost_eur"].sum()
     inhabitants = float(reference.households["n_persons"].sum())
     factor = (1 + scenario.budget.margin) / inhabitants

@@ -27,24 +27,18 @@ import numpy as np
 from .analysis import run_table
 from .experiments import Lever, Uncertainty, run_tables
 from .financing import resolve_policy
+from .outputs import COST_LINES
+from .outputs import OUTCOMES as OUTCOME_DECLARATIONS
 from .parameters import ParameterError
 from .scenario import Scenario
 from .simulation import run
 
 __all__ = ["OUTCOMES", "identifier", "workbench_model"]
 
+#: The workbench's outcomes: every cost line and outcome of :mod:`vraagvolgend.outputs`.
 OUTCOMES = (
-    "cost_external_total",
-    "cost_jeugdwet",
-    "cost_wmo",
-    "cost_participatiewet",
-    "cost_collective",
-    "cost_access",
-    "cost_benefit",
-    "mean_severity",
-    "share_3plus_problems",
-    "youth_care_share",
-    "wmo_clients_per_1000",
+    *(f"cost_{n}" for n in COST_LINES if n != "budget_rule"),
+    *OUTCOME_DECLARATIONS,
 )
 
 

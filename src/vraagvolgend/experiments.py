@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 
 from .financing import Policy, PolicySwitch, resolve_policy
 from .memory import check_memory as fits
+from .outputs import outcomes_per_year
 from .parallel import limit_threads
 from .parameters import ParameterError, _short
 from .provenance import determinants
@@ -389,17 +390,26 @@ def _plain(value):
 
 
 def run_tables(result) -> pd.DataFrame:
-    """One run's long tidy table: ``year``, ``kind`` (``"cost"`` or ``"indicator"``),
-    ``variable`` (the cost line or the indicator) and ``value`` (EUR for costs).
+    """One run's long tidy table: ``year``, ``kind``, ``variable`` and ``value``.
 
-    Each indicator appears once per year (not on every cost row), so summing the cost rows of a
-    run gives its total cost exactly.
+    ``kind`` is ``"cost"`` (``variable`` a cost line, ``value`` in EUR), ``"outcome"`` (an
+    outcome of :mod:`vraagvolgend.outputs`, its value in that year) or ``"indicator"`` (the
+    other annual indicators of :meth:`~vraagvolgend.results.Result.indicators`). Each appears
+    once per year, so summing the cost rows of a run gives its total cost exactly, and the mean
+    of an outcome's rows over the years is the value a comparison reports.
     """
     costs = result.annual_costs().rename(columns={"line": "variable", "cost_eur": "value"})
     costs = costs.assign(kind="cost")
-    indicators = result.indicators().melt(id_vars="year", var_name="variable", value_name="value")
+    per_year = outcomes_per_year(result)
+    outcomes = per_year.melt(id_vars="year", var_name="variable", value_name="value")
+    outcomes = outcomes.assign(kind="outcome")
+    indicators = result.indicators()
+    indicators = indicators.drop(
+        columns=[c for c in per_year.columns if c != "year"], errors="ignore"
+    )
+    indicators = indicators.melt(id_vars="year", var_name="variable", value_name="value")
     indicators = indicators.assign(kind="indicator")
-    out = pd.concat([costs, indicators], ignore_index=True)[TABLE_COLUMNS]
+    out = pd.concat([costs, outcomes, indicators], ignore_index=True)[TABLE_COLUMNS]
     out["year"] = out["year"].astype("int64")
     out["value"] = out["value"].astype("float64")
     return out

@@ -34,7 +34,9 @@ import numpy as np
 import pandas as pd
 
 from .comparison import COST_LINES, Comparison, mean_ci
+from .outputs import OUTCOMES
 from .vocabulary import LABELS
+from .vocabulary import label as vocabulary_label
 
 __all__ = [
     "LABELS",
@@ -53,22 +55,12 @@ PAGE_WIDTH_IN = 10.0
 #: Smallest font size of any text in a plot, in points at the page's width.
 MIN_FONT_PT = 10.0
 
-#: Human labels of every identifier the report shows (one place, so that it can move to a
-#: shared vocabulary module).
-# Labels come from the one vocabulary (vocabulary.LABELS).
-
-#: Outcomes: unit ("share", "number") and decimals; ``better`` is True where lower is better
 #: for households and None for indicators of use (neither better nor worse in themselves).
+#: How each outcome is shown: (format, decimals, lower is better; None: neither), from its
+#: declaration in :mod:`vraagvolgend.outputs`.
 OUTCOME_FORMAT: dict[str, tuple[str, int, bool | None]] = {
-    "mean_severity": ("number", 3, True),
-    "share_3plus_problems": ("share", 1, True),
-    "youth_care_share": ("share", 1, None),
-    "wmo_clients_per_1000": ("number", 1, None),
-    "social_assistance_share": ("share", 1, None),
-    "hidden_need": ("number", 1, True),
-    "waiting_list": ("number", 1, True),
-    "carers_under_strain": ("number", 1, True),
-    "escalations_residential": ("number", 1, True),
+    name: (o.format, o.decimals, None if o.better is None else o.better == "lower")
+    for name, o in OUTCOMES.items()
 }
 GROUPS = ("neighbourhood", "household_type", "income_quintile")
 PLOTTED_LINES = ("jeugdwet", "wmo", "participatiewet", "collective", "access")
@@ -82,9 +74,9 @@ PROPER_NAMES = {"Wmo", "GP"}
 def label(key) -> str:
     """The human label of an identifier (the identifier tidied when it has no label)."""
     text = str(key)
-    if text in LABELS:
-        return LABELS[text]
-    return text.replace("_", " ").replace(".", ": ")
+    tidy = text.replace("_", " ")
+    known = vocabulary_label(text)
+    return known if known != tidy else tidy.replace(".", ": ")
 
 
 # --- one number format -------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from .households import Households
 from .scenario import Scenario
 from .vocabulary import (
     BENEFIT_LAW,
-    BENEFIT_PROVISION,
     TABLE_LAWS,
     format_number,
     plural,
@@ -25,9 +24,12 @@ from .vocabulary import (
 __all__ = ["HouseholdCosts", "Result"]
 
 
-def _file_benefit_apart(frame: pd.DataFrame) -> pd.DataFrame:
-    """File the benefit under its own law (:data:`BENEFIT_LAW`)."""
-    is_benefit = (frame["provision"] == BENEFIT_PROVISION).to_numpy()
+def _file_benefit_apart(frame: pd.DataFrame, scenario) -> pd.DataFrame:
+    """File the entitlements (the benefit, found by its billing kind) under their own law
+    (:data:`BENEFIT_LAW`)."""
+    from .outputs import entitlements
+
+    is_benefit = frame["provision"].astype(str).isin(entitlements(scenario)).to_numpy()
     law = frame["law"].astype(str).to_numpy(dtype=object)
     law[is_benefit] = BENEFIT_LAW
     present = set(law)
@@ -125,7 +127,7 @@ class Result:
         care = self._require_care()
         e = care.ledger.frame(care.names, care.laws, DOMAINS, ALL_CHANNELS, first_month=1)
         started = e["start_month"].to_numpy()
-        e = _file_benefit_apart(e)
+        e = _file_benefit_apart(e, self.scenario)
         e["start_month"] = np.maximum(started, 1).astype(started.dtype)
         e.insert(e.columns.get_loc("end_month") + 1, "from_burn_in", started < 1)
         return e
@@ -140,7 +142,7 @@ class Result:
         benefit is the line ``benefit`` under a law of its own, ``social_assistance``: the law
         ``participatiewet`` holds participation services only.
         """
-        return _file_benefit_apart(self._require_care().budget.frame())
+        return _file_benefit_apart(self._require_care().budget.frame(), self.scenario)
 
     @cached_property
     def budget(self) -> pd.DataFrame:
@@ -158,11 +160,11 @@ class Result:
 
     def annual_costs(self) -> pd.DataFrame:
         """Cost per year and line: the three laws' provisions, ``collective``, ``access`` and
-        the social-assistance ``benefit`` on a line of its own (columns year, line, cost_eur)."""
-        costs = self.costs
-        is_benefit = costs["provision"] == BENEFIT_PROVISION
-        line = np.where(is_benefit, BENEFIT_PROVISION, costs["law"].astype(str))
-        return costs.assign(line=line).groupby(["year", "line"], as_index=False)["cost_eur"].sum()
+        the social-assistance ``benefit`` on a line of its own (columns year, line, cost_eur;
+        :func:`vraagvolgend.outputs.annual_costs`)."""
+        from .outputs import annual_costs
+
+        return annual_costs(self)
 
     def indicators(self) -> pd.DataFrame:
         """Annual indicators comparable with public figures (one row per year).
@@ -182,6 +184,9 @@ class Result:
         self._require_care()
         if self._households is None:  # read back by Result.load: the saved table
             return self._saved_indicators.copy()
+        from .outputs import entitlements
+
+        entitled = entitlements(self.scenario)  # the benefit, by its billing kind
         e = self.episodes
         h = self._households
         children = h.n_children.astype(float)
@@ -197,10 +202,10 @@ class Result:
 
             youth = households_with(during["law"] == "jeugdwet")
             wmo = households_with(during["law"] == "wmo")
-            benefit = households_with(during["provision"] == "benefit")
+            benefit = households_with(during["provision"].astype(str).isin(entitled))
             individual = households_with(during["law"] != "collective")
             c = costs[costs["year"] == year]
-            benefit_cost = c.loc[c["provision"] == "benefit", "cost_eur"].sum()
+            benefit_cost = c.loc[c["provision"].astype(str).isin(entitled), "cost_eur"].sum()
             external = c["cost_eur"].sum() - benefit_cost
             year_end = self._snapshots.get(year)
             rows.append(

@@ -21,14 +21,11 @@ __all__ = [
     "BENEFIT_LINE",
     "BENEFIT_PROVISION",
     "CHANNELS",
-    "COST_LINES",
     "FIRST_MONTH",
     "INDIVIDUAL_LAWS",
     "LABELS",
     "LAWS",
-    "OUTCOMES",
     "TABLE_LAWS",
-    "Outcome",
     "fmt_eur",
     "fmt_share",
     "format_interval",
@@ -54,22 +51,6 @@ ALL_CHANNELS: tuple[str, ...] = (*CHANNELS, "outreach", "renewal", "escalation",
 #: the municipal social-domain budget: it is reported on its own line, never inside
 #: ``participatiewet``, and budget rules do not count it.
 BENEFIT_LINE = "benefit"
-
-#: Cost lines of a summary: the three laws' individual provisions (participation services
-#: without the benefit), collective provisions, access (conversations, outreach, the
-#: implementation of a switch), the external total (everything but the benefit, as municipal
-#: accounts report it), the benefit, and the budget rule's effect (external cost with the
-#: rule minus without it, on the same seed: a part of the external total, not an addition).
-COST_LINES: tuple[str, ...] = (
-    "jeugdwet",
-    "wmo",
-    "participatiewet",
-    "collective",
-    "access",
-    "external_total",
-    BENEFIT_LINE,
-    "budget_rule",
-)
 
 #: Months are numbered from 1 after burn-in (burn-in months are −burn_in + 1 … 0 and are
 #: never booked or shown); year y holds months 12 (y − 1) + 1 … 12 y.
@@ -141,45 +122,9 @@ def _finite(x) -> bool:
     return math.isfinite(float(x))
 
 
-class Outcome:
-    """An outcome a comparison reports: its key, label, unit and whether lower is better."""
-
-    __slots__ = ("key", "label", "lower_is_better", "unit")
-
-    def __init__(self, key: str, label: str, unit: str, lower_is_better: bool = True):
-        self.key, self.label, self.unit = key, label, unit
-        self.lower_is_better = lower_is_better
-
-    def __repr__(self) -> str:
-        return f"Outcome({self.key!r})"
-
-
-OUTCOMES: dict[str, Outcome] = {
-    o.key: o
-    for o in (
-        Outcome("mean_severity", "Mean problem severity (0–1), last year end", "0–1 scale"),
-        Outcome("share_3plus_problems", "Households with 3+ problems, last year end", "share"),
-        Outcome("youth_care_share", "Young people with youth care", "share"),
-        Outcome("wmo_clients_per_1000", "Wmo clients per 1,000 inhabitants", "per 1,000"),
-        Outcome("social_assistance_share", "Households on social assistance", "share"),
-        Outcome("hidden_need", "Households with hidden need (monthly mean)", "households"),
-        Outcome("waiting_list", "Places on waiting lists (monthly mean)", "places"),
-        Outcome("carers_under_strain", "Carers under strain (monthly mean)", "households"),
-        Outcome("escalations_residential", "Escalations to residential care per year", "per year"),
-    )
-}
-
 #: Human labels of every identifier a table or report shows.
 LABELS: dict[str, str] = {
-    # cost lines and laws
-    "jeugdwet": "Youth care (Jeugdwet)",
-    "wmo": "Wmo support",
-    "participatiewet": "Participation services (without benefit)",
-    "collective": "Collective provisions",
-    "access": "Access conversations, outreach and transition",
-    "external_total": "External social-domain cost (all above)",
-    BENEFIT_LINE: "Social-assistance benefit (national BUIG budget)",
-    "budget_rule": "Of which the budget rule's effect",
+    # cost lines and outcomes: their labels are declared in vraagvolgend.outputs
     # domains
     "finances": "Finances and debt",
     "work": "Work and daytime activity",
@@ -217,13 +162,20 @@ LABELS: dict[str, str] = {
     "neighbourhood": "Neighbourhood",
     "household_type": "Household type",
     "income_quintile": "Income quintile",
-    **{key: o.label for key, o in OUTCOMES.items()},
 }
 
 
 def label(key) -> str:
-    """The human label of an identifier (the identifier itself, tidied, when it has none)."""
+    """The human label of an identifier (the identifier itself, tidied, when it has none);
+    outcomes and cost lines carry theirs in :mod:`vraagvolgend.outputs`."""
+    from .outputs import COST_LINES as LINES
+    from .outputs import OUTCOMES
+
     key = str(key)
+    if key in OUTCOMES:
+        return OUTCOMES[key].label
+    if key in LINES:
+        return LINES[key].label
     return LABELS.get(key, key.replace("_", " "))
 
 

@@ -1,0 +1,298 @@
+"""Every output declared once: the cost lines and the outcomes, each with its one definition.
+
+A comparison, a sweep, the EMA adapter, the decomposition, the report, the dashboard and the
+command line all read what they show from here, so the same name always means the same number.
+
+**Cost lines** (:data:`COST_LINES`): the individual provisions of each law, collective
+provisions, access, the external total (everything the municipality pays from its social-domain
+budget) and the social-assistance benefit (*bijstand*) on a line of its own. The benefit is
+found by its *billing kind* in the catalogue (``billing = "entitlement"``), never by its name,
+so a catalogue that renames it reports the same lines.
+
+**Outcomes** (:data:`OUTCOMES`): each has a name, a label, a unit, the direction in which it is
+better, a number format and one definition: its value *per year* of a result. The value a
+comparison or a sweep reports is the **mean over the years** of the horizon, the same averaging
+as the annual costs beside it. For the state outcomes (mean severity, households with 3+
+problems), measured at each year end, this means that a policy that leaves households worse off
+throughout counts more than one that does so only at the end, and the number is less noisy than
+one year end. :data:`PRIMARY` is the outcome a verdict "better or worse off" is read from.
+
+Example:
+    >>> import vraagvolgend as vv
+    >>> r = vv.run(vv.Scenario.default().with_changes(n_households=300, burn_in_months=6),
+    ...            months=24)
+    >>> s = summarise(r)
+    >>> round(s["cost_external_total"]) == round(sum(s[f"cost_{k}"] for k in (
+    ...     "jeugdwet", "wmo", "participatiewet", "collective", "access")))
+    True
+    >>> OUTCOMES[PRIMARY].better
+    'lower'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .vocabulary import BENEFIT_LINE, LAWS, year_of
+
+__all__ = [
+    "COST_LINES",
+    "OUTCOMES",
+    "PRIMARY",
+    "CostLine",
+    "Outcome",
+    "annual_costs",
+    "entitlements",
+    "outcomes_per_year",
+    "summarise",
+]
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """A line of the cost tables.
+
+    Attributes:
+        name: Its key (``cost_<name>`` in run tables).
+        label: What a person reads.
+        doc: What it holds.
+        in_total: Whether it is part of the external total.
+    """
+
+    name: str
+    label: str
+    doc: str
+    in_total: bool = False
+
+
+#: Cost lines in the order of every table. ``external_total`` is the sum of the lines marked
+#: ``in_total``; ``budget_rule`` is a part of it (the rule's effect), not an addition.
+COST_LINES: dict[str, CostLine] = {
+    line.name: line
+    for line in (
+        CostLine("jeugdwet", "Youth care (Jeugdwet)", "individual youth-care provisions", True),
+        CostLine("wmo", "Wmo support", "individual Social Support Act provisions", True),
+        CostLine(
+            "participatiewet",
+            "Participation services (without benefit)",
+            "individual Participation Act services, the benefit apart",
+            True,
+        ),
+        CostLine(
+            "collective", "Collective provisions", "preventive (voorliggend) provisions", True
+        ),
+        CostLine(
+            "access",
+            "Access conversations, outreach and transition",
+            "access and review conversations, outreach, the network programme, a switch's "
+            "implementation",
+            True,
+        ),
+        CostLine(
+            "external_total",
+            "External social-domain cost (all above)",
+            "everything above: what the municipality pays from its social-domain budget",
+        ),
+        CostLine(
+            BENEFIT_LINE,
+            "Social-assistance benefit (national BUIG budget)",
+            "entitlements (billing kind 'entitlement'): paid from a national budget",
+        ),
+        CostLine(
+            "budget_rule",
+            "Of which the budget rule's effect",
+            "external cost with the budget rule minus without it, on the same seed",
+        ),
+    )
+}
+
+
+def entitlements(scenario) -> frozenset[str]:
+    """Names of the provisions billed as entitlements (the benefit), by their billing kind."""
+    catalogue = scenario.provisions
+    routing = catalogue.routing()
+    return frozenset(catalogue.names[i] for i in routing.entitlements)
+
+
+def annual_costs(result) -> pd.DataFrame:
+    """Cost per year and line (columns ``year``, ``line``, ``cost_eur``): each law's
+    provisions, ``collective``, ``access`` and the entitlements on the benefit line."""
+    costs = result.costs
+    is_benefit = costs["provision"].astype(str).isin(entitlements(result.scenario))
+    line = np.where(is_benefit, BENEFIT_LINE, costs["law"].astype(str))
+    return costs.assign(line=line).groupby(["year", "line"], as_index=False)["cost_eur"].sum()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An outcome: one definition, read by every table, plot and analysis.
+
+    Attributes:
+        name: Its key.
+        label: What a person reads.
+        unit: Its unit in words.
+        better: ``"lower"``, ``"higher"`` or ``None`` (a level, neither better nor worse).
+        format: ``"share"`` (shown as a percentage) or ``"number"``.
+        decimals: Decimals shown.
+        per_year: Its value in each year of a result (a Series indexed by year 1, 2, …).
+        count: Whether it counts households (bounds of an interval are clipped at 0).
+    """
+
+    name: str
+    label: str
+    unit: str
+    better: str | None
+    format: str
+    decimals: int
+    per_year: Callable[[object], pd.Series]
+    count: bool = False
+
+    def value(self, result) -> float:
+        """Its value over the horizon: the mean over the years (see the module's note)."""
+        values = self.per_year(result).to_numpy(dtype=float)
+        return float(values.mean()) if len(values) else float("nan")
+
+
+def _indicator(name: str) -> Callable:
+    def per_year(result) -> pd.Series:
+        return result.indicators().set_index("year")[name]
+
+    return per_year
+
+
+def _monthly(name: str, how: str) -> Callable:
+    def per_year(result) -> pd.Series:
+        m = result.monthly
+        m = m[m["month"] >= 1]
+        return m.groupby(m["month"].map(year_of))[name].agg(how)
+
+    return per_year
+
+
+#: The primary outcome: whether households are better or worse off is read from it.
+PRIMARY = "mean_severity"
+
+OUTCOMES: dict[str, Outcome] = {
+    o.name: o
+    for o in (
+        Outcome(
+            "mean_severity",
+            "Mean problem severity (0–1), year ends",
+            "0–1 scale",
+            "lower",
+            "number",
+            3,
+            _indicator("mean_severity"),
+        ),
+        Outcome(
+            "share_3plus_problems",
+            "Households with 3+ problems, year ends",
+            "share",
+            "lower",
+            "share",
+            1,
+            _indicator("share_3plus_problems"),
+        ),
+        Outcome(
+            "youth_care_share",
+            "Young people with youth care",
+            "share",
+            None,
+            "share",
+            1,
+            _indicator("youth_care_share"),
+        ),
+        Outcome(
+            "wmo_clients_per_1000",
+            "Wmo clients per 1,000 inhabitants",
+            "per 1,000",
+            None,
+            "number",
+            1,
+            _indicator("wmo_clients_per_1000"),
+        ),
+        Outcome(
+            "social_assistance_share",
+            "Households on social assistance",
+            "share",
+            None,
+            "share",
+            1,
+            _indicator("social_assistance_share"),
+        ),
+        Outcome(
+            "hidden_need",
+            "Households with hidden need (monthly mean)",
+            "households",
+            "lower",
+            "number",
+            0,
+            _monthly("hidden_need", "mean"),
+            count=True,
+        ),
+        Outcome(
+            "waiting_list",
+            "Places on waiting lists (monthly mean)",
+            "places",
+            "lower",
+            "number",
+            0,
+            _monthly("waiting_list", "mean"),
+            count=True,
+        ),
+        Outcome(
+            "carers_under_strain",
+            "Carers under strain (monthly mean)",
+            "households",
+            "lower",
+            "number",
+            0,
+            _monthly("carers_under_strain", "mean"),
+            count=True,
+        ),
+        Outcome(
+            "escalations_residential",
+            "Escalations to residential care per year",
+            "per year",
+            "lower",
+            "number",
+            0,
+            _monthly("escalations_residential", "sum"),
+            count=True,
+        ),
+    )
+}
+
+
+def outcomes_per_year(result) -> pd.DataFrame:
+    """Every outcome per year (one row per year, one column per outcome)."""
+    columns = {name: o.per_year(result) for name, o in OUTCOMES.items()}
+    frame = pd.DataFrame(columns)
+    frame.index.name = "year"
+    return frame.reset_index()
+
+
+def summarise(result) -> dict[str, float]:
+    """One run in numbers: the mean annual cost per cost line (``cost_<line>``) and every
+    outcome's value over the horizon."""
+    yearly = annual_costs(result)
+    years = max(yearly["year"].nunique(), 1)
+    by_line = yearly.groupby("line")["cost_eur"].sum() / years
+    out = {}
+    for name, line in COST_LINES.items():
+        if line.in_total or name == BENEFIT_LINE:
+            out[f"cost_{name}"] = float(by_line.get(name, 0.0))
+        elif name == "external_total":  # the lines above it, all in the total
+            out[f"cost_{name}"] = float(
+                sum(out[f"cost_{n}"] for n, other in COST_LINES.items() if other.in_total)
+            )
+    for name, outcome in OUTCOMES.items():
+        out[name] = outcome.value(result)
+    return out
+
+
+assert set(LAWS) <= set(COST_LINES), "every law has a cost line"
