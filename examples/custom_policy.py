@@ -40,7 +40,7 @@ def main(replications: int = 3, n_households: int | None = None, months: int = 3
         scenario = scenario.with_changes(n_households=n_households)
     policies = [vv.SupplyDriven(), vv.DemandDriven(), DebtFirst(name="debt-first")]
     comparison = vv.compare(policies, scenario, replications=replications, months=months)
-    print(comparison.table().round(0).to_string())
+    print(comparison.table(labels=True).to_string())
     return comparison
 
 

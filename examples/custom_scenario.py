@@ -51,7 +51,7 @@ def main(
     comparison = vv.compare(
         ["supply-driven", "demand-driven"], scenario, replications=replications, months=months
     )
-    print(comparison.table().round(0).to_string())
+    print(comparison.table(labels=True).to_string())
     return comparison
 
 

@@ -100,7 +100,7 @@ def _policy(spec: str):
 
 def _cmd_run(args) -> int:
     from .simulation import run
-    from .vocabulary import format_number, plural
+    from .vocabulary import format_number, label, plural
 
     scenario = _scenario(args.scenario, args.households)
     policy = _policy(args.policy)
@@ -114,7 +114,8 @@ def _cmd_run(args) -> int:
         f"policy {args.policy}: tables written to {out}"
     )
     if result._care is not None:
-        print(result.indicators().to_string(index=False, float_format=format_number))
+        indicators = result.indicators().rename(columns=label).rename(columns={"year": "Year"})
+        print(indicators.to_string(index=False, float_format=format_number))
     return 0
 
 
@@ -122,7 +123,6 @@ def _cmd_compare(args) -> int:
     from .comparison import compare
     from .experiments import SweepInterrupted
     from .reports import write_report
-    from .vocabulary import format_number
 
     policies = [_policy(p) for p in args.policies]
     if any(p is None for p in policies):
@@ -168,8 +168,6 @@ def _cmd_compare(args) -> int:
         if getattr(args, "_client", None) is not None:
             args._client.close()
     print(comparison)
-    print("\nMean annual cost, EUR thousand:")
-    print(comparison.table().to_string(float_format=lambda x: format_number(x, 0)))
     if comparison.decomposition is not None:
         print()
         print(comparison.decomposition)
@@ -295,9 +293,12 @@ def _experiment_scenario(path: Path):
 
 
 def _cmd_sweep(args) -> int:
+    import numpy as np
+
     from .analysis import policy_summary
-    from .experiments import run_experiment
-    from .vocabulary import format_interval, format_number, plural
+    from .experiments import run_experiment, variant_label
+    from .outputs import OUTCOMES, PRIMARY
+    from .vocabulary import format_interval, format_number, label, plural, text_table
 
     experiment = load_experiment(args.experiment)
     executor = _executor(args)
@@ -315,11 +316,30 @@ def _cmd_sweep(args) -> int:
             args._client.close()
     failed = results[results["error"].notna()] if "error" in results.columns else results[:0]
     if len(failed) < len(experiment.runs()):
-        summary = policy_summary(results, columns=["cost_external_total", "mean_severity"])
-        bounds = zip(summary["ci_low"], summary["ci_high"], strict=True)
-        summary["95% CI"] = [format_interval(lo, hi) for lo, hi in bounds]
-        summary["mean"] = summary["mean"].map(format_number)
-        print(summary[["policy", "outcome", "mean", "95% CI", "runs"]].to_string(index=False))
+        summary = policy_summary(results, columns=["cost_external_total", PRIMARY])
+        rows = []
+        for _, r in summary.iterrows():
+            outcome = OUTCOMES.get(r["outcome"])
+            if outcome is None:  # a cost line: EUR
+                mean = f"€{format_number(r['mean'], 0)}"
+                ci = format_interval(r["ci_low"], r["ci_high"], 0)
+            else:
+                mean = outcome.text(r["mean"])
+                ci = (
+                    f"{outcome.text(max(r['ci_low'], 0))} – {outcome.text(r['ci_high'])}"
+                    if np.isfinite(r["ci_low"])
+                    else ""
+                )
+            rows.append(
+                {
+                    "policy": variant_label(r["policy"]),
+                    "outcome": label(r["outcome"].removeprefix("cost_")),
+                    "mean": mean,
+                    "95% interval": ci,
+                    "runs": r["runs"],
+                }
+            )
+        print(text_table(rows))
     n = len(experiment.runs()) - len(failed)
     print(f"\n{plural(n, 'run')} in {Path(args.store) / experiment.name}")
     if len(failed):

@@ -12,6 +12,7 @@ concentration, ZRM levels).
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import numbers
@@ -288,10 +289,19 @@ class Comparison:
             baseline=manifest.get("baseline", policies[0].name),
         )
 
-    def table(self) -> pd.DataFrame:
-        """Mean annual cost per cost line (rows) and policy (columns), in thousands of EUR."""
+    def table(self, labels: bool = False) -> pd.DataFrame:
+        """Mean annual cost per cost line (rows) and policy (columns), in thousands of EUR.
+
+        Args:
+            labels: Rows named by their labels (for people) instead of their keys.
+        """
+        from .vocabulary import label
+
         t = self.summary.pivot(index="line", columns="policy", values="mean") / 1000
-        return t.loc[list(COST_LINES), [p.name for p in self.policies]]
+        t = t.loc[list(COST_LINES), [p.name for p in self.policies]]
+        if labels:
+            t = t.rename(index=label).rename_axis(index="EUR thousand a year").round(0)
+        return t
 
     def __str__(self) -> str:
         names = [p.name for p in self.policies]
@@ -299,22 +309,12 @@ class Comparison:
         lines = [
             f"{len(names)} policies × {reps} replications, {self.months} months, "
             f"{self.scenario.n_households:,} households (scenario {self.scenario.name!r}).",
-            "Mean annual cost (EUR thousand) with 95% CI; difference against "
-            f"{self.baseline!r} (paired, 95% CI):",
+            f"Mean annual cost, EUR thousand (95% interval); the difference against "
+            f"{self.baseline!r} is paired (same households and life events):",
+            _format(self.summary, "line", self.baseline),
+            "\nOutcomes for households, mean over the years (95% interval); paired difference:",
+            _format(self.outcomes, "outcome", self.baseline),
         ]
-        fmt = self.summary.copy()
-        for col in (
-            "mean",
-            "ci_low",
-            "ci_high",
-            "difference",
-            "difference_ci_low",
-            "difference_ci_high",
-        ):
-            fmt[col] = fmt[col] / 1000
-        lines.append(_format(fmt, "line"))
-        lines.append("\nOutcomes (mean with 95% CI; paired difference):")
-        lines.append(_format(self.outcomes, "outcome"))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -355,29 +355,55 @@ class Comparison:
         return f"<Comparison of {[p.name for p in self.policies]}>"
 
 
-def _format(table: pd.DataFrame, label: str) -> str:
-    from .vocabulary import format_interval, format_number
+def _format(table: pd.DataFrame, key: str, baseline: str) -> str:
+    """A summary table for the terminal: labels, one number format per line or outcome, means'
+    intervals clipped to the values possible, the baseline's own difference left out."""
+    from .vocabulary import format_number, label, text_table
+
+    def interval(lo, hi, text) -> str:
+        return "" if not (np.isfinite(lo) and np.isfinite(hi)) else f"({text(lo)} – {text(hi)})"
 
     rows = []
     for _, r in table.iterrows():
-        size = max(abs(r["mean"]), abs(r["ci_low"]), abs(r["ci_high"]))
-        decimals = None if np.isfinite(size) else 0
-        if np.isfinite(size):
-            decimals = 0 if size >= 100 else 2 if size >= 1 else 4
-        difference = format_number(r["difference"], decimals)
-        rows.append(
-            {
-                "policy": r["policy"],
-                label: r[label],
-                "mean": format_number(r["mean"], decimals),
-                "95% CI": format_interval(r["ci_low"], r["ci_high"], decimals),
-                "difference": difference if difference.startswith("-") else "+" + difference,
-                "difference 95% CI": format_interval(
-                    r["difference_ci_low"], r["difference_ci_high"], decimals
-                ),
-            }
-        )
-    return pd.DataFrame(rows).to_string(index=False)
+        name = r[key]
+        outcome = _outputs.OUTCOMES.get(name)
+        if outcome is None:  # a cost line: EUR thousand, never negative as a mean
+
+            def text(x, signed=False):
+                t = format_number(x / 1000, 0)
+                return ("+" + t) if signed and not t.startswith("-") and t != "0" else t
+
+            low, high = 0.0, np.inf
+        else:
+            text = outcome.text
+            low, high = outcome.bounds
+        lo, hi = np.clip([r["ci_low"], r["ci_high"]], low, high)
+        row = {
+            key.replace("line", "cost line"): "",
+            "policy": r["policy"],
+            "mean (95% interval)": f"{text(r['mean'])} {interval(lo, hi, text)}".strip(),
+            "difference (95% interval)": "",
+        }
+        if r["policy"] != baseline:
+            dlo, dhi = r["difference_ci_low"], r["difference_ci_high"]
+            signed = functools.partial(text, signed=True)
+            row["difference (95% interval)"] = (
+                f"{signed(r['difference'])} {interval(dlo, dhi, signed)}".strip()
+            )
+        rows.append(row)
+    # each line's baseline first, then the alternatives, the label once per line
+    order = {name: i for i, name in enumerate(dict.fromkeys(table[key]))}
+    ranked = sorted(
+        range(len(rows)),
+        key=lambda i: (order[table[key].iloc[i]], table["policy"].iloc[i] != baseline),
+    )
+    shown = []
+    for i in ranked:
+        row = dict(rows[i])
+        first = key.replace("line", "cost line")
+        row[first] = label(table[key].iloc[i]) if table["policy"].iloc[i] == baseline else ""
+        shown.append(row)
+    return text_table(shown)
 
 
 def without_budget_rule(policy):

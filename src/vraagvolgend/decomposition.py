@@ -869,11 +869,17 @@ class Decomposition:
         )
 
     def __str__(self) -> str:
+        """A summary for a person: the mechanisms, then the parts of the cost difference per
+        law for the largest mechanisms and of the primary outcome; ``table`` has them all."""
+        from .outputs import OUTCOMES, PRIMARY
+        from .vocabulary import format_number, label
+
         k = len(self.mechanisms)
         how = (
             f"exact over all {2**k} coalitions"
             if self.permutations is None
-            else f"estimated from {self.permutations} sampled orders (seeded)"
+            else f"estimated from {self.permutations} sampled orders (seeded; the parts carry "
+            "that sampling error)"
         )
         lines = [
             f"Why {self.alternative!r} differs from {self.baseline!r}: Shapley values of "
@@ -883,32 +889,48 @@ class Decomposition:
             if k
             else "The two policies do not differ in any setting or rule.",
         ]
-        for label, units in self.mechanisms.items():
-            lines.append(
-                f"  {label}: "
-                + ("; ".join(u.split(": ", 1)[1] for u in units) or "(the same in both)")
+        for name, units in self.mechanisms.items():
+            what = "; ".join(_readable(u.split(": ", 1)[1]) for u in units)
+            lines.append(f"  {name}: {what or '(the same in both)'}")
+        t = self.table[self.table["mechanism"] != TOTAL]
+        total = t[t["outcome"] == "cost_external_total"].set_index("mechanism")["mean"]
+        top = list(total.abs().sort_values(ascending=False).index[:TOP])
+        laws = [c for c in COSTS if c != "cost_benefit"]
+        rows = []
+        for mechanism in top:
+            mine = t[t["mechanism"] == mechanism].set_index("outcome")
+            row = {"mechanism": mechanism}
+            for cost in laws:
+                row[label(cost.removeprefix("cost_")).split(" (")[0]] = (
+                    format_number(mine.loc[cost, "mean"] / 1000, 0) if cost in mine.index else ""
+                )
+            rows.append(row)
+        all_parts = t.groupby("outcome")["mean"].sum()
+        row = {"mechanism": f"all {_count(k, 'mechanism')}"}
+        for cost in laws:
+            row[label(cost.removeprefix("cost_")).split(" (")[0]] = format_number(
+                all_parts.get(cost, 0.0) / 1000, 0
             )
-        for heading, outcomes in (
-            ("Annual cost (EUR), mean part with 95% CI:", COSTS),
-            ("Outcomes, mean part with 95% CI:", OUTCOMES),
-        ):
-            t = self.table[self.table["outcome"].isin(outcomes)]
-            rows = []
-            for outcome, g in t.groupby("outcome", sort=False):
-                scale = float(np.nanmax(np.abs(g[["mean", "lo", "hi"]].to_numpy()), initial=0.0))
-                for n, (_, r) in enumerate(g.iterrows()):
-                    ci = ""
-                    if np.isfinite(r["lo"]):
-                        ci = f"[{_number(r['lo'], scale)} … {_number(r['hi'], scale)}]"
-                    rows.append(
-                        {
-                            "outcome": outcome.removeprefix("cost_") if n == 0 else "",
-                            "mechanism": r["mechanism"],
-                            "mean": _number(r["mean"], scale),
-                            "95% CI": ci,
-                        }
-                    )
-            lines += ["", heading, pd.DataFrame(rows).to_string(index=False)]
+        rows.append(row)
+        lines += [
+            "",
+            f"Parts of the annual cost difference (EUR thousand), the {len(top)} largest "
+            "mechanisms and all together:",
+            pd.DataFrame(rows).to_string(index=False),
+        ]
+        primary = t[t["outcome"] == PRIMARY]
+        if not primary.empty:
+            decimals = OUTCOMES[PRIMARY].decimals + 1
+            parts = ", ".join(
+                f"{r['mechanism']} {r['mean']:+.{decimals}f}"
+                for _, r in primary.reindex(
+                    primary["mean"].abs().sort_values(ascending=False).index
+                )
+                .head(TOP)
+                .iterrows()
+            )
+            lines.append(f"\n{label(PRIMARY)}, largest parts: {parts}.")
+        lines.append("Every part with its 95% interval, for every cost line and outcome: .table")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -967,6 +989,20 @@ class Decomposition:
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+#: Mechanisms shown by name in the printed summary (the largest parts of the external total).
+TOP = 5
+
+
+def _readable(detail: str) -> str:
+    """``Policy.intensity → DemandDriven.intensity`` as ``intensity: the base rule → the
+    DemandDriven rule``; a setting's ``name: a → b`` as it is."""
+    if "." in detail and " → " in detail and ": " not in detail:
+        before, after = (x.strip() for x in detail.split(" → ", 1))
+        rule = before.rsplit(".", 1)[-1]
+        return f"rule {rule}: {before.split('.')[0]}'s → {after.split('.')[0]}'s"
+    return detail
 
 
 def _number(x: float, scale: float) -> str:

@@ -56,6 +56,7 @@ __all__ = [
     "run_experiment",
     "run_one",
     "run_tables",
+    "variant_label",
 ]
 
 # --- Experiments: uncertainties × policies × replications, on any executor ---------------------
@@ -369,6 +370,13 @@ class Experiment:
 
 
 TABLE_COLUMNS = ["year", "kind", "variable", "value"]
+
+
+def variant_label(label: str) -> str:
+    """A policy variant's label for people: ``supply-driven__contract=effort`` as
+    ``supply-driven, contract = effort``."""
+    base, *levers = label.split("__")
+    return ", ".join([base, *(lever.replace("=", " = ", 1) for lever in levers)])
 
 
 def _hashable(value):

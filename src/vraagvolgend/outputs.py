@@ -139,7 +139,7 @@ class Outcome:
         format: ``"share"`` (shown as a percentage) or ``"number"``.
         decimals: Decimals shown.
         per_year: Its value in each year of a result (a Series indexed by year 1, 2, …).
-        count: Whether it counts households (bounds of an interval are clipped at 0).
+        count: Whether it counts something (never negative).
     """
 
     name: str
@@ -150,6 +150,25 @@ class Outcome:
     decimals: int
     per_year: Callable[[object], pd.Series]
     count: bool = False
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The values it can take: an interval of its mean is clipped to them."""
+        if self.format == "share" or self.unit == "0–1 scale":
+            return 0.0, 1.0
+        return 0.0, float("inf")  # counts and rates are never negative
+
+    def text(self, x: float, signed: bool = False) -> str:
+        """One value as a person reads it: a share as a percentage, a number with the
+        outcome's decimals."""
+        from .vocabulary import format_number
+
+        if not np.isfinite(x):
+            return "–"
+        if self.format == "share":
+            return f"{100 * x:{'+' if signed else ''},.{self.decimals}f}%"
+        text = format_number(x, self.decimals)
+        return ("+" + text) if signed and not text.startswith("-") and text != "0" else text
 
     def value(self, result) -> float:
         """Its value over the horizon: the mean over the years (see the module's note)."""

@@ -218,6 +218,81 @@ def _decomposition_table(c: Comparison) -> pd.DataFrame | None:
     return table
 
 
+#: Mechanisms shown by name in the report's decomposition table (the largest parts of the
+#: external total); the others are summed on one row. The full table is in the data.
+TOP_MECHANISMS = 5
+DECOMPOSED_LINES = (*PLOTTED_LINES, "external_total")
+
+
+def _decomposition_frame(d: pd.DataFrame) -> pd.DataFrame:
+    """The decomposition for a person: one row per leading mechanism, one column per law and
+    the external total (EUR million a year, 95% interval), the rest summed, and the total."""
+    if "policy" in d.columns:
+        d = d[d["policy"] == d["policy"].iloc[0]]
+    d = d[d["mechanism"].astype(str) != "total"]
+    cost = d[d["outcome"].isin([f"cost_{line}" for line in DECOMPOSED_LINES])]
+    total = cost[cost["outcome"] == "cost_external_total"].set_index("mechanism")["mean"]
+    order = list(total.abs().sort_values(ascending=False).index)
+    shown, rest = order[:TOP_MECHANISMS], order[TOP_MECHANISMS:]
+    rows = []
+    for mechanism in shown:
+        mine = cost[cost["mechanism"] == mechanism].set_index("outcome")
+        row = {"Mechanism": label(mechanism)}
+        for line in DECOMPOSED_LINES:
+            r = mine.loc[f"cost_{line}"] if f"cost_{line}" in mine.index else None
+            row[label(line).split(" (")[0]] = (
+                "–" if r is None else _fmt_estimate(r["mean"], r["lo"], r["hi"], fmt_millions, True)
+            )
+        rows.append(row)
+    for name, keys in (("Other mechanisms (means summed)", rest), ("Total", order)):
+        if name.startswith("Other") and not keys:
+            continue
+        part = cost[cost["mechanism"].isin(keys)].groupby("outcome")["mean"].sum()
+        row = {
+            "Mechanism": name
+            if not name.startswith("Other")
+            else f"{len(keys)} {name[0].lower()}{name[1:]}"
+        }
+        for line in DECOMPOSED_LINES:
+            row[label(line).split(" (")[0]] = fmt_millions(part.get(f"cost_{line}", 0.0), True)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _decomposition_note(c: Comparison) -> str | None:
+    """What the decomposition rests on, and how its total relates to the headline's."""
+    dec = getattr(c, "decomposition", None)
+    if dec is None or _decomposition_table(c) is None:
+        return None
+    n, total_reps = int(dec.replications), _replications(c)
+    table = dec.table
+    mine = table[(table["outcome"] == "cost_external_total") & (table["mechanism"] != "total")]
+    parts = float(mine["mean"].sum())
+    headline_d = _row(c.summary, "line", "external_total", dec.alternative)
+    how = (
+        f"all {2 ** len(dec.mechanisms)} combinations of its {len(dec.mechanisms)} mechanisms"
+        if dec.permutations is None
+        else f"{dec.permutations} sampled orders of its {len(dec.mechanisms)} mechanisms "
+        "(the parts carry that sampling error too)"
+    )
+    text = (
+        f"The difference between '{dec.alternative}' and '{dec.baseline}', split into "
+        f"mechanisms (Shapley values over {how}), on {n} of the comparison's {total_reps} "
+        f"replications; each part's interval is over those replications. Its parts add up to "
+        f"{fmt_millions(parts, True)} million euro a year"
+    )
+    if headline_d is not None:
+        if n == total_reps:
+            text += ", the headline's difference."
+        else:
+            text += (
+                f"; the headline's {fmt_millions(headline_d['difference'], True)} million is "
+                f"the mean over all {total_reps} replications, so the two differ by "
+                "simulation noise."
+            )
+    return text + " The five largest mechanisms are shown; the full table is in the data."
+
+
 def _is_cost(outcome: str) -> bool:
     key = str(outcome).removeprefix("cost_")
     return key in COST_LINES or str(outcome).startswith("cost")
@@ -319,6 +394,11 @@ def fmt_eur_millions(x) -> str:
 
 
 def _driver(c: Comparison, alt: str, decomposition: pd.DataFrame | None) -> str:
+    """What drives the difference in cost: the largest contribution in the direction of the
+    difference, and the largest one against it (mechanisms when there is a decomposition,
+    cost lines otherwise)."""
+    total = _row(c.summary, "line", "external_total", alt)
+    direction = np.sign(total["difference"]) if total is not None else 0.0
     if decomposition is not None and (
         "policy" not in decomposition.columns or (decomposition["policy"] == alt).any()
     ):
@@ -327,34 +407,47 @@ def _driver(c: Comparison, alt: str, decomposition: pd.DataFrame | None) -> str:
             d = d[d["policy"] == alt]
         cost = d[d["outcome"].map(_is_cost)]
         if not cost.empty:
-            total = cost[cost["outcome"].astype(str).str.contains("external_total")]
-            d = total if not total.empty else cost
-            top = d.loc[d["mean"].abs().idxmax()]
-            status = "" if _established(top["lo"], top["hi"]) else " (not established)"
-            return (
-                f"Of the difference in cost, the mechanism '{label(top['mechanism'])}' "
-                f"contributes most: {fmt_millions(top['mean'], True)} million euro a year "
-                f"(95% interval {fmt_millions(top['lo'], True)} to "
-                f"{fmt_millions(top['hi'], True)} million){status}."
-            )
-    best = None
+            in_total = cost[cost["outcome"].astype(str).str.contains("external_total")]
+            d = in_total if not in_total.empty else cost
+            parts = [
+                (row["mechanism"], row["mean"], row["lo"], row["hi"]) for _, row in d.iterrows()
+            ]
+            return _drivers(parts, direction, "the mechanism", "mechanism")
+    parts = []
     for line in PLOTTED_LINES:
         r = _row(c.summary, "line", line, alt)
-        if r is not None and (best is None or abs(r["difference"]) > abs(best["difference"])):
-            best = r
-    if best is None:
+        if r is not None:
+            parts.append((line, r["difference"], r["difference_ci_low"], r["difference_ci_high"]))
+    return _drivers(parts, direction, "", "line")
+
+
+def _drivers(parts: list[tuple], direction: float, prefix: str, kind: str) -> str:
+    """One or two sentences: the largest part with the difference, the largest against it."""
+    if not parts or direction == 0:
         return ""
-    status = (
-        ""
-        if _established(best["difference_ci_low"], best["difference_ci_high"])
-        else "; this part of the difference is not established either"
-    )
-    return (
-        f"The largest part of the difference is in {_short(best['line'])}: "
-        f"{fmt_millions(best['difference'], True)} million euro a year (95% interval "
-        f"{fmt_millions(best['difference_ci_low'], True)} to "
-        f"{fmt_millions(best['difference_ci_high'], True)} million){status}."
-    )
+
+    def phrase(part) -> str:
+        key, mean, lo, hi = part
+        name = f"{prefix} '{label(key)}'" if kind == "mechanism" else _short(key)
+        status = "" if _established(lo, hi) else ", not established"
+        return (
+            f"{name} ({fmt_millions(mean, True)} million euro a year, 95% interval "
+            f"{fmt_millions(lo, True)} to {fmt_millions(hi, True)}{status})"
+        )
+
+    way = "more" if direction > 0 else "less"
+    along = [p for p in parts if np.sign(p[1]) == direction]
+    against = [p for p in parts if np.sign(p[1]) == -direction]
+    text = ""
+    if along:
+        top = max(along, key=lambda p: abs(p[1]))
+        where = "in " if kind == "line" else ""
+        text = f"Most of why it costs {way} is {where}{phrase(top)}."
+    if against:
+        top = max(against, key=lambda p: abs(p[1]))
+        where = "in " if kind == "line" else ""
+        text += f" The largest part the other way is {where}{phrase(top)}."
+    return text.strip()
 
 
 # --- tables -------------------------------------------------------------------------------------
@@ -897,22 +990,10 @@ def report_tables(comparison: Comparison) -> dict[str, _Table]:
             )
     decomposition = _decomposition_table(c)
     if decomposition is not None:
-        d = decomposition
-        frame = pd.DataFrame(
-            {
-                **({"Policy": d["policy"].astype(str)} if "policy" in d.columns else {}),
-                "Outcome": d["outcome"].map(lambda o: label(str(o).removeprefix("cost_"))),
-                "Mechanism": d["mechanism"].map(label),
-                "Contribution (95% interval)": [
-                    _fmt_estimate(
-                        m, lo, hi, fmt_millions if _is_cost(o) else fmt_number, signed=True
-                    )
-                    + (" million euro" if _is_cost(o) else "")
-                    for o, m, lo, hi in zip(d["outcome"], d["mean"], d["lo"], d["hi"], strict=True)
-                ],
-            }
-        )
+        tables["decomposition_full"] = decomposition  # the whole table: data, not the page
+        frame = _decomposition_frame(decomposition)
         tables["decomposition"] = _table(frame)
+    tables.pop("decomposition_full", None)
     return tables
 
 
@@ -1038,6 +1119,7 @@ def write_report(comparison: Comparison, directory: str | Path, plots: bool = Tr
         "figure": figure,
         "plot_note": plot_note,
         "budget_notes": _budget_notes(c, people),
+        "decomposition_note": _decomposition_note(c),
         "assumptions": [
             (title, _table(frame, text=True)) for title, frame in _assumption_tables(c)
         ],

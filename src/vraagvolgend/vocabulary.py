@@ -34,6 +34,7 @@ __all__ = [
     "label",
     "months_text",
     "plural",
+    "text_table",
     "year_of",
 ]
 
@@ -108,6 +109,25 @@ def format_interval(low, high, decimals: int | None = None) -> str:
     return f"{format_number(low, decimals)} – {format_number(high, decimals)}"
 
 
+def text_table(rows: list[dict]) -> str:
+    """Rows of text as a left-aligned table for the terminal (two spaces between columns).
+
+    Example:
+        >>> print(text_table([{"a": "x", "bb": "1"}, {"a": "yyy", "bb": "22"}]))
+        a    bb
+        x    1
+        yyy  22
+    """
+    if not rows:
+        return ""
+    columns = list(rows[0])
+    widths = [max(len(str(c)), *(len(str(r[c])) for r in rows)) for c in columns]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(columns, widths, strict=True))]
+    for r in rows:
+        lines.append("  ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths, strict=True)))
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def plural(n: int, word: str, words: str | None = None) -> str:
     """``1 person``, ``2 persons`` (with thousands separators).
 
@@ -125,6 +145,10 @@ def _finite(x) -> bool:
 #: Human labels of every identifier a table or report shows.
 LABELS: dict[str, str] = {
     # cost lines and outcomes: their labels are declared in vraagvolgend.outputs
+    # the other annual indicators (Result.indicators)
+    "any_individual_share": "Households with any individual provision",
+    "external_cost_per_inhabitant": "External cost per inhabitant (EUR)",
+    "benefit_cost_per_inhabitant": "Benefit per inhabitant (EUR)",
     # domains
     "finances": "Finances and debt",
     "work": "Work and daytime activity",
