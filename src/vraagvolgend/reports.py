@@ -259,6 +259,19 @@ def _decomposition_frame(d: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _waiting_note(c: Comparison) -> str | None:
+    """Why no waiting list formed, when none did (by design, not a defect)."""
+    if "waiting_list" not in c.runs or (c.runs["waiting_list"] > 0).any():
+        return None
+    return (
+        "No waiting list formed under any of the policies compared. That is by design: "
+        "individual provisions are limited in capacity only under task-based contracts (a "
+        "contracted capacity), and a collective provision that is full refers households on "
+        "to individual care rather than letting them wait. Waiting lists form under a "
+        "task-based contract, or when a budget rule caps the intake."
+    )
+
+
 def _decomposition_note(c: Comparison) -> str | None:
     """What the decomposition rests on, and how its total relates to the headline's."""
     dec = getattr(c, "decomposition", None)
@@ -1120,6 +1133,7 @@ def write_report(comparison: Comparison, directory: str | Path, plots: bool = Tr
         "plot_note": plot_note,
         "budget_notes": _budget_notes(c, people),
         "decomposition_note": _decomposition_note(c),
+        "waiting_note": _waiting_note(c),
         "assumptions": [
             (title, _table(frame, text=True)) for title, frame in _assumption_tables(c)
         ],
