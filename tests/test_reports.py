@@ -86,7 +86,7 @@ def test_headline_follows_sign_and_significance():
     )
     assert "No difference in household outcomes is established" in more
     # What drives it: the cost line with the largest difference, or the decomposition.
-    assert "The largest part of the difference is in Wmo support" in more
+    assert "Most of why it costs more is in Wmo support (+2.00 million" in more
     c = synthetic(2e6, 1e5)
     c.decomposition = SimpleNamespace(
         table=pd.DataFrame(
@@ -99,7 +99,10 @@ def test_headline_follows_sign_and_significance():
             }
         )
     )
-    assert "'induced referral' contributes most: +2.50 million" in headline(c, INHABITANTS)[0]
+    text = headline(c, INHABITANTS)[0]
+    # the largest part in the direction of the difference, and the largest against it
+    assert "Most of why it costs more is the mechanism 'induced referral' (+2.50 million" in text
+    assert "The largest part the other way is the mechanism 'network activation' (−0.50" in text
 
 
 def test_fewer_than_three_replications_are_flagged(report, tmp_path):

@@ -31,7 +31,7 @@ import numpy as np
 __all__ = ["changed_fields", "describe_changes", "determinants", "model_version"]
 
 #: Package files that present results without changing them (left out of the model version).
-PRESENTATION = ("cli.py", "__main__.py", "reports.py", "dashboard", "templates")
+PRESENTATION = ("cli.py", "__main__.py", "reports", "dashboard", "templates")
 
 
 @cache
