@@ -45,7 +45,9 @@ def test_summary_layout_and_paired_intervals(tiny):
     assert dd.loc["external_total", "difference"] == pytest.approx(diff.mean())
     assert dd.loc["external_total", "difference_ci_low"] < diff.mean()
     assert (c.summary["ci_low"] <= c.summary["mean"]).all()
-    assert "external_total" in str(c) and "youth_care_share" in str(c)
+    text = str(c)
+    assert "External social-domain cost" in text and "Young people with youth care" in text
+    assert "external_total" not in text and "<NA>" not in text  # labels, not keys
     assert c.table().shape == (8, 2)
 
 

@@ -652,7 +652,7 @@ def compare(
     if check_memory:
         fits(scenario.n_households, months, "scenario.n_households")
     children = as_seed_sequence(seed).spawn(replications)
-    from .experiments import SweepInterrupted, run_all
+    from .executors import SweepInterrupted, run_all
 
     at = names.index(baseline)
     tasks = [(scenario, resolved, child, months, r, at) for r, child in enumerate(children)]

@@ -113,7 +113,7 @@ def decompose(
     Returns:
         A :class:`Decomposition`.
     """
-    from ..experiments import _Runner
+    from ..executors import _Runner
 
     a, b = resolve_policy(baseline), resolve_policy(alternative)
     for label, p in (("baseline", a), ("alternative", b)):
