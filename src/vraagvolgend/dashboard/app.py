@@ -9,7 +9,6 @@ validated by the library; a bad value shows the command line's one-line error.
 from __future__ import annotations
 
 import threading
-import time
 from html import escape
 
 import numpy as np
@@ -76,13 +75,13 @@ def LabelledSelect(title: str, keys, value: str, on_value):
 
 
 @solara.component
-def PolicyControls(values: dict, on_values, title: str = "Policy"):
-    """Regime, contract and levers of one policy."""
+def PolicyControls(values: dict, on_values, title: str = "Policy", style: dict | None = None):
+    """Regime, contract and levers of one policy (``style``: more CSS for its card)."""
 
     def setter(key):
         return lambda x: on_values({**values, key: x})
 
-    with solara.Card(title, margin=0, style={"min-width": "18rem"}):
+    with solara.Card(title, margin=0, style={"min-width": "18rem", **(style or {})}):
         solara.InputText("Name", value=values["name"], on_value=setter("name"))
         LabelledSelect("Regime", REGIMES, values["regime"], setter("regime"))
         LabelledSelect("Contract", CONTRACTS, values["contract"], setter("contract"))
@@ -168,13 +167,28 @@ def _kernel_context():
         return None
 
 
+def _watched(context) -> bool:
+    """Whether the page is open and connected (always True off Solara's server)."""
+    if context is None:
+        return True
+    if context.closed_event.is_set():
+        return False
+    try:
+        from solara.server.kernel_context import PageStatus
+
+        return PageStatus.CONNECTED in context.page_status.values()
+    except (ImportError, AttributeError):  # another Solara: rely on the closed event alone
+        return True
+
+
 def _play(stop: threading.Event, context) -> None:
-    """Step month after month until ``stop`` is set, Play is switched off or the page closes.
+    """Step month after month until ``stop`` is set, Play is switched off, or the page is
+    closed or loses its connection (then Play is switched off: nobody is watching).
 
     Each month is stepped and drawn under the page's kernel lock, the lock Solara holds while
     it handles a message from the browser and while it closes the page: a click and a month
     never interleave, and once the page is closed (its widgets and websocket gone) nothing is
-    drawn any more (drawing into a closed page is what printed tracebacks on the server).
+    drawn any more.
     """
     lock = context.lock if context is not None else threading.RLock()
     while not stop.is_set():
@@ -184,7 +198,7 @@ def _play(stop: threading.Event, context) -> None:
             h = history.value
             if not playing.value or h is None:
                 return
-            if h.month >= MAX_MONTHS:
+            if h.month >= MAX_MONTHS or not _watched(context):
                 playing.set(False)
                 return
             try:
@@ -446,12 +460,23 @@ def ComparePage():
     j = job.value
 
     def follow(cancel: threading.Event):
-        while j is not None and j.state == "running" and not cancel.is_set():
-            time.sleep(0.3)
-            poll.set(poll.value + 1)
-        poll.set(poll.value + 1)
+        # Redraw the progress while the job runs, once more when it ends; nothing once the
+        # page is gone (cancel is set when Solara unmounts the page).
+        if j is None:
+            return
+        context = _kernel_context()
+        lock = context.lock if context is not None else threading.RLock()
+        running = True
+        while running and not cancel.wait(0.3):
+            running = j.state == "running"
+            with lock:
+                if cancel.is_set() or (context is not None and context.closed_event.is_set()):
+                    return
+                poll.set(poll.value + 1)
 
-    solara.use_thread(follow, dependencies=[j])
+    # Not intrusive: Solara's default cancels by tracing every line of the thread, which
+    # slows it down and can stop it anywhere.
+    solara.use_thread(follow, dependencies=[j], intrusive_cancel=False)
     _ = poll.value
     settings = compare_settings.value
 
@@ -493,12 +518,9 @@ def ComparePage():
                 "Choose two or more policies; the first is the baseline. Every policy runs on "
                 "the same households and life events (common random numbers)."
             )
-            with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
-                for i, values in enumerate(compare_policies.value):
-                    PolicyControls(
-                        values, set_policy(i), "Baseline" if i == 0 else f"Alternative {i}"
-                    )
-            with solara.Row():
+            # The buttons, the progress and any error before the policies, in view without
+            # scrolling.
+            with solara.Row(style={"flex-wrap": "wrap"}):
                 solara.Button("Add a policy", on_click=add_policy)
                 solara.Button(
                     "Remove the last policy",
@@ -513,9 +535,7 @@ def ComparePage():
                 )
             if compare_error.value:
                 solara.Error(compare_error.value)
-            if j is None:
-                return
-            if j.state == "running":
+            if j is not None and j.state == "running":
                 phase = (
                     "writing the report"
                     if j.done >= j.total
@@ -524,10 +544,20 @@ def ComparePage():
                 _html(f"Running the comparison: {phase} …")
                 solara.ProgressLinear(value=100 * max(j.fraction, 0.02))
                 solara.Button("Cancel", on_click=j.cancel)
-            elif j.state == "failed":
+            elif j is not None and j.state == "failed":
                 solara.Error(j.error or "the comparison failed")
-            elif j.state == "cancelled":
+            elif j is not None and j.state == "cancelled":
                 _html("The comparison was cancelled.")
+            with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+                for i, values in enumerate(compare_policies.value):
+                    PolicyControls(
+                        values,
+                        set_policy(i),
+                        "Baseline" if i == 0 else f"Alternative {i}",
+                        style={"flex": "1 1 18rem", "max-width": "26rem"},
+                    )
+            if j is None:
+                return
             elif j.state == "done":
                 ComparisonView(j)
 
