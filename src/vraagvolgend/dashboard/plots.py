@@ -163,7 +163,10 @@ class MonthPlots(_Canvas):
 
     def limits(self) -> dict[str, tuple[tuple[float, float], tuple[float, float]]]:
         """(x limits, y limits) of each plot as last drawn (for tests)."""
-        return {k: (ax.get_xlim(), ax.get_ylim()) for k, ax in self.axes.items()}
+        def plain(limits):
+            return tuple(float(x) for x in limits)
+
+        return {k: (plain(ax.get_xlim()), plain(ax.get_ylim())) for k, ax in self.axes.items()}
 
 
 class HouseholdPlot(_Canvas):
