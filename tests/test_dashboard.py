@@ -36,6 +36,7 @@ from vraagvolgend.dashboard import (
     build_scenario,
     one_line,
 )
+from vraagvolgend.dashboard.plots import HouseholdPlot, MonthPlots
 
 CHROMIUM = shutil.which("chromium")
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -115,6 +116,23 @@ def test_monthly_history_agrees_with_a_run_of_the_library(tiny):
     assert (stacked == tiny.n_households).all()
     with pytest.raises(IndexError, match="out of range"):
         h.household_problems(tiny.n_households)
+
+
+def test_month_plots_draw_month_0_on_axes_from_zero(tiny):
+    h = MonthlyHistory(tiny, "supply-driven", seed=1)
+    plots = MonthPlots()
+    assert plots.png(h.frame()).startswith(b"\x89PNG")
+    # Month 0 alone: the first year on the x axis, every y axis from 0 to above the data
+    # (not the degenerate ±0.045 of an axis with a single point).
+    for name, (x, y) in plots.limits().items():
+        assert x == (-0.5, 12.5), name
+        assert y[0] == 0 and y[1] >= 0.1, (name, y)
+    assert plots.limits()["households"][1][1] >= tiny.n_households
+    h.step(14)
+    plots.png(h.frame())  # the same figure, redrawn with the new months
+    assert plots.limits()["households"][0] == (-0.5, 14.5)
+    household = HouseholdPlot()
+    assert household.png(h.household_problems(0)).startswith(b"\x89PNG")
 
 
 # --- the comparison job ------------------------------------------------------------------------

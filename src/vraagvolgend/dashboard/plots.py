@@ -163,6 +163,7 @@ class MonthPlots(_Canvas):
 
     def limits(self) -> dict[str, tuple[tuple[float, float], tuple[float, float]]]:
         """(x limits, y limits) of each plot as last drawn (for tests)."""
+
         def plain(limits):
             return tuple(float(x) for x in limits)
 
