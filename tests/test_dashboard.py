@@ -8,6 +8,7 @@ and ``CI`` is not set; on CI a missing browser fails it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -17,6 +18,7 @@ import threading
 import time
 import urllib.request
 import zipfile
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from vraagvolgend.dashboard import (
     build_scenario,
     one_line,
 )
+from vraagvolgend.dashboard.plots import HouseholdPlot, MonthPlots
 
 CHROMIUM = shutil.which("chromium")
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -115,6 +118,23 @@ def test_monthly_history_agrees_with_a_run_of_the_library(tiny):
         h.household_problems(tiny.n_households)
 
 
+def test_month_plots_draw_month_0_on_axes_from_zero(tiny):
+    h = MonthlyHistory(tiny, "supply-driven", seed=1)
+    plots = MonthPlots()
+    assert plots.png(h.frame()).startswith(b"\x89PNG")
+    # Month 0 alone: the first year on the x axis, every y axis from 0 to above the data
+    # (not the degenerate ±0.045 of an axis with a single point).
+    for name, (x, y) in plots.limits().items():
+        assert x == (-0.5, 12.5), name
+        assert y[0] == 0 and y[1] >= 0.1, (name, y)
+    assert plots.limits()["households"][1][1] >= tiny.n_households
+    h.step(14)
+    plots.png(h.frame())  # the same figure, redrawn with the new months
+    assert plots.limits()["households"][0] == (-0.5, 14.5)
+    household = HouseholdPlot()
+    assert household.png(h.household_problems(0)).startswith(b"\x89PNG")
+
+
 # --- the comparison job ------------------------------------------------------------------------
 
 
@@ -150,16 +170,34 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Served:
+    """A dashboard server of a test: its address and what it wrote on stderr."""
+
+    url: str
+    log: Path
+
+    def errors(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def resources(self) -> dict:
+        """Solara's own account of its kernels and threads (``/resourcez``)."""
+        with urllib.request.urlopen(self.url + "resourcez", timeout=10) as response:
+            return json.load(response)
+
+
 @pytest.fixture
-def dashboard():
-    """The dashboard served by the command line; yields its address."""
+def dashboard(tmp_path):
+    """The dashboard served by the command line; yields a :class:`Served`."""
     port = _free_port()
-    process = children.popen(
-        [sys.executable, "-m", "vraagvolgend", "dashboard", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    log = tmp_path / "server-stderr.txt"
+    with open(log, "wb") as stderr:
+        process = children.popen(
+            [sys.executable, "-m", "vraagvolgend", "dashboard", "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
     reader.start()
@@ -176,12 +214,67 @@ def dashboard():
                 assert time.time() < deadline, "the dashboard did not answer"
                 time.sleep(0.3)
         assert any(url in line for line in lines), lines  # it printed its address
-        yield url
+        yield Served(url, log)
     finally:
         process.terminate()
         process.wait(10)
         reader.join(10)
         process.stdout.close()
+
+
+#: True once the header shows month ``month`` and the month plots (the page's first image)
+#: have loaded an image other than ``before``: the month is drawn on the screen.
+MONTH_SHOWN = """([month, before]) => {
+    const header = [...document.querySelectorAll('h3')].find(
+        h => h.textContent.includes('Municipality of'));
+    if (!header || !header.textContent.includes(`month ${month}`)) return false;
+    const img = document.querySelector('img');
+    return !!img && img.src !== before && img.complete && img.naturalWidth > 0;
+}"""
+#: Records every month the header shows, in order, in ``window.monthsShown``.
+WATCH_MONTHS = """() => {
+    window.monthsShown = [];
+    const seen = () => {
+        const header = [...document.querySelectorAll('h3')].find(
+            h => h.textContent.includes('Municipality of'));
+        const m = header && header.textContent.match(/month (\\d+)/);
+        const last = window.monthsShown[window.monthsShown.length - 1];
+        if (m && Number(m[1]) !== last) window.monthsShown.push(Number(m[1]));
+    };
+    new MutationObserver(seen).observe(
+        document.body, {subtree: true, childList: true, characterData: true});
+    seen();
+}"""
+
+
+def _watch_console(page) -> list[str]:
+    """Every console error and uncaught page error of ``page``, as they come."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    return errors
+
+
+def _in_view(page, locator) -> bool:
+    """Whether the element is wholly inside the viewport with the page scrolled to the top."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (
+        box is not None
+        and box["y"] >= 0
+        and box["y"] + box["height"] <= size["height"]
+        and box["x"] + box["width"] <= size["width"]
+    )
+
+
+def _comes_into_view(page, locator, timeout: float = 30) -> bool:
+    """Whether the element is (or, once a tab has slid in, comes) wholly into view."""
+    deadline = time.time() + timeout
+    while not _in_view(page, locator):
+        if time.time() > deadline:
+            return False
+        page.wait_for_timeout(100)
+    return True
 
 
 def _browser_or_skip():
@@ -202,9 +295,10 @@ def test_dashboard_in_a_headless_browser(dashboard, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     outside: list[str] = []
+    url = dashboard.url
 
     def only_local(route):
-        if route.request.url.startswith(dashboard):
+        if route.request.url.startswith(url):
             route.continue_()
         else:  # offline: nothing may come from a CDN or anywhere else
             outside.append(route.request.url)
@@ -213,24 +307,36 @@ def test_dashboard_in_a_headless_browser(dashboard, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            console = _watch_console(page)
             page.route("**/*", only_local)
-            page.goto(dashboard)
+            page.goto(url)
+
+            # At load the month plots of month 0 are drawn, and the buttons are in view.
+            page.wait_for_function(MONTH_SHOWN, arg=[0, ""], timeout=120_000)
+            for name in ("Reset", "Play", "Step"):
+                assert _comes_into_view(page, page.get_by_role("button", name=name)), name
 
             # Municipality: move a control, reset, step; a bad value gets the one-line error.
-            page.get_by_text("Municipality of").wait_for(timeout=90_000)
             households = page.get_by_label("Households", exact=True).first
             households.fill("300")
             households.press("Enter")
             page.get_by_role("button", name="Reset").click()
             page.get_by_text("Municipality of 300 households, month 0").wait_for(timeout=60_000)
+            before = page.evaluate("() => document.querySelector('img').src")
+            start = time.perf_counter()
             page.get_by_role("button", name="Step").click()
-            page.get_by_text("Municipality of 300 households, month 1").wait_for(timeout=60_000)
+            page.wait_for_function(MONTH_SHOWN, arg=[1, before], timeout=60_000)
+            print(f"dashboard step (300 households, drawn): {time.perf_counter() - start:.2f} s")
+
+            # Play shows the months one by one, not only where it stops.
+            page.evaluate(WATCH_MONTHS)
             page.get_by_role("button", name="Play").click()
-            page.get_by_text("Municipality of 300 households, month 3").wait_for(timeout=90_000)
+            page.get_by_text("Municipality of 300 households, month 4").wait_for(timeout=90_000)
             page.get_by_role("button", name="Pause").click()
             page.get_by_role("button", name="Play").wait_for(timeout=60_000)
-            page.wait_for_timeout(1_000)  # let the last month's drawing finish
+            shown = page.evaluate("() => window.monthsShown")
+            assert shown[: shown.index(4) + 1] == [1, 2, 3, 4], shown
             assert page.get_by_text("Household inspector").count() == 1
             assert page.locator("img").count() >= 2  # the month plots and the household's
             error = page.get_by_text("n_households: -5 is out of range")
@@ -244,12 +350,16 @@ def test_dashboard_in_a_headless_browser(dashboard, tmp_path):
                 except PlaywrightTimeout:
                     continue
             error.wait_for(timeout=1_000)
+            page.evaluate("() => window.scrollTo(0, 0)")
+            assert _comes_into_view(page, error), error.bounding_box()
             assert page.get_by_text("Traceback").count() == 0
 
             # Compare: a small comparison, its progress, tables and plots.
             page.get_by_role("tab", name="Compare").click()
             run = page.get_by_role("button", name="Run comparison")
             run.wait_for(timeout=30_000)
+            page.evaluate("() => window.scrollTo(0, 0)")
+            assert _comes_into_view(page, run), run.bounding_box()
             for name, value in (
                 ("Households", 300),
                 ("Burn-in months", 12),
@@ -275,4 +385,54 @@ def test_dashboard_in_a_headless_browser(dashboard, tmp_path):
         finally:
             browser.close()
     assert outside == [], f"the page asked the network for {outside[:3]}"
+    assert console == [], console
     assert np.isfinite(shot.stat().st_size)
+    assert "Traceback" not in dashboard.errors(), dashboard.errors()
+
+
+def test_closing_a_playing_page_stops_it_without_a_traceback_on_the_server(dashboard):
+    sync_playwright = _browser_or_skip()
+
+    def wait_for(condition, what: str) -> dict:
+        deadline = time.time() + 60
+        while True:
+            resources = dashboard.resources()
+            if condition(resources):
+                return resources
+            assert time.time() < deadline, (what, resources["threads"], resources["kernels"])
+            time.sleep(0.2)
+
+    def open_and_play(browser):
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors = _watch_console(page)
+        page.goto(dashboard.url)
+        page.wait_for_function(MONTH_SHOWN, arg=[0, ""], timeout=120_000)
+        running = dashboard.resources()["threads"]["running"]  # before Play
+        page.get_by_role("button", name="Play").click()
+        page.get_by_text("month 2").first.wait_for(timeout=90_000)
+        return page, errors, running
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            # A page that goes away without a word (a closed laptop, a lost connection): its
+            # kernel waits for a reconnect, but its play thread stops.
+            page, console, running = open_and_play(browser)
+            page.close()
+            wait_for(lambda r: r["threads"]["running"] <= running, "the play thread to stop")
+            # A page left normally: the browser tells the server, which closes its kernel
+            # while the play thread is stepping.
+            page, errors, running = open_and_play(browser)
+            kernels = dashboard.resources()["kernels"]["total"]
+            page.goto("about:blank")
+            wait_for(
+                lambda r: (
+                    r["kernels"]["total"] == kernels - 1 and r["threads"]["running"] <= running
+                ),
+                "the kernel to close and the play thread to stop",
+            )
+        finally:
+            browser.close()
+    assert console + errors == [], console + errors
+    log = dashboard.errors()
+    assert "Traceback" not in log and "Exception in ASGI" not in log, log

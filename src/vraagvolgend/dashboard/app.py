@@ -9,17 +9,14 @@ validated by the library; a bad value shows the command line's one-line error.
 from __future__ import annotations
 
 import threading
-import time
+from html import escape
 
 import numpy as np
 import pandas as pd
 import solara
 import solara.lab
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from .. import reports
-from ..domains import DOMAINS
 from .controls import (
     BUDGET_RULES,
     CONTRACTS,
@@ -32,12 +29,12 @@ from .controls import (
 )
 from .history import LAWS, MonthlyHistory
 from .jobs import CompareJob
+from .plots import HouseholdPlot, MonthPlots
 
 __all__ = ["Page"]
 
 MAX_MONTHS = 240
 label = reports.label
-_RC = reports._RC
 
 
 # --- shared controls ---------------------------------------------------------------------------
@@ -78,13 +75,13 @@ def LabelledSelect(title: str, keys, value: str, on_value):
 
 
 @solara.component
-def PolicyControls(values: dict, on_values, title: str = "Policy"):
-    """Regime, contract and levers of one policy."""
+def PolicyControls(values: dict, on_values, title: str = "Policy", style: dict | None = None):
+    """Regime, contract and levers of one policy (``style``: more CSS for its card)."""
 
     def setter(key):
         return lambda x: on_values({**values, key: x})
 
-    with solara.Card(title, margin=0, style={"min-width": "18rem"}):
+    with solara.Card(title, margin=0, style={"min-width": "18rem", **(style or {})}):
         solara.InputText("Name", value=values["name"], on_value=setter("name"))
         LabelledSelect("Regime", REGIMES, values["regime"], setter("regime"))
         LabelledSelect("Contract", CONTRACTS, values["contract"], setter("contract"))
@@ -131,8 +128,9 @@ tick = solara.reactive(0)
 playing = solara.reactive(False)
 model_error = solara.reactive(None)
 household_id = solara.reactive(0)
-#: The last month each run's page has drawn (the play loop waits for it).
-shown: dict[int, int] = {}
+#: Seconds between two months while playing: long enough for the browser to show each month
+#: and for a click on Pause to get in between, short enough to watch a year go by.
+PLAY_INTERVAL_S = 0.25
 
 
 def _reset() -> None:
@@ -159,53 +157,82 @@ def _step() -> None:
         tick.set(tick.value + 1)
 
 
-def _month_figure(f: pd.DataFrame) -> Figure:
-    import matplotlib
+def _kernel_context():
+    """The page's kernel context on Solara's server (None elsewhere, e.g. in a notebook)."""
+    try:
+        from solara.server import kernel_context
 
-    with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(10, 6.6), layout="constrained")
-        (a, b), (c, d) = fig.subplots(2, 2)
-        months = f["month"]
-        stacks = [f[f"households_{k}_problems"] for k in ("0", "1", "2", "3plus")]
-        a.stackplot(months, *stacks, labels=["0", "1", "2", "3+"], alpha=0.85)
-        a.set_title("Households by number of problems")
-        a.legend(title="problems", loc="lower left", fontsize=10)
-        for law in LAWS[:4]:
-            b.plot(months, f[f"served_{law}"], label=label(law))
-        b.plot(months, f["waiting_list"], label="Waiting list", linestyle="--", color="black")
-        b.set_title("Households served per law, waiting list")
-        b.legend(fontsize=10)
-        c.plot(months, f["carers_under_strain"], color="#d62728")
-        c.set_title("Carers under strain")
-        for law in LAWS:
-            d.plot(months, f[f"cumulative_cost_{law}"] / 1e6, label=label(law))
-        d.set_title("Cost per law so far (EUR million)")
-        d.legend(fontsize=10)
-        for ax in (a, b):
-            ax.yaxis.set_major_formatter("{x:,.0f}")
-        for ax in (a, b, c, d):
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_xlabel("Month")
-            ax.tick_params(labelsize=10.5)
-    return fig
+        return kernel_context.get_current_context()
+    except Exception:  # not on Solara's server: nothing to guard
+        return None
 
 
-def _household_figure(problems: pd.DataFrame) -> Figure:
-    import matplotlib
+def _watched(context) -> bool:
+    """Whether the page is open and connected (always True off Solara's server)."""
+    if context is None:
+        return True
+    if context.closed_event.is_set():
+        return False
+    try:
+        from solara.server.kernel_context import PageStatus
 
-    with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(10, 3.6), layout="constrained")
-        ax = fig.subplots()
-        for d in DOMAINS:
-            ax.plot(problems.index, problems[d], label=label(d))
-        ax.axhline(0.6, color="grey", linestyle=":", linewidth=1)
-        ax.set_ylim(0, 1)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("Month")
-        ax.set_ylabel("Severity (0–1)")
-        ax.set_title("Problems over time (dotted: ZRM level 2 or worse above)")
-        fig.legend(loc="outside right center", fontsize=10)
-    return fig
+        return PageStatus.CONNECTED in context.page_status.values()
+    except (ImportError, AttributeError):  # another Solara: rely on the closed event alone
+        return True
+
+
+def _play(stop: threading.Event, context) -> None:
+    """Step month after month until ``stop`` is set, Play is switched off, or the page is
+    closed or loses its connection (then Play is switched off: nobody is watching).
+
+    Each month is stepped and drawn under the page's kernel lock, the lock Solara holds while
+    it handles a message from the browser and while it closes the page: a click and a month
+    never interleave, and once the page is closed (its widgets and websocket gone) nothing is
+    drawn any more.
+    """
+    lock = context.lock if context is not None else threading.RLock()
+    while not stop.is_set():
+        with lock:
+            if stop.is_set() or (context is not None and context.closed_event.is_set()):
+                return
+            h = history.value
+            if not playing.value or h is None:
+                return
+            if h.month >= MAX_MONTHS or not _watched(context):
+                playing.set(False)
+                return
+            try:
+                _step()  # renders the month in this thread before it returns
+            except Exception as err:  # shown on the page instead of lost
+                model_error.set(one_line(err))
+                playing.set(False)
+                return
+        stop.wait(PLAY_INTERVAL_S)
+
+
+def _use_player() -> None:
+    """Run :func:`_play` in a thread while Play is on; stop it when Play is switched off or
+    the page is closed (Solara unmounts the page then, which runs this effect's cleanup)."""
+
+    def start():
+        if not playing.value:
+            return None
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=_play, args=(stop, _kernel_context()), name="vv-play", daemon=True
+        )
+        thread.start()
+        return stop.set
+
+    solara.use_effect(start, [playing.value])
+
+
+def _html(text: str, tag: str = "p", strong: str = "") -> None:
+    """Plain text as HTML, escaped (policy names come from users), with an optional bold
+    lead. Used instead of ``solara.Markdown``, which fetches a maths renderer (KaTeX) that is
+    not bundled with Solara's offline assets and so fails in the browser."""
+    lead = f"<strong>{escape(strong)}</strong> " if strong else ""
+    solara.HTML(tag=tag, unsafe_innerHTML=lead + escape(text), style={"margin": "0.3rem 0"})
 
 
 def _styled(frame: pd.DataFrame) -> str:
@@ -213,31 +240,18 @@ def _styled(frame: pd.DataFrame) -> str:
 
 
 @solara.component
-def HouseholdInspector(h: MonthlyHistory, month: int):
-    """One household's problems month by month, its episodes and their cost.
+def MonthPlotsView(h: MonthlyHistory, month: int):
+    """The four month plots, drawn again only when the month (or the run) changes."""
+    plots = solara.use_memo(MonthPlots, [])
+    png = solara.use_memo(lambda: plots.png(h.frame()), [h, month])
+    solara.Image(png, format="png")
 
-    ``month`` is passed so that the inspector is drawn again after every step.
-    """
-    n = h.n_households
-    solara.InputInt(
-        f"Household (0 … {n - 1:,})", value=household_id.value, on_value=household_id.set
-    )
-    i = household_id.value
-    if not 0 <= i < n:
-        solara.Error(f"household_id {i} is out of range: 0 … {n - 1}")
-        return
-    info = h.household_info(i)
-    solara.Markdown(
-        f"**Household {i:,}**: {label(info['household_type'])}, "
-        f"{info['n_persons']} person{'s' if info['n_persons'] != 1 else ''}, "
-        f"income quintile {info['income_quintile']}, neighbourhood {info['neighbourhood']}."
-    )
-    solara.FigureMatplotlib(_household_figure(h.household_problems(i)), format="png", dpi=80)
+
+def _episodes_table(h: MonthlyHistory, i: int) -> tuple[str, float] | None:
+    """The household's episodes as an HTML table and their total cost (None without any)."""
     episodes = h.household_episodes(i)
     if episodes.empty:
-        solara.Markdown("No provision episodes since month 1.")
-        return
-    total = float(episodes["cost_eur"].sum())
+        return None
     table = pd.DataFrame(
         {
             "Provision": episodes["provision"].map(label),
@@ -253,76 +267,107 @@ def HouseholdInspector(h: MonthlyHistory, month: int):
             ),
         }
     )
-    solara.Markdown(f"**Episodes and their cost** (EUR {reports.fmt_number(total, 0)} in all)")
-    solara.HTML(tag="div", unsafe_innerHTML=_styled(table))
+    return _styled(table), float(episodes["cost_eur"].sum())
+
+
+@solara.component
+def HouseholdInspector(h: MonthlyHistory, month: int):
+    """One household's problems month by month, its episodes and their cost.
+
+    ``month`` is passed so that the inspector is drawn again after every step; the plot and
+    the table are only recomputed when the month, the run or the household changes.
+    """
+    n = h.n_households
+    i = household_id.value
+    plot = solara.use_memo(HouseholdPlot, [])
+    valid = 0 <= i < n
+    png = solara.use_memo(
+        lambda: plot.png(h.household_problems(i)) if valid else None, [h, month, i]
+    )
+    episodes = solara.use_memo(lambda: _episodes_table(h, i) if valid else None, [h, month, i])
+    solara.InputInt(
+        f"Household (0 … {n - 1:,})", value=household_id.value, on_value=household_id.set
+    )
+    if not valid:
+        solara.Error(f"household_id {i} is out of range: 0 … {n - 1}")
+        return
+    info = h.household_info(i)
+    _html(
+        f"{label(info['household_type'])}, "
+        f"{info['n_persons']} person{'s' if info['n_persons'] != 1 else ''}, "
+        f"income quintile {info['income_quintile']}, neighbourhood {info['neighbourhood']}.",
+        strong=f"Household {i:,}:",
+    )
+    solara.Image(png, format="png")
+    if episodes is None:
+        _html("No provision episodes since month 1.")
+        return
+    table, total = episodes
+    _html(f"(EUR {reports.fmt_number(total, 0)} in all)", strong="Episodes and their cost")
+    solara.HTML(tag="div", unsafe_innerHTML=table)
+
+
+@solara.component
+def MunicipalityControls():
+    """The scenario, seed and policy controls (they do not change with the month)."""
+    with solara.Card("Municipality", margin=0):
+        ScenarioControls(scenario_values)
+        solara.InputInt("Seed", value=seed_value)
+    PolicyControls(policy_values.value, policy_values.set, "Policy")
 
 
 @solara.component
 def MunicipalityPage():
     solara.use_effect(lambda: _reset() if history.value is None else None, [])
+    _use_player()
+    month = tick.value  # re-render on every recorded month
+    h = history.value
 
-    def play_loop(cancel: threading.Event):
-        while playing.value and not cancel.is_set():
-            h = history.value
-            if h is None or h.month >= MAX_MONTHS:
-                playing.set(False)
-                break
-            _step()
-            # Wait until the page has drawn this month: a render takes longer than a month
-            # of a small model, and renders that never finish would freeze the page.
-            deadline = time.time() + 10
-            while shown.get(id(h)) != h.month and time.time() < deadline:
-                if cancel.is_set() or not playing.value:
-                    return
-                time.sleep(0.05)
-            time.sleep(0.1)
-
-    playback = solara.use_thread(play_loop, dependencies=[playing.value])
-    _ = tick.value  # re-render on every recorded month
-
-    def drawn():  # effects run once the whole page is rendered
-        h = history.value
-        if h is not None:
-            shown[id(h)] = h.month
-
-    solara.use_effect(drawn, [tick.value, history.value])
-
-    with solara.Columns([1, 3]):
-        with solara.Column():
-            with solara.Card("Municipality", margin=0):
-                ScenarioControls(scenario_values)
-                solara.InputInt("Seed", value=seed_value)
-            PolicyControls(policy_values.value, policy_values.set, "Policy")
-            with solara.Row():
-                solara.Button("Reset", on_click=_reset, color="primary")
-                solara.Button(
-                    "Pause" if playing.value else "Play",
-                    on_click=lambda: playing.set(not playing.value),
-                    disabled=history.value is None,
-                )
-                solara.Button("Step", on_click=_step, disabled=playing.value)
-            if model_error.value:
-                solara.Error(model_error.value)
-            if playback.error is not None:
-                solara.Error(one_line(playback.error))
-        with solara.Column():
-            h = history.value
-            if h is None:
-                solara.Markdown("Building the municipality …")
-                return
+    # The buttons, the month and any error first, so they are in view without scrolling.
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Button("Reset", on_click=_reset, color="primary")
+        solara.Button(
+            "Pause" if playing.value else "Play",
+            on_click=lambda: playing.set(not playing.value),
+            disabled=h is None,
+        )
+        solara.Button("Step", on_click=_step, disabled=playing.value or h is None)
+        if h is None:
+            _html("Building the municipality …", tag="h3")
+        else:
             f = h.frame()
             last = f.iloc[-1]
-            solara.Markdown(
-                f"### Municipality of {h.n_households:,} households, month {h.month}\n"
-                f"Policy '{h.model.policy.name if h.model.policy else 'none'}'. "
-                f"Households with 3+ problems: {int(last['households_3plus_problems']):,}; "
-                f"waiting list: {int(last['waiting_list']):,}; carers under strain: "
-                f"{int(last['carers_under_strain']):,}; cost so far: EUR "
-                f"{reports.fmt_number(sum(last[f'cumulative_cost_{x}'] for x in LAWS), 0)}."
+            _html(
+                f"Municipality of {h.n_households:,} households, month {h.month}",
+                tag="h3",
             )
-            solara.FigureMatplotlib(_month_figure(f), format="png", dpi=80)
-            solara.Markdown("### Household inspector")
-            HouseholdInspector(h, h.month)
+    if model_error.value:
+        solara.Error(model_error.value)
+    if h is not None:
+        _html(
+            f"Policy '{h.model.policy.name if h.model.policy else 'none'}'. "
+            f"Households with 3+ problems: {int(last['households_3plus_problems']):,}; "
+            f"waiting list: {int(last['waiting_list']):,}; carers under strain: "
+            f"{int(last['carers_under_strain']):,}; cost so far: EUR "
+            f"{reports.fmt_number(sum(last[f'cumulative_cost_{x}'] for x in LAWS), 0)}."
+        )
+    with solara.Columns([1, 3]):
+        # The controls scroll on their own and stay in view while the plots scroll.
+        with solara.Column(
+            style={
+                "position": "sticky",
+                "top": "0",
+                "max-height": "100vh",
+                "overflow-y": "auto",
+            }
+        ):
+            MunicipalityControls()
+        with solara.Column():
+            if h is None:
+                return
+            MonthPlotsView(h, month)
+            _html("Household inspector", tag="h3")
+            HouseholdInspector(h, month)
 
 
 # --- compare page ------------------------------------------------------------------------------
@@ -364,9 +409,9 @@ def _run_comparison() -> None:
 @solara.component
 def ComparisonView(j: CompareJob):
     c = j.comparison()
-    solara.Markdown("### In short")
+    _html("In short", tag="h3")
     for paragraph in reports.headline(c):
-        solara.Markdown(paragraph)
+        _html(paragraph)
     if c.runs["replication"].nunique() < 3:
         solara.Warning("Fewer than 3 replications: the intervals are unreliable.")
     with solara.Row():
@@ -383,26 +428,27 @@ def ComparisonView(j: CompareJob):
         )
     tables = reports.report_tables(c)
     figures = reports.report_figures(c)
-    solara.Markdown("### Annual cost per law (EUR million a year, 95% interval)")
+    _html("Annual cost per law (EUR million a year, 95% interval)", tag="h3")
     solara.HTML(tag="div", unsafe_innerHTML=tables["costs"].html)
     if "costs_by_year.png" in figures:
         solara.FigureMatplotlib(figures["costs_by_year.png"], format="png", dpi=80)
     if "decomposition" in tables:
-        solara.Markdown("### What drives the difference (by mechanism)")
+        _html("What drives the difference (by mechanism)", tag="h3")
         solara.HTML(tag="div", unsafe_innerHTML=tables["decomposition"].html)
-    solara.Markdown("### Outcomes for households (95% interval)")
+    _html("Outcomes for households (95% interval)", tag="h3")
     solara.HTML(tag="div", unsafe_innerHTML=tables["outcomes"].html)
     for key, title in (
         ("zrm", "Households at ZRM level 1–2 per life domain"),
         ("concentration", "Where the costs land"),
     ):
         if key in tables:
-            solara.Markdown(f"### {title}")
+            _html(f"{title}", tag="h3")
             solara.HTML(tag="div", unsafe_innerHTML=tables[key].html)
     for by in reports.GROUPS:
         if f"groups_{by}" in tables:
-            solara.Markdown(
-                f"### Cost per household per year by {label(by).lower()} (EUR, 95% interval)"
+            _html(
+                f"Cost per household per year by {label(by).lower()} (EUR, 95% interval)",
+                tag="h3",
             )
             solara.HTML(tag="div", unsafe_innerHTML=tables[f"groups_{by}"].html)
     if "by_group.png" in figures:
@@ -414,12 +460,23 @@ def ComparePage():
     j = job.value
 
     def follow(cancel: threading.Event):
-        while j is not None and j.state == "running" and not cancel.is_set():
-            time.sleep(0.3)
-            poll.set(poll.value + 1)
-        poll.set(poll.value + 1)
+        # Redraw the progress while the job runs, once more when it ends; nothing once the
+        # page is gone (cancel is set when Solara unmounts the page).
+        if j is None:
+            return
+        context = _kernel_context()
+        lock = context.lock if context is not None else threading.RLock()
+        running = True
+        while running and not cancel.wait(0.3):
+            running = j.state == "running"
+            with lock:
+                if cancel.is_set() or (context is not None and context.closed_event.is_set()):
+                    return
+                poll.set(poll.value + 1)
 
-    solara.use_thread(follow, dependencies=[j])
+    # Not intrusive: Solara's default cancels by tracing every line of the thread, which
+    # slows it down and can stop it anywhere.
+    solara.use_thread(follow, dependencies=[j], intrusive_cancel=False)
     _ = poll.value
     settings = compare_settings.value
 
@@ -457,16 +514,13 @@ def ComparePage():
                 solara.InputInt("Months", value=settings["months"], on_value=set_setting("months"))
                 solara.InputInt("Seed", value=settings["seed"], on_value=set_setting("seed"))
         with solara.Column():
-            solara.Markdown(
+            _html(
                 "Choose two or more policies; the first is the baseline. Every policy runs on "
                 "the same households and life events (common random numbers)."
             )
-            with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
-                for i, values in enumerate(compare_policies.value):
-                    PolicyControls(
-                        values, set_policy(i), "Baseline" if i == 0 else f"Alternative {i}"
-                    )
-            with solara.Row():
+            # The buttons, the progress and any error before the policies, in view without
+            # scrolling.
+            with solara.Row(style={"flex-wrap": "wrap"}):
                 solara.Button("Add a policy", on_click=add_policy)
                 solara.Button(
                     "Remove the last policy",
@@ -481,21 +535,29 @@ def ComparePage():
                 )
             if compare_error.value:
                 solara.Error(compare_error.value)
-            if j is None:
-                return
-            if j.state == "running":
+            if j is not None and j.state == "running":
                 phase = (
                     "writing the report"
                     if j.done >= j.total
                     else f"{j.done} of {j.total} runs done"
                 )
-                solara.Markdown(f"Running the comparison: {phase} …")
+                _html(f"Running the comparison: {phase} …")
                 solara.ProgressLinear(value=100 * max(j.fraction, 0.02))
                 solara.Button("Cancel", on_click=j.cancel)
-            elif j.state == "failed":
+            elif j is not None and j.state == "failed":
                 solara.Error(j.error or "the comparison failed")
-            elif j.state == "cancelled":
-                solara.Markdown("The comparison was cancelled.")
+            elif j is not None and j.state == "cancelled":
+                _html("The comparison was cancelled.")
+            with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+                for i, values in enumerate(compare_policies.value):
+                    PolicyControls(
+                        values,
+                        set_policy(i),
+                        "Baseline" if i == 0 else f"Alternative {i}",
+                        style={"flex": "1 1 18rem", "max-width": "26rem"},
+                    )
+            if j is None:
+                return
             elif j.state == "done":
                 ComparisonView(j)
 
@@ -504,7 +566,7 @@ def ComparePage():
 def Page():
     solara.Title("vraagvolgend dashboard")
     with solara.Column(style={"padding": "0.5rem 1rem"}):
-        solara.Markdown("## vraagvolgend: financing the social domain")
+        _html("vraagvolgend: financing the social domain", tag="h2")
         with solara.lab.Tabs():
             with solara.lab.Tab("Municipality"):
                 MunicipalityPage()
