@@ -349,7 +349,7 @@ def test_the_example_lever_sweep_resumes(tmp_path):
     second = cli("sweep", path, "--store", store, "--executor", "serial")
     assert {f: f.stat().st_mtime_ns for f in files} == files  # nothing computed again
     assert first.stdout == second.stdout
-    assert "supply-driven__outreach=0.1" in second.stdout
+    assert "supply-driven, outreach = 0.1" in second.stdout
 
 
 def _immutable(folder: Path, on: bool) -> bool:
