@@ -161,3 +161,34 @@ def test_the_baseline_is_saved_loaded_and_reported(tiny, tmp_path):
 
     d = decompose_comparison(back, replications=1, groups={"all": []}, executor="serial")
     assert (d.baseline, d.alternative) == ("supply-driven", "demand-driven")
+
+
+def test_every_policy_starts_month_1_from_one_state(tiny):
+    """burn_in="baseline": the policies' models are forks of one burnt-in municipality."""
+    from test_model import SWITCH, _assert_same, _state
+    from vraagvolgend.comparison import Start
+
+    start = Start(tiny, vv.SupplyDriven(), np.random.SeedSequence(3), "baseline")
+    forks = [start.today.fork(p) for p in (vv.SupplyDriven(), vv.DemandDriven(), SWITCH)]
+    for fork in forks[1:]:
+        _assert_same(_state(forks[0]), _state(fork))
+
+
+def test_burn_in_each_is_a_run_of_each_policy_and_baseline_differs(tiny):
+    s = tiny.with_changes({"budget.set_from_baseline": False})
+    options = {"replications": 1, "months": 12, "seed": 4, "progress": False}
+    each = vv.compare(["supply-driven", "demand-driven"], s, burn_in="each", **options)
+    today = vv.compare(["supply-driven", "demand-driven"], s, **options)
+    child = np.random.SeedSequence(4).spawn(1)[0]
+    for policy in ("supply-driven", "demand-driven"):
+        alone = vv.outputs.summarise(vv.run(s, policy, seed=child, months=12))
+        row = each.runs[each.runs["policy"] == policy].iloc[0]
+        assert {k: row[k] for k in alone} == alone
+    # the baseline's own run is the same either way; the alternative starts from today
+    base = {k: today.runs.iloc[0][k] for k in alone}
+    assert base == {k: each.runs.iloc[0][k] for k in alone}
+    alt_each, alt_today = each.runs.iloc[1], today.runs.iloc[1]
+    assert alt_each["cost_external_total"] != alt_today["cost_external_total"]
+    assert today.burn_in == "baseline" and each.burn_in == "each"
+    with pytest.raises(vv.ParameterError, match="burn_in"):
+        vv.compare(["supply-driven"], s, burn_in="today", **options)

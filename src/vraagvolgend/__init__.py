@@ -13,6 +13,7 @@ Example:
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import outputs
 from .calibration import Fit, Target, calibrate, fit_table, load_targets
 from .comparison import Comparison, compare
 from .decomposition import Decomposition, decompose, decompose_comparison
@@ -95,6 +96,7 @@ __all__ = [
     "decompose_comparison",
     "fit_table",
     "load_targets",
+    "outputs",
     "run",
     "run_experiment",
     "to_networkx",

@@ -51,11 +51,15 @@ class Budget:
         #: Lines no budget counts: entitlements (the benefit is paid from a national budget).
         self.excluded = set(excluded)
         self.line_laws = np.asarray(line_laws, dtype=object)
-        self.annual_budget = dict(annual_budget)
-        self._individual = np.isin(self.line_laws, list(annual_budget))
+        self.set_annual(annual_budget)
         self.by_year: dict[int, np.ndarray] = {}
         self.year_to_date = np.zeros(len(self.line_names))
         self.records: list[dict] = []
+
+    def set_annual(self, annual_budget: dict[str, float]) -> None:
+        """Set the annual budget per law (EUR): the lines of those laws are budgeted."""
+        self.annual_budget = dict(annual_budget)
+        self._individual = np.isin(self.line_laws, list(annual_budget))
 
     def add(self, month: int, costs: np.ndarray) -> None:
         """Book one month of costs (only months ≥ 1 count; burn-in is not booked)."""

@@ -150,6 +150,7 @@ def _cmd_compare(args) -> int:
             recompute=args.recompute,
             check_memory=not args.no_memory_check,
             baseline=args.baseline,
+            burn_in=args.burn_in,
         )
         if args.decompose is not None:
             from .decomposition import decompose_comparison
@@ -523,6 +524,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--replications", type=_count(1, 100_000), default=10, help="replications per policy"
+    )
+    p.add_argument(
+        "--burn-in",
+        choices=["baseline", "each"],
+        default="baseline",
+        help="baseline: every policy continues from one municipality burnt in under the "
+        "baseline (from today); each: every policy burns in under itself (steady state)",
     )
     p.add_argument("--no-plots", action="store_true", help="tables only, no PNG plots")
     p.add_argument(

@@ -12,6 +12,7 @@ concentration, ZRM levels).
 
 from __future__ import annotations
 
+import copy
 import functools
 import html
 import json
@@ -27,10 +28,11 @@ from tqdm.auto import tqdm
 from . import outputs as _outputs
 from .financing import Policy, PolicySwitch, resolve_policy
 from .memory import check_memory as fits
+from .model import MunicipalityModel
 from .parameters import ParameterError
 from .rng import SeedLike, as_seed_sequence
 from .scenario import BUDGET_LINES, Scenario
-from .simulation import run
+from .simulation import result_of
 from .vocabulary import BENEFIT_LINE
 
 #: The cost lines of a summary, in order (declared once in :mod:`vraagvolgend.outputs`).
@@ -163,10 +165,13 @@ class Comparison:
         details: dict[str, pd.DataFrame] | None = None,
         decomposition=None,
         baseline: str | None = None,
+        burn_in: str = "baseline",
     ):
         self.runs = runs
         self.policies = list(policies)
         self.baseline = default_baseline(self.policies) if baseline is None else baseline
+        #: Where the runs started (see :class:`Start`): the question the comparison answers.
+        self.burn_in = burn_in
         self.scenario = scenario
         self.months = months
         self.seed = seed
@@ -245,6 +250,7 @@ class Comparison:
             "replications": int(self.runs["replication"].nunique()),
             "policies": names,
             "baseline": self.baseline,
+            "burn_in": self.burn_in,
         }
         (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         if self.decomposition is not None:
@@ -287,6 +293,7 @@ class Comparison:
             decomposition,
             # folders written before the baseline was named: the first policy was the baseline
             baseline=manifest.get("baseline", policies[0].name),
+            burn_in=manifest.get("burn_in", "each"),  # folders written before forks
         )
 
     def table(self, labels: bool = False) -> pd.DataFrame:
@@ -463,45 +470,92 @@ def default_baseline(policies) -> str:
     return names[0]
 
 
-def replicate(scenario: Scenario, policies, seed, months: int, baseline: int = 0):
+#: Where a comparison's runs start: ``"baseline"`` burns in once per seed under the baseline
+#: policy ("the municipality as it is today") and forks every policy from it; ``"each"``
+#: burns in every policy under itself (the steady state each financing leads to).
+BURN_IN = ("baseline", "each")
+
+
+class Start:
+    """Where every run of one replication starts: the same state for every policy.
+
+    With ``burn_in="baseline"`` the municipality burns in once under the baseline policy (its
+    budget rule off: a rule acts only from month 1) and every policy continues from a copy of
+    that state (:meth:`~vraagvolgend.model.MunicipalityModel.fork`): all start month 1 from one
+    identical state, random streams included. With ``"each"`` every policy burns in under
+    itself, as a single :func:`~vraagvolgend.simulation.run` does.
+
+    Args:
+        scenario: The municipality.
+        baseline: The baseline policy.
+        seed: The replication's seed.
+        burn_in: ``"baseline"`` or ``"each"``.
+        processes: Users' processes (copied for every model).
+    """
+
+    def __init__(self, scenario, baseline, seed, burn_in: str = "baseline", processes=()):
+        self.scenario, self.seed, self.burn_in = scenario, seed, burn_in
+        self.processes = list(processes or ())
+        self.today = None
+        if burn_in == "baseline":
+            self.today = self._build(without_budget_rule(baseline))
+
+    def _build(self, policy) -> MunicipalityModel:
+        return MunicipalityModel(
+            self.scenario, policy, rng=self.seed, processes=copy.deepcopy(self.processes)
+        )
+
+    def run(self, policy, months: int, budget: dict | None = None):
+        """The result of ``policy`` over ``months`` months from this start (with ``budget``,
+        per inhabitant and law, as the municipality's from month 1)."""
+        model = self.today.fork(policy) if self.today is not None else self._build(policy)
+        if budget is not None:
+            model.set_budget(budget)
+        model.run_for(months)
+        return result_of(model, self.seed, months)
+
+
+def replicate(
+    scenario: Scenario,
+    policies,
+    seed,
+    months: int,
+    baseline: int = 0,
+    burn_in: str = "baseline",
+    processes=(),
+):
     """One replication of a comparison: every policy on one seed (common random numbers).
 
-    Sets the budget from the policy at position ``baseline`` by the documented rule
-    (:func:`municipal_budget`, when the scenario's
-    ``budget.set_from_baseline`` is on), runs every policy, and where a policy's budget rule
-    acted, runs it again without the rule on the same seed: the difference in external cost is
-    the budget rule's effect (``cost_budget_rule``; zero where the rule never acted).
+    Every policy starts from the same state (:class:`Start`). Sets the budget from the policy
+    at position ``baseline`` by the documented rule (:func:`municipal_budget`, when the
+    scenario's ``budget.set_from_baseline`` is on), runs every policy, and where a policy's
+    budget rule acted, runs it again without the rule from the same start: the difference in
+    external cost is the budget rule's effect (``cost_budget_rule``; zero where it never acted).
 
     Returns:
         (one row per policy with its cost lines and outcomes, {detail name: tables}).
     """
-    reference = None
+    start = Start(scenario, policies[baseline], seed, burn_in, processes)
+    reference, budget = None, None
     if scenario.budget.set_from_baseline:
-        reference = run(
-            scenario,
-            without_budget_rule(policies[baseline]),
-            seed=seed,
-            months=months,
-            check_memory=False,
-        )
+        reference = start.run(without_budget_rule(policies[baseline]), months)
         scenario = municipal_budget(reference, scenario)
+        budget = dict(scenario.budget.per_inhabitant)
     rows, details = [], {}
     for i, policy in enumerate(policies):
-        result = run(scenario, policy, seed=seed, months=months, check_memory=False)
+        result = start.run(policy, months, budget)
         row = {"policy": policy.name, **summarise_run(result)}
         if _rule_acted(result):
             free = reference if (i == baseline and reference is not None) else None
-            free = free or run(
-                scenario, without_budget_rule(policy), seed=seed, months=months, check_memory=False
-            )
+            free = free or start.run(without_budget_rule(policy), months, budget)
             row["cost_budget_rule"] = (
                 row["cost_external_total"] - summarise_run(free)["cost_external_total"]
             )
         else:
             row["cost_budget_rule"] = 0.0
-        row["budget_eur"] = float(sum(scenario.budget.per_inhabitant.values())) * float(
-            result.households["n_persons"].sum()
-        )
+        people = float(result.households["n_persons"].sum())
+        row["inhabitants"] = people
+        row["budget_eur"] = float(sum(scenario.budget.per_inhabitant.values())) * people
         rows.append(row)
         for name, table in run_details(result).items():
             details.setdefault(name, []).append(table.assign(policy=policy.name))
@@ -512,9 +566,9 @@ def _compare_one(task) -> tuple[list[dict], dict[str, list[pd.DataFrame]]]:
     """One replication of every policy (sent to a worker): rows and report details."""
     from .parallel import limit_threads
 
-    scenario, policies, child, months, r, baseline = task
+    scenario, policies, child, months, r, baseline, burn_in, processes = task
     with limit_threads(1):
-        rows, details = replicate(scenario, policies, child, months, baseline)
+        rows, details = replicate(scenario, policies, child, months, baseline, burn_in, processes)
     rows = [{**row, "replication": r} for row in rows]
     details = {name: [t.assign(replication=r) for t in tables] for name, tables in details.items()}
     return rows, details
@@ -534,7 +588,7 @@ class _ReplicationStore:
     """
 
     def __init__(self, store, tasks, recompute: bool):
-        from .provenance import determinants
+        from .provenance import code_of, determinants
         from .store import ResultStore, RunKey
 
         self.store = store if isinstance(store, ResultStore) else ResultStore(store)
@@ -545,8 +599,17 @@ class _ReplicationStore:
         }
         # the baseline decides the budget and the differences: it is part of the definition
         self.determinants = {
-            r: determinants(scenario, policies, months, child, r, baseline=policies[at].name)
-            for scenario, policies, child, months, r, at in tasks
+            r: determinants(
+                scenario,
+                policies,
+                months,
+                child,
+                r,
+                baseline=policies[at].name,
+                burn_in=burn_in,
+                processes=[code_of(p) for p in processes],
+            )
+            for scenario, policies, child, months, r, at, burn_in, processes in tasks
         }
         current = {
             key: self.determinants[r] for r, parts in self.keys.items() for key in parts.values()
@@ -587,6 +650,8 @@ def compare(
     recompute: bool = False,
     check_memory: bool = True,
     baseline: str | None = None,
+    burn_in: str = "baseline",
+    processes: Sequence | None = None,
 ) -> Comparison:
     """Run several policies on common random numbers and summarise their costs and outcomes.
 
@@ -622,6 +687,15 @@ def compare(
             are stored (without a store, ``KeyboardInterrupt``: nothing is kept).
         baseline: The name of the baseline policy (default: the supply-driven policy if one is
             compared, else the first), whatever the order of ``policies``.
+        burn_in: ``"baseline"`` (default): the municipality burns in once per replication
+            under the baseline policy, "the municipality as it is today", and every policy
+            continues from that one state; the comparison answers "from today, under each
+            financing, over the next ``months`` months". ``"each"``: every policy burns in
+            under itself; it answers the steady-state question ("once each financing has
+            shaped the municipality"). See :class:`Start`.
+        processes: Processes of your own (:class:`~vraagvolgend.month.Process`) in every run,
+            as in :func:`~vraagvolgend.simulation.run`; the cost lines and outcomes they
+            report reach the summary when they declare them.
 
     Example:
         >>> import vraagvolgend as vv
@@ -655,7 +729,13 @@ def compare(
     from .executors import SweepInterrupted, run_all
 
     at = names.index(baseline)
-    tasks = [(scenario, resolved, child, months, r, at) for r, child in enumerate(children)]
+    if burn_in not in BURN_IN:
+        raise ParameterError("burn_in", f"{burn_in!r}: one of {', '.join(BURN_IN)}")
+    processes = list(processes or ())
+    tasks = [
+        (scenario, resolved, child, months, r, at, burn_in, processes)
+        for r, child in enumerate(children)
+    ]
     done: dict[int, tuple[list, dict]] = {}
     order = {id(task): i for i, task in enumerate(tasks)}
     kept = _ReplicationStore(store, tasks, recompute) if store is not None else None
@@ -692,5 +772,12 @@ def compare(
             details.setdefault(name, []).extend(tables)
     merged = {name: pd.concat(tables, ignore_index=True) for name, tables in details.items()}
     return Comparison(
-        pd.DataFrame(rows), resolved, scenario, months, seed, merged, baseline=baseline
+        pd.DataFrame(rows),
+        resolved,
+        scenario,
+        months,
+        seed,
+        merged,
+        baseline=baseline,
+        burn_in=burn_in,
     )

@@ -208,6 +208,16 @@ class MunicipalityModel(mesa.Model):
             twin._adopt(resolve_policy(policy))
         return twin
 
+    def set_budget(self, per_inhabitant: dict[str, float]) -> None:
+        """Set the municipality's annual budget per inhabitant and law (EUR), as from now.
+
+        The scenario the model reports (``model.params``) says the same.
+        """
+        self.params = self.params.with_changes({"budget.per_inhabitant": per_inhabitant})
+        if self.care is not None:
+            people = self.households.n_inhabitants
+            self.care.budget.set_annual({law: v * people for law, v in per_inhabitant.items()})
+
     def _adopt(self, policy) -> None:
         if (policy is None) != (self.care is None):
             raise ValueError(

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["changed_fields", "describe_changes", "determinants", "model_version"]
+__all__ = ["changed_fields", "code_of", "describe_changes", "determinants", "model_version"]
 
 #: Package files that present results without changing them (left out of the model version).
 PRESENTATION = ("cli.py", "__main__.py", "reports", "dashboard", "templates")
@@ -58,8 +58,9 @@ def model_version() -> str:
     return f"{release}+{digest.hexdigest()[:16]}"
 
 
-def _code(obj) -> str:
-    """The class of a policy (a user's subclass can change behaviour in code, not values)."""
+def code_of(obj) -> str:
+    """The class of a policy or process, with a digest of its source when it is a user's (a
+    user's subclass can change behaviour in code, not values)."""
     cls = type(obj)
     name = f"{cls.__module__}.{cls.__qualname__}"
     if cls.__module__.split(".")[0] == "vraagvolgend":
@@ -92,7 +93,7 @@ def determinants(scenario, policy, months: int, seed, replication: int, **extra)
     out = {
         "scenario": scenario.to_dict(),
         "policy": [None if p is None else p.to_dict() for p in policies],
-        "policy_code": [None if p is None else _code(p) for p in policies],
+        "policy_code": [None if p is None else code_of(p) for p in policies],
         "months": int(months),
         "seed": _seed(seed),
         "replication": int(replication),

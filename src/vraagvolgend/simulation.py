@@ -12,7 +12,7 @@ from .results import Result
 from .rng import SeedLike
 from .scenario import Scenario
 
-__all__ = ["MAX_MONTHS", "run"]
+__all__ = ["MAX_MONTHS", "result_of", "run"]
 
 
 def run(
@@ -62,6 +62,12 @@ def run(
         fits(n, months)
     model = MunicipalityModel(scenario, resolve_policy(policy), rng=seed, processes=processes)
     model.run_for(months)
+    return result_of(model, seed, months)
+
+
+def result_of(model: MunicipalityModel, seed: SeedLike, months: int) -> Result:
+    """The :class:`~vraagvolgend.results.Result` of a model that has run ``months`` months
+    (built with :class:`MunicipalityModel` or forked from one)."""
     return Result(
         scenario=model.params,
         policy=model.care.policy if model.care is not None else None,

@@ -13,6 +13,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..comparison import (
+    BURN_IN,
+    Start,
     mean_ci,
     municipal_budget,
     summarise_run,
@@ -23,7 +25,6 @@ from ..parallel import limit_threads
 from ..parameters import ParameterError
 from ..rng import SeedLike, as_seed_sequence
 from ..scenario import Scenario
-from ..simulation import run
 from .hybrid import _Parts
 from .mechanisms import _groups, _split
 from .result import OUTCOME_NAMES, TOTAL, Decomposition
@@ -39,23 +40,34 @@ SMALL_WORK = 50_000_000
 # --- running coalitions ------------------------------------------------------------------------
 
 
-def _evaluate(task) -> dict[str, float]:
-    """One coalition in one replication; a module-level function, so any executor pickles it."""
-    baseline, alternative, switched, split, scenario, seed, months, _ = task
-    policy = _Parts(baseline, alternative, split).build(switched)
+#: Coalitions evaluated on one start in one task: the burn-in is shared by them (forks), and
+#: enough tasks remain for a pool's workers.
+CHUNK = 8
+
+
+def _evaluate(task) -> list[tuple[frozenset, dict[str, float]]]:
+    """Some coalitions of one replication, each continued from one start (a module-level
+    function, so any executor pickles it)."""
+    baseline, alternative, specs, split, scenario, seed, months, _, burn_in, budget = task
+    parts = _Parts(baseline, alternative, split)
     with limit_threads(1):
-        return summarise_run(run(scenario, policy, seed=seed, months=months))
+        start = Start(scenario, baseline, seed, burn_in)
+        return [
+            (spec, summarise_run(start.run(parts.build(spec), months, budget))) for spec in specs
+        ]
 
 
-def _budgeted(task) -> Scenario:
-    """The scenario of one replication with the budget :func:`~vraagvolgend.comparison.compare`
-    sets (from the baseline's spending in a run without budget rule on the same seed)."""
-    baseline, scenario, seed, months, _ = task
+def _budgeted(task) -> dict | None:
+    """The municipal budget per inhabitant of one replication, as
+    :func:`~vraagvolgend.comparison.compare` sets it (from the baseline's spending in a run
+    without budget rule from the same start); ``None`` when the scenario's own is used."""
+    baseline, scenario, seed, months, _, burn_in = task
     if not scenario.budget.set_from_baseline:
-        return scenario
+        return None
     with limit_threads(1):
-        reference = run(scenario, without_budget_rule(baseline), seed=seed, months=months)
-    return municipal_budget(reference, scenario)
+        start = Start(scenario, baseline, seed, burn_in)
+        reference = start.run(without_budget_rule(baseline), months)
+    return dict(municipal_budget(reference, scenario).budget.per_inhabitant)
 
 
 def _check_int(name: str, value: Any, lo: int) -> None:
@@ -77,6 +89,7 @@ def decompose(
     workers: int | None = None,
     progress: bool | None = None,
     known: Mapping[frozenset, Sequence[Mapping[str, float]]] | None = None,
+    burn_in: str = "baseline",
 ) -> Decomposition:
     """Split the paired difference *alternative − baseline* into mechanisms (Shapley values).
 
@@ -109,6 +122,10 @@ def decompose(
             of all units for the alternative) → one summary per replication
             (:func:`~vraagvolgend.comparison.summarise_run`); used by
             :func:`decompose_comparison`.
+        burn_in: Where every coalition's runs start, as in
+            :func:`~vraagvolgend.comparison.compare`: ``"baseline"`` (one burn-in per
+            replication under the baseline; every coalition continues from a fork of it) or
+            ``"each"`` (every coalition burns in under itself).
 
     Returns:
         A :class:`Decomposition`.
@@ -124,6 +141,8 @@ def decompose(
     if permutations is not None:
         _check_int("permutations", permutations, 1)
     scenario = Scenario.default() if scenario is None else scenario
+    if burn_in not in BURN_IN:
+        raise ParameterError("burn_in", f"{burn_in!r}: one of {', '.join(BURN_IN)}")
     parts = _Parts(a, b, _split(a, b, groups))
     mechanisms = _groups(parts, groups)
     labels = list(mechanisms)
@@ -166,7 +185,7 @@ def decompose(
     todo = [(spec, r) for spec in unique for r in range(replications) if (spec, r) not in results]
     started = time.perf_counter()
     # Small work runs in this process: a pool's start would cost more than it saves.
-    work = len(todo) * scenario.n_households * (scenario.burn_in_months + months)
+    work = len(todo) * scenario.n_households * months  # burn-ins shared (forks)
     if executor is None and (work < SMALL_WORK or len(todo) <= 1):
         executor = "serial"
     runner = _Runner(executor, workers)
@@ -174,20 +193,33 @@ def decompose(
     cancel = True
     try:
         # Every replication's budget as compare sets it: one reference run per replication.
-        scenarios = [scenario] * replications
+        budgets: list[dict | None] = [None] * replications
         if todo:
-            budget_tasks = [(a, scenario, seeds[r], months, r) for r in range(replications)]
-            for item, (value, error) in runner.outcomes(_budgeted, budget_tasks):
-                if error is not None:
-                    raise RuntimeError(f"replication {item[4]}, municipal budget: {error}")
-                scenarios[item[4]] = value
-        tasks = [(a, b, spec, parts.split, scenarios[r], seeds[r], months, r) for spec, r in todo]
-        with tqdm(total=len(tasks), desc="coalitions", disable=disable) as bar:
+            budget_tasks = [
+                (a, scenario, seeds[r], months, r, burn_in) for r in range(replications)
+            ]
+            with tqdm(total=replications, desc="municipal budgets", disable=disable) as bar:
+                for item, (value, error) in runner.outcomes(_budgeted, budget_tasks):
+                    if error is not None:
+                        raise RuntimeError(f"replication {item[4]}, municipal budget: {error}")
+                    budgets[item[4]] = value
+                    bar.update()
+        # Coalitions of one replication share its start: chunks of them in one task.
+        tasks = []
+        for r in range(replications):
+            mine = [spec for spec, rr in todo if rr == r]
+            for i in range(0, len(mine), CHUNK):
+                chunk = mine[i : i + CHUNK]
+                tasks.append(
+                    (a, b, chunk, parts.split, scenario, seeds[r], months, r, burn_in, budgets[r])
+                )
+        with tqdm(total=len(todo), desc="coalitions", disable=disable) as bar:
             for item, (value, error) in runner.outcomes(_evaluate, tasks):
                 if error is not None:
                     raise RuntimeError(f"replication {item[7]}, mechanisms {item[2]}: {error}")
-                results[(item[2], item[7])] = value
-                bar.update()
+                for spec, summary in value:
+                    results[(spec, item[7])] = summary
+                bar.update(len(value))
         cancel = False
     finally:
         runner.close(cancel=cancel)
@@ -301,6 +333,7 @@ def decompose_comparison(
         seed=seed,
         months=comparison.months,
         known=known,
+        burn_in=getattr(comparison, "burn_in", "each"),
         **kwargs,
     )
     if attach:

@@ -16,6 +16,22 @@ from .tables import _table, report_tables
 from .text import LIMITATIONS, _budget_notes, _decomposition_note, _waiting_note, headline
 
 
+def _start_note(c) -> str:
+    """Which question the numbers answer: from today's municipality, or the steady state."""
+    if getattr(c, "burn_in", "each") == "baseline":
+        return (
+            f"All policies start from one municipality: burnt in under '{_names(c)[0]}', "
+            "the municipality as it is today, and continued under each financing. The numbers "
+            f"answer: from today, what does each financing cost over the next {c.months} "
+            "months? (For the steady state each financing leads to, compare with "
+            'burn_in="each".)'
+        )
+    return (
+        "Each policy burnt in under itself: the numbers answer what each financing costs once "
+        "it has shaped the municipality (the steady state), not the transition from today."
+    )
+
+
 def _md_text(value):
     """Every value put into the Markdown page: plain text escaped (Markdown renders inline
     HTML), tables already escaped (marked safe) left as they are."""
@@ -139,6 +155,7 @@ def write_report(comparison: Comparison, directory: str | Path, plots: bool = Tr
         "plot_note": plot_note,
         "budget_notes": _budget_notes(c, people),
         "decomposition_note": _decomposition_note(c),
+        "start_note": _start_note(c),
         "waiting_note": _waiting_note(c),
         "assumptions": [
             (title, _table(frame, text=True)) for title, frame in _assumption_tables(c)
