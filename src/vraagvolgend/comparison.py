@@ -380,7 +380,8 @@ def _format(table: pd.DataFrame, key: str, baseline: str) -> str:
                 t = format_number(x / 1000, 0)
                 return ("+" + t) if signed and not t.startswith("-") and t != "0" else t
 
-            low, high = 0.0, np.inf
+            # a cost is never negative; the budget rule's effect is a difference of costs
+            low, high = (-np.inf if name == "budget_rule" else 0.0), np.inf
         else:
             text = outcome.text
             low, high = outcome.bounds

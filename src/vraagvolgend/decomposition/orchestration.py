@@ -42,7 +42,7 @@ SMALL_WORK = 50_000_000
 
 #: Coalitions evaluated on one start in one task: the burn-in is shared by them (forks), and
 #: enough tasks remain for a pool's workers.
-CHUNK = 8
+CHUNK = 16
 
 
 def _evaluate(task) -> list[tuple[frozenset, dict[str, float]]]:
