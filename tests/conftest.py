@@ -46,8 +46,9 @@ def constant_hazard_scenario(
 ) -> vv.Scenario:
     """A model with a closed-form answer: independent domains with constant hazards.
 
-    No vulnerability, deprivation or type differences, no spill-over, no escalation, no life
-    events, no informal support. Each domain is then a two-state Markov chain with onset
+    No vulnerability, income, deprivation or type differences, no persistent problems, no
+    spill-over, no escalation, no life events, no informal support. Each domain is then a
+    two-state Markov chain with onset
     probability a = 1 − exp(−onset) and recovery probability b = recovery per month, whose
     active share after t months from nobody is π (1 − (1 − a − b)^t), π = a / (a + b).
     """
@@ -65,6 +66,8 @@ def constant_hazard_scenario(
             "problems.onset_rate": {d: onset for d in DOMAINS},
             "problems.recovery_rate": {d: recovery for d in DOMAINS},
             "problems.recovery_stacking": 0.0,
+            "problems.persistent_share": 0.0,
+            "problems.income_effect": {},
             "problems.escalation_rate": {d: 0.0 for d in DOMAINS},
             "problems.onset_severity": [0.4, 0.55],
             "life_events": {},

@@ -106,6 +106,35 @@ def _longer_than(result, m) -> float:
     return s
 
 
+def _residential_share(result) -> float:
+    youth = _household_years(result, result.episodes["law"] == "jeugdwet")
+    residential = _household_years(result, result.episodes["provision"] == "youth_residential")
+    return residential["n_children"].sum() / youth["n_children"].sum()
+
+
+def _benefit_five_years(result) -> float:
+    """By a plain loop: for each household on the benefit in the last month, walk back over
+    its benefit episodes while the break before each is at most a month."""
+    e = result.episodes[result.episodes["provision"] == "benefit"]
+    last = result.months
+    long = current = 0
+    for _, g in e.groupby("household_id"):
+        g = g.sort_values("start_month")
+        ends = g["end_month"].fillna(10**9).astype(int).tolist()
+        starts = g["start_month"].tolist()
+        if ends[-1] < last:
+            continue
+        current += 1
+        start = starts[-1]
+        for i in range(len(starts) - 2, -1, -1):
+            if start - ends[i] <= 2:  # a break of at most one month
+                start = starts[i]
+            else:
+                break
+        long += last - start + 1 >= 60
+    return long / current
+
+
 def _indicator(result, name) -> float:
     ind = result.indicators()
     return ind.loc[ind["year"] >= 2, name].mean()
@@ -155,6 +184,8 @@ DIRECT = {
         _law_cost(r, "jeugdwet") / (_law_cost(r, "jeugdwet") + _law_cost(r, "wmo"))
     ),
     **{f"youth_care_longer_than_{m}m": (lambda r, m=m: _longer_than(r, m)) for m in (3, 6, 12, 24)},
+    "youth_care_residential_share": _residential_share,
+    "benefit_five_years_share": _benefit_five_years,
     **{
         f"youth_care_channel_{c}": (
             lambda r, c=c: (_youth_trajectories_direct(r)["channel"] == c).mean()
@@ -361,3 +392,64 @@ def test_nelder_mead_starts_from_the_scenario_and_does_not_get_worse(tiny):
     assert first[key] == pytest.approx(tiny.problems.onset_rate["parenting"])
     assert fit.loss <= first["loss"]
     assert fit.loss == pytest.approx(fit.history["loss"].min())
+
+
+# --- composition and persistence: the residential share and the benefit's duration ----------
+
+
+@pytest.fixture(scope="module")
+def long_tiny() -> vv.Scenario:
+    return vv.Scenario.default().with_changes(n_households=2000, burn_in_months=60)
+
+
+def _recovered(scenario, statistic, key, true, bounds, months):
+    truth = scenario.with_changes(cal._changes(scenario, {key: true}))
+    observed = vv.fit_table(
+        truth, "supply-driven", cal.load_targets(names=[statistic]), 1, months=months
+    )
+    value = observed["model"][0]
+    target = cal.Target("y", statistic, value, value - 0.01, value + 0.01, "simulated")
+    fit = vv.calibrate(
+        [target],
+        {key: bounds},
+        scenario=scenario,
+        replications=1,
+        months=months,
+        maxiter=10,
+        popsize=5,
+    )
+    assert fit.table["within"].all()
+    return value, fit.parameters[key]
+
+
+def test_calibration_recovers_a_known_residential_share(long_tiny):
+    key = "provisions.jeugdwet.youth_residential.need_window[0]"
+    value, fitted = _recovered(
+        long_tiny, "youth_care_residential_share", key, 0.72, (0.6, 0.85), months=36
+    )
+    assert 0.03 < value < 0.3  # a residential share in the plausible region
+    assert fitted == pytest.approx(0.72, abs=0.03)
+
+
+def test_calibration_recovers_a_known_benefit_duration_parameter(long_tiny):
+    key = "problems.persistent_share"
+    scenario = long_tiny.with_changes({"problems.persistent_recovery": 0.05})
+    value, fitted = _recovered(
+        scenario, "benefit_five_years_share", key, 0.15, (0.0, 0.4), months=60
+    )
+    assert 0.2 < value < 0.9
+    assert fitted == pytest.approx(0.15, abs=0.05)
+
+
+def test_benefit_spells_join_breaks_of_a_month():
+    e = pd.DataFrame(
+        {
+            "household_id": [1, 1, 1, 2],
+            "provision": ["benefit"] * 4,
+            "start_month": [-10, 6, 20, 3],
+            "end_month": pd.array([4, 18, pd.NA, 8], dtype="Int32"),
+        }
+    )
+    s = cal.benefit_spells(e).sort_values(["household_id", "start"])
+    # 4 → 6 is a break of one month (5): joined; 18 → 20 a break of one month (19): joined
+    assert s["start"].tolist() == [-10, 3] and s["end"].isna().tolist() == [True, False]

@@ -288,3 +288,16 @@ def test_sparse_bookkeeping_matches_the_dense_state(care_scenario, policy):
         waiting = np.sort(m.care.waiting_at)
         np.testing.assert_array_equal(waiting, np.flatnonzero(m.care.waiting.ravel() >= 0))
     assert len(m.care.waiting_at) > 0
+
+
+def test_youth_care_is_billed_per_young_person(care_scenario):
+    """A youth-care episode bills the catalogue's monthly price for each child of the
+    household (the youth-care share counts a household's children as its young people)."""
+    r = vv.run(care_scenario, SupplyDriven(), seed=3, months=24)
+    e = r.episodes[(r.episodes["provision"] == "youth_ambulant") & ~r.episodes["from_burn_in"]]
+    children = r.households.set_index("household_id").loc[e["household_id"], "n_children"]
+    price = care_scenario.provisions["youth_ambulant"].cost_month
+    months = e["cost_eur"].to_numpy() / (price * children.to_numpy())
+    assert len(e) > 20 and (children.to_numpy() >= 2).sum() > 5
+    np.testing.assert_allclose(months, np.round(months), atol=1e-6)  # whole months per child
+    assert (np.round(months) >= 1).all()

@@ -2,7 +2,8 @@
 
 * Individual provisions are billed per episode as the contract says
   (:meth:`~vraagvolgend.contracts.Contract.bill`): per client-month under effort-based
-  contracts, per trajectory under output-based ones.
+  contracts, per trajectory under output-based ones; a provision priced per young person
+  (youth care) bills for each child of the household.
 * Lump sums: collective provisions always, individual ones under a lump-sum contract
   (task-based), are paid for their capacity (less the volunteers' share) and the sum is spread
   over the running episodes; capacity nobody uses is booked on the provision's idle-capacity
@@ -42,8 +43,12 @@ class Billing(Process):
         amount = np.zeros(len(pos))
         indiv = care.billed_individually[prov]
         if not contract.lump_sum:
+            p_ind = prov[indiv]
+            clients = np.where(
+                care.per_young_person[p_ind], care.children[pos[indiv] % care.n], 1.0
+            )
             amount[indiv] = contract.bill(
-                care.cost_month[prov[indiv]],
+                care.cost_month[p_ind] * clients,
                 care.intensity.ravel()[pos[indiv]],
                 care.months_in.ravel()[pos[indiv]],
                 care.duration[prov[indiv]],

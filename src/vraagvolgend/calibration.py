@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 import time
 import tomllib
 import weakref
@@ -65,6 +66,10 @@ __all__ = [
 #: Scenario sections whose parameters may be fitted. The catalogue (``provisions``: prices,
 #: durations, capacities) and the municipality's size are sourced inputs, not fitted.
 FITTABLE_SECTIONS = ("population", "problems", "life_events", "support", "access", "network")
+#: The catalogue's routing that may be fitted (where the gatekeeper places a need, not what a
+#: provision costs or does): an end of a provision's need window, as
+#: ``provisions.<law>.<name>.need_window[0]`` (low end) or ``[1]`` (high end).
+FITTABLE_CATALOGUE = re.compile(r"provisions\.\w+\.\w+\.need_window\[[01]\]")
 _FIRST_YEAR = 2  # year 1 is a further burn-in: statistics use years 2 … the last
 
 # --- statistics: functions of a result ---------------------------------------------------------
@@ -262,6 +267,69 @@ def youth_care_cost_share(result: Result) -> float:
     """Youth care's share of the youth-care plus Wmo cost."""
     youth = youth_care_cost_per_inhabitant(result)
     return youth / (youth + wmo_cost_per_inhabitant(result))
+
+
+@register_statistic("youth_care_residential_share")
+def youth_care_residential_share(result: Result) -> float:
+    """Share of young people with youth care during a year whose care included accommodation.
+
+    The model's youth care is the household's (one parenting slot per household), so a
+    household's children count as its young people in care; the ratio is the national one
+    (young people with accommodation ÷ young people with any youth care, Jeugdautoriteit) as
+    long as the number of children does not change the chance of accommodation. Mean over
+    years 2 … the last.
+    """
+    u = _usage(result)
+    children = u.h["n_children"].to_numpy(dtype=float)
+    any_care = (u.law("jeugdwet") * children).sum(axis=1)
+    residential = (u.provision("youth_residential") * children).sum(axis=1)
+    return float(residential.sum() / max(any_care.sum(), 1))
+
+
+#: Months without the benefit that do not break a spell (a month between two episodes).
+BENEFIT_GAP_MONTHS = 1
+#: The long spell of the benefit's duration target (months).
+BENEFIT_LONG_MONTHS = 60
+
+
+def benefit_spells(episodes: pd.DataFrame, gap: int = BENEFIT_GAP_MONTHS) -> pd.DataFrame:
+    """Spells of the social-assistance benefit: a household's benefit episodes with breaks of
+    at most ``gap`` months joined into one spell.
+
+    Returns:
+        One row per spell: ``household_id``, ``start`` and ``end`` month (``end`` missing
+        while it runs).
+    """
+    e = episodes[episodes["provision"] == "benefit"]
+    if e.empty:
+        return pd.DataFrame({"household_id": [], "start": [], "end": []})
+    e = e.sort_values(["household_id", "start_month"])
+    hh = e["household_id"].to_numpy()
+    start = e["start_month"].to_numpy()
+    end = e["end_month"].to_numpy(dtype=float, na_value=np.inf)
+    prev_end = np.r_[-np.inf, end[:-1]]
+    same = np.r_[False, hh[1:] == hh[:-1]]
+    new_spell = ~(same & (start - prev_end <= gap + 1))
+    spell = np.cumsum(new_spell) - 1
+    out = pd.DataFrame({"household_id": hh, "start": start, "end": end, "spell": spell})
+    out = out.groupby("spell").agg(
+        household_id=("household_id", "first"), start=("start", "min"), end=("end", "max")
+    )
+    out["end"] = out["end"].replace(np.inf, np.nan)
+    return out.reset_index(drop=True)
+
+
+@register_statistic("benefit_five_years_share")
+def benefit_five_years_share(result: Result) -> float:
+    """Share of the households on the benefit in the last month that have received it for
+    five years or more, breaks of at most a month included (CBS, BUIG: about half)."""
+    spells = benefit_spells(result.episodes)
+    last = result.months
+    current = spells[spells["end"].isna() | (spells["end"] >= last)]
+    current = current[current["start"] <= last]
+    if current.empty:
+        return float("nan")
+    return float((last - current["start"] + 1 >= BENEFIT_LONG_MONTHS).mean())
 
 
 # --- trajectories and their survival -----------------------------------------------------------
@@ -604,13 +672,15 @@ def _check_parameters(scenario: Scenario, parameters: Mapping[str, tuple[float, 
     policy_fields |= set(resolve_policy("demand-driven").to_dict())
     for key, bounds in parameters.items():
         head = key.split(".")[0]
+        if FITTABLE_CATALOGUE.fullmatch(key):
+            head = "routing"
         if head in policy_fields and head not in FITTABLE_SECTIONS:
             raise ParameterError(
                 key,
                 "is a policy (regime or contract) parameter; calibrate fits scenario parameters "
                 f"only ({', '.join(FITTABLE_SECTIONS)})",
             )
-        if head not in FITTABLE_SECTIONS:
+        if head not in (*FITTABLE_SECTIONS, "routing"):
             raise ParameterError(
                 key, f"cannot be fitted: only parameters in {', '.join(FITTABLE_SECTIONS)} can"
             )
@@ -621,7 +691,22 @@ def _check_parameters(scenario: Scenario, parameters: Mapping[str, tuple[float, 
         if not low < high:
             raise ParameterError(key, f"bounds ({low}, {high}) need low < high")
         for value in (low, high):  # both ends must be valid values of a known parameter
-            scenario.with_changes({key: value})
+            scenario.with_changes(_changes(scenario, {key: value}))
+
+
+def _changes(scenario: Scenario, values: Mapping[str, float]) -> dict:
+    """``with_changes`` keys from fitted values; ``key[i]`` sets one element of a list."""
+    out: dict = {}
+    for key, value in values.items():
+        m = re.fullmatch(r"(.+)\[(\d+)\]", key)
+        if m is None:
+            out[key] = value
+            continue
+        base = m.group(1)
+        current = list(out.get(base) or _node(scenario, base))
+        current[int(m.group(2))] = value
+        out[base] = current
+    return out
 
 
 def _loss(targets: Sequence[Target], values: list[dict[str, float]], pull: float) -> float:
@@ -815,7 +900,9 @@ def calibrate(
     started = time.perf_counter()
 
     def scenario_at(x) -> Scenario:
-        return scenario.with_changes(dict(zip(keys, map(float, x), strict=True)))
+        return scenario.with_changes(
+            _changes(scenario, dict(zip(keys, map(float, x), strict=True)))
+        )
 
     def losses(points: np.ndarray) -> np.ndarray:
         tasks = [(scenario_at(x), policy, s, months, targets) for x in points for s in seeds]
@@ -875,9 +962,16 @@ def calibrate(
     )
 
 
-def _lookup(scenario: Scenario, key: str) -> float:
-    """The current value of a dotted scenario key."""
+def _node(scenario: Scenario, key: str):
     node = scenario.to_dict()
     for part in key.split("."):
         node = node[part]
-    return float(node)
+    return node
+
+
+def _lookup(scenario: Scenario, key: str) -> float:
+    """The current value of a dotted scenario key (``key[i]``: an element of a list)."""
+    m = re.fullmatch(r"(.+)\[(\d+)\]", key)
+    if m:
+        return float(_node(scenario, m.group(1))[int(m.group(2))])
+    return float(_node(scenario, key))

@@ -62,6 +62,9 @@ class CareSystem:
         self.effect = arrays["effect"]
         self.mitigation = arrays["mitigation"]
         self.cost_month = arrays["cost_month"]
+        # Clients an episode bills for: each child for a provision priced per young person
+        self.per_young_person = arrays["per_young_person"]
+        self.children = np.maximum(households.n_children, 1).astype(np.float64)
         self.duration = arrays["duration"]
         self.volunteer_share = arrays["volunteer_share"]
         self.billed_individually = self.routing.billed_individually

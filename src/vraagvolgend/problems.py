@@ -134,6 +134,10 @@ class ProblemDynamics(Process):
             dtype=F32,
         )
         self.base_hazard[self.parenting] *= self.has_children  # only households with children
+        # A domain's own income gradient, beyond the one vulnerability carries for every domain
+        centred = (3.0 - households.income_quintile.astype(float)) / 2.0
+        for d, effect in p.income_effect.items():
+            self.base_hazard[domain_index(d)] *= _exp(effect * centred).astype(F32)
 
         # spillover_t[to, from]: so that spillover_t @ severity gives the exponent per domain
         self.spillover_t = np.array(
@@ -158,6 +162,13 @@ class ProblemDynamics(Process):
         bound_bits = np.clip(np.ceil(bound * 2.0**16) - 1, 0, 2**16 - 1)
         self.onset_bound_bits = bound_bits.astype(np.uint16).ravel()
 
+        # Persistent problems: a household trait drawn once from its own stream (so that
+        # drawing it shifts no other draw); recovery in those domains is slower.
+        persistent = streams["persistence"].random(self.n) < p.persistent_share
+        self.slow = np.ones((len(DOMAINS), self.n), dtype=F32)
+        for d in p.persistent_domains:
+            self.slow[domain_index(d), persistent] = F32(p.persistent_recovery)
+        self.any_slow = bool(persistent.any())
         self.rng_transitions = streams["transitions"]
         self.rng_refine = streams["transitions_refine"]
 
@@ -258,6 +269,8 @@ class ProblemDynamics(Process):
         if care is not None:
             recover_p += care.recovery_at(dom, hh)
             step *= 1 - care.mitigation_at(idx)
+        if self.any_slow:
+            recover_p *= self.slow.ravel()[idx]
         recover = _decode16(bits[idx]) < recover_p
         new.ravel()[idx] = np.where(
             recover, sev * F32(self.params.recovered_fraction), np.minimum(sev + step, 1)

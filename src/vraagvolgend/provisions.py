@@ -10,7 +10,7 @@ Example:
     >>> from vraagvolgend.provisions import Catalogue
     >>> c = Catalogue.default()
     >>> c.law_of("youth_ambulant"), c["youth_ambulant"].cost_month
-    ('jeugdwet', 667.0)
+    ('jeugdwet', 1160.0)
 """
 
 from __future__ import annotations
@@ -160,6 +160,14 @@ class Provision(Section):
         source=_SEE_ENTRY,
         doc="entitlement: highest income quintile that qualifies",
     )
+    per_young_person: bool = param(
+        False,
+        kind="bool",
+        source=_SEE_ENTRY,
+        doc="the price is per young person: an episode bills cost_month for each child of the "
+        "household (the youth-care share counts a household's children as its young people in "
+        "care, so cost and count agree)",
+    )
     cost_range: tuple[float, ...] = param(
         [],
         kind="floats",
@@ -298,6 +306,7 @@ class Catalogue(Section):
             ),
             "mitigation": np.array([p.escalation_mitigation for p in items], dtype=np.float32),
             "cost_month": np.array([p.cost_month for p in items], dtype=np.float64),
+            "per_young_person": np.array([p.per_young_person for p in items], dtype=bool),
             "duration": np.array([p.duration_months for p in items], dtype=np.int16),
             "capacity_per_1000": np.array([p.capacity_per_1000 for p in items]),
             "volunteer_share": np.array([p.volunteer_share for p in items]),
