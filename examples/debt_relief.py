@@ -35,6 +35,27 @@ class DebtRelief(vv.Process):
 
     name = "debt_relief"
     after = "problem_dynamics"  # acts on the state at the end of the month
+    # What the scheme adds to every summary, comparison and decomposition: a cost line in the
+    # external total (from the reporter below) and an outcome.
+    outputs = (
+        vv.outputs.CostLine(
+            "debt_relief",
+            "Debt relief (schuldsanering)",
+            "cases × cost per case",
+            in_total=True,
+            reporter="cost_debt_relief",
+        ),
+        vv.outputs.Outcome(
+            "debt_relief_cases",
+            "Debt-relief cases per year",
+            "per year",
+            None,
+            "number",
+            0,
+            vv.outputs.monthly("debt_relief_cases", "sum"),
+            count=True,
+        ),
+    )
 
     def __init__(self, uptake=0.05, cost=3500.0, relief=0.5, min_severity=0.6, max_quintile=2):
         self.uptake, self.cost, self.relief = uptake, cost, relief
@@ -90,6 +111,17 @@ def main(argv=None):
         print(f"{line} cost in year {year}: €{a:,.0f} → €{b:,.0f}")
     k0, k1 = m0["households_3plus_problems"].iloc[-1], m1["households_3plus_problems"].iloc[-1]
     print(f"Households with 3+ problems at the end: {k0:,} → {k1:,}")
+    # The scheme's declared cost line and outcome reach a comparison's summary
+    comparison = vv.compare(
+        ["supply-driven", "demand-driven"],
+        scenario,
+        replications=2,
+        months=args.months,
+        seed=args.seed,
+        processes=[DebtRelief()],
+        progress=False,
+    )
+    print(comparison.table(labels=True).to_string())
 
 
 if __name__ == "__main__":

@@ -32,10 +32,17 @@ def test_a_renamed_entitlement_gives_the_same_summary():
 
 def test_an_outcome_is_the_same_in_compare_and_in_a_sweep(tmp_path):
     # compare sets the municipal budget from its baseline; a sweep runs the scenario's own:
-    # with the scenario's budget both run the same runs
+    # with the scenario's budget, and every policy burnt in under itself as a sweep's runs
+    # are, both run the same runs
     s = vv.Scenario.default().with_changes({"budget.set_from_baseline": False}, **SMALL)
     c = vv.compare(
-        ["supply-driven", "demand-driven"], s, replications=2, months=24, seed=5, progress=False
+        ["supply-driven", "demand-driven"],
+        s,
+        replications=2,
+        months=24,
+        seed=5,
+        progress=False,
+        burn_in="each",
     )
     e = vv.Experiment(
         "same", ["supply-driven", "demand-driven"], replications=2, months=24, scenario=s, seed=5
@@ -70,3 +77,47 @@ def test_outcomes_per_year_average_to_the_summary():
         assert summary[name] == pytest.approx(per_year[name].mean()), name
     yearly = r.annual_costs()
     assert isinstance(yearly, pd.DataFrame) and set(yearly["line"]) <= set(outputs.COST_LINES)
+
+
+def test_a_users_process_books_money_that_shows_up_everywhere(tmp_path):
+    """A process declaring a cost line and an outcome: they reach compare's summary (inside
+    the external total), its decomposition and a sweep's runs."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    from debt_relief import DebtRelief
+    from vraagvolgend.decomposition import decompose_comparison
+
+    s = vv.Scenario.default().with_changes({"budget.set_from_baseline": False}, **SMALL)
+    c = vv.compare(
+        ["supply-driven", "demand-driven"],
+        s,
+        replications=2,
+        months=12,
+        seed=2,
+        processes=[DebtRelief(uptake=0.2)],
+        progress=False,
+    )
+    runs = c.runs
+    assert (runs["cost_debt_relief"] > 0).all() and (runs["debt_relief_cases"] > 0).all()
+    laws = [f"cost_{n}" for n in ("jeugdwet", "wmo", "participatiewet", "collective", "access")]
+    total = runs[laws].sum(axis=1) + runs["cost_debt_relief"]
+    assert runs["cost_external_total"].to_numpy() == pytest.approx(total.to_numpy())
+    assert "debt_relief" in set(c.summary["line"])
+    assert "debt_relief_cases" in set(c.outcomes["outcome"])
+    d = decompose_comparison(c, progress=False)
+    assert {"cost_debt_relief", "debt_relief_cases"} <= set(d.table["outcome"])
+    e = vv.Experiment(
+        "debt",
+        ["supply-driven"],
+        replications=1,
+        months=12,
+        scenario=s,
+        seed=2,
+        processes=(DebtRelief(uptake=0.2),),
+    )
+    swept = run_table(vv.run_experiment(e, tmp_path, executor="serial", progress=False))
+    assert swept["cost_debt_relief"].iloc[0] == pytest.approx(
+        runs.loc[runs["policy"] == "supply-driven", "cost_debt_relief"].iloc[0]
+    )

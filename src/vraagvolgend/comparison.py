@@ -166,19 +166,37 @@ class Comparison:
         decomposition=None,
         baseline: str | None = None,
         burn_in: str = "baseline",
+        processes=(),
     ):
         self.runs = runs
         self.policies = list(policies)
         self.baseline = default_baseline(self.policies) if baseline is None else baseline
         #: Where the runs started (see :class:`Start`): the question the comparison answers.
         self.burn_in = burn_in
+        #: Users' processes in every run (a decomposition of the comparison runs them too).
+        self.processes = list(processes)
         self.scenario = scenario
         self.months = months
         self.seed = seed
         self.details = details or {}
         self.decomposition = decomposition
-        self.summary = self._table([f"cost_{c}" for c in COST_LINES], "line", "cost_")
-        self.outcomes = self._table(list(OUTCOMES), "outcome", "")
+        self.lines, added_outcomes = self._declared()
+        self.summary = self._table([f"cost_{c}" for c in self.lines], "line", "cost_")
+        self.outcomes = self._table([*OUTCOMES, *added_outcomes], "outcome", "")
+
+    #: Columns of ``runs`` that are neither cost lines nor outcomes.
+    BOOKKEEPING = frozenset({"policy", "replication", "inhabitants", "budget_eur"})
+
+    def _declared(self) -> tuple[list[str], list[str]]:
+        """The cost lines (users' processes' lines beside the laws, before the external total)
+        and the outcomes users' processes added, read from the runs' columns."""
+        columns = [c for c in self.runs.columns if c not in self.BOOKKEEPING]
+        added = [c.removeprefix("cost_") for c in columns if c.startswith("cost_")]
+        added = [c for c in added if c not in COST_LINES]
+        at = COST_LINES.index("external_total")
+        lines = [*COST_LINES[:at], *added, *COST_LINES[at:]]
+        outcomes = [c for c in columns if not c.startswith("cost_") and c not in OUTCOMES]
+        return lines, outcomes
 
     def _table(self, columns: list[str], label: str, strip: str) -> pd.DataFrame:
         names = [p.name for p in self.policies]
@@ -305,7 +323,7 @@ class Comparison:
         from .vocabulary import label
 
         t = self.summary.pivot(index="line", columns="policy", values="mean") / 1000
-        t = t.loc[list(COST_LINES), [p.name for p in self.policies]]
+        t = t.loc[list(self.lines), [p.name for p in self.policies]]
         if labels:
             t = t.rename(index=label).rename_axis(index="EUR thousand a year").round(0)
         return t
@@ -781,4 +799,5 @@ def compare(
         merged,
         baseline=baseline,
         burn_in=burn_in,
+        processes=processes,
     )

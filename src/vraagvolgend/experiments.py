@@ -10,6 +10,7 @@ cluster or on a running one. Replication ``r`` of every point and policy uses th
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import numbers
@@ -28,7 +29,7 @@ from .memory import check_memory as fits
 from .outputs import outcomes_per_year
 from .parallel import limit_threads
 from .parameters import ParameterError, _short
-from .provenance import determinants
+from .provenance import code_of, determinants
 from .scenario import Scenario
 from .simulation import MAX_MONTHS, run
 from .store import ResultStore, RunKey, check_name
@@ -149,11 +150,13 @@ class RunSpec:
     policy: Policy | PolicySwitch
     seed: np.random.SeedSequence
     months: int
+    processes: tuple = ()
 
     def determinants(self) -> dict:
         """Everything that determines this run (compared before a stored run is reused)."""
+        extra = {"processes": [code_of(p) for p in self.processes]} if self.processes else {}
         return determinants(
-            self.scenario, self.policy, self.months, self.seed, self.key.replication
+            self.scenario, self.policy, self.months, self.seed, self.key.replication, **extra
         )
 
 
@@ -181,6 +184,9 @@ class Experiment:
         levels: Levels per range in a full-factorial design.
         scenario: The base scenario (default: the embedded default).
         seed: Root seed.
+        processes: Processes of your own in every run (as in
+            :func:`~vraagvolgend.simulation.run`); the cost lines and outcomes they declare
+            are stored with every run.
 
     Example:
         >>> import vraagvolgend as vv
@@ -201,6 +207,7 @@ class Experiment:
     levels: int = 3
     scenario: Scenario | None = None
     seed: int = 0
+    processes: tuple = ()
 
     def __post_init__(self):
         check_name(self.name)
@@ -338,7 +345,7 @@ class Experiment:
             for label, policy in self.policy_variants():
                 for r, child in enumerate(seeds):
                     key = RunKey(self.name, int(point), label, r)
-                    out.append(RunSpec(key, scenario, policy, child, self.months))
+                    out.append(RunSpec(key, scenario, policy, child, self.months, self.processes))
         return out
 
     def definition(self) -> dict:
@@ -357,6 +364,7 @@ class Experiment:
             "levels": self.levels,
             "scenario": self.scenario.to_dict(),
             "seed": self.seed,
+            "processes": [code_of(p) for p in self.processes],
             "version": __version__,
         }
 
@@ -425,7 +433,12 @@ def run_one(spec: RunSpec) -> pd.DataFrame:
     with limit_threads(1):
         # run_experiment checked the memory once for the largest point, before any work
         result = run(
-            spec.scenario, spec.policy, seed=spec.seed, months=spec.months, check_memory=False
+            spec.scenario,
+            spec.policy,
+            seed=spec.seed,
+            months=spec.months,
+            check_memory=False,
+            processes=copy.deepcopy(list(spec.processes)),
         )
         return run_tables(result)
 

@@ -111,10 +111,15 @@ class Process:
     Attributes:
         name: Unique name in the pipeline (also its label in :meth:`Pipeline.plan`).
         after: For a process a user adds: the name of the process it runs after.
+        outputs: The cost lines and outcomes it adds.
     """
 
     name: ClassVar[str] = "process"
     after: ClassVar[str | None] = None
+    #: Cost lines and outcomes the process adds (:class:`~vraagvolgend.outputs.CostLine` with
+    #: a ``reporter``, :class:`~vraagvolgend.outputs.Outcome`): they reach every summary,
+    #: comparison and decomposition, the external total included for a line ``in_total``.
+    outputs: ClassVar[tuple] = ()
 
     def init(self, model: MunicipalityModel) -> None:
         """Prepare the process for ``model`` (called once, before burn-in)."""

@@ -45,8 +45,11 @@ __all__ = [
     "PRIMARY",
     "CostLine",
     "Outcome",
+    "added_by",
     "annual_costs",
+    "declared",
     "entitlements",
+    "monthly",
     "outcomes_per_year",
     "summarise",
 ]
@@ -61,12 +64,15 @@ class CostLine:
         label: What a person reads.
         doc: What it holds.
         in_total: Whether it is part of the external total.
+        reporter: For a line a process books: the column of the ``monthly`` table holding
+            its cost each month (the process's reporter); ``None`` for the built-in lines.
     """
 
     name: str
     label: str
     doc: str
     in_total: bool = False
+    reporter: str | None = None
 
 
 #: Cost lines in the order of every table. ``external_total`` is the sum of the lines marked
@@ -111,6 +117,25 @@ COST_LINES: dict[str, CostLine] = {
 }
 
 
+def declared(result) -> tuple[dict[str, CostLine], dict[str, Outcome]]:
+    """The cost lines and outcomes of a run: the built-in ones and those its processes declare
+    (a :class:`~vraagvolgend.month.Process` lists them in its ``outputs``)."""
+    lines, outcomes = dict(COST_LINES), dict(OUTCOMES)
+    for item in getattr(result, "process_outputs", ()):
+        target = lines if isinstance(item, CostLine) else outcomes
+        if item.name in target:
+            raise ValueError(f"a process declares the output {item.name!r} twice or anew")
+        target[item.name] = item
+    return lines, outcomes
+
+
+def added_by(processes) -> tuple[list[str], list[str]]:
+    """The summary keys that processes add: their cost lines (``cost_<name>``) and outcomes."""
+    items = [o for p in processes or () for o in getattr(p, "outputs", ())]
+    lines = [f"cost_{o.name}" for o in items if isinstance(o, CostLine)]
+    return lines, [o.name for o in items if not isinstance(o, CostLine)]
+
+
 def entitlements(scenario) -> frozenset[str]:
     """Names of the provisions billed as entitlements (the benefit), by their billing kind."""
     catalogue = scenario.provisions
@@ -120,11 +145,25 @@ def entitlements(scenario) -> frozenset[str]:
 
 def annual_costs(result) -> pd.DataFrame:
     """Cost per year and line (columns ``year``, ``line``, ``cost_eur``): each law's
-    provisions, ``collective``, ``access`` and the entitlements on the benefit line."""
+    provisions, ``collective``, ``access``, the entitlements on the benefit line, and the
+    lines the run's processes book (from their monthly reporters)."""
     costs = result.costs
     is_benefit = costs["provision"].astype(str).isin(entitlements(result.scenario))
     line = np.where(is_benefit, BENEFIT_LINE, costs["law"].astype(str))
-    return costs.assign(line=line).groupby(["year", "line"], as_index=False)["cost_eur"].sum()
+    out = costs.assign(line=line).groupby(["year", "line"], as_index=False)["cost_eur"].sum()
+    booked = [o for o in getattr(result, "process_outputs", ()) if isinstance(o, CostLine)]
+    if booked:
+        m = result.monthly[result.monthly["month"] >= 1]
+        year = m["month"].map(year_of)
+        extra = [
+            pd.DataFrame(
+                {"year": years.index, "line": o.name, "cost_eur": years.to_numpy(dtype=float)}
+            )
+            for o in booked
+            for years in [m[o.reporter].groupby(year).sum()]
+        ]
+        out = pd.concat([out, *extra], ignore_index=True)
+    return out
 
 
 @dataclass(frozen=True)
@@ -183,7 +222,10 @@ def _indicator(name: str) -> Callable:
     return per_year
 
 
-def _monthly(name: str, how: str) -> Callable:
+def monthly(name: str, how: str = "mean") -> Callable:
+    """An outcome's ``per_year`` from a column of the ``monthly`` table (a process's reporter
+    included): its mean (``how="mean"``) or sum (``"sum"``) over each year's months."""
+
     def per_year(result) -> pd.Series:
         m = result.monthly
         m = m[m["month"] >= 1]
@@ -250,7 +292,7 @@ OUTCOMES: dict[str, Outcome] = {
             "lower",
             "number",
             0,
-            _monthly("hidden_need", "mean"),
+            monthly("hidden_need", "mean"),
             count=True,
         ),
         Outcome(
@@ -260,7 +302,7 @@ OUTCOMES: dict[str, Outcome] = {
             "lower",
             "number",
             0,
-            _monthly("waiting_list", "mean"),
+            monthly("waiting_list", "mean"),
             count=True,
         ),
         Outcome(
@@ -270,7 +312,7 @@ OUTCOMES: dict[str, Outcome] = {
             "lower",
             "number",
             0,
-            _monthly("carers_under_strain", "mean"),
+            monthly("carers_under_strain", "mean"),
             count=True,
         ),
         Outcome(
@@ -280,7 +322,7 @@ OUTCOMES: dict[str, Outcome] = {
             "lower",
             "number",
             0,
-            _monthly("escalations_residential", "sum"),
+            monthly("escalations_residential", "sum"),
             count=True,
         ),
     )
@@ -289,7 +331,7 @@ OUTCOMES: dict[str, Outcome] = {
 
 def outcomes_per_year(result) -> pd.DataFrame:
     """Every outcome per year (one row per year, one column per outcome)."""
-    columns = {name: o.per_year(result) for name, o in OUTCOMES.items()}
+    columns = {name: o.per_year(result) for name, o in declared(result)[1].items()}
     frame = pd.DataFrame(columns)
     frame.index.name = "year"
     return frame.reset_index()
@@ -301,17 +343,19 @@ def summarise(result) -> dict[str, float]:
     yearly = annual_costs(result)
     years = max(yearly["year"].nunique(), 1)
     by_line = yearly.groupby("line")["cost_eur"].sum() / years
+    lines, outcomes = declared(result)
     out = {}
-    for name, line in COST_LINES.items():
-        if line.in_total or name == BENEFIT_LINE:
+    for name, line in lines.items():
+        if line.in_total or line.reporter is not None or name == BENEFIT_LINE:
             out[f"cost_{name}"] = float(by_line.get(name, 0.0))
-        elif name == "external_total":  # the lines above it, all in the total
-            out[f"cost_{name}"] = float(
-                sum(out[f"cost_{n}"] for n, other in COST_LINES.items() if other.in_total)
-            )
-    for name, outcome in OUTCOMES.items():
-        out[name] = outcome.value(result)
-    return out
+    # the external total: every line in it, a process's included
+    out["cost_external_total"] = float(
+        sum(out[f"cost_{n}"] for n, line in lines.items() if line.in_total)
+    )
+    ordered = {f"cost_{n}": out[f"cost_{n}"] for n in lines if f"cost_{n}" in out}
+    for name, outcome in outcomes.items():
+        ordered[name] = outcome.value(result)
+    return ordered
 
 
 assert set(LAWS) <= set(COST_LINES), "every law has a cost line"

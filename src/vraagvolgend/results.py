@@ -70,8 +70,11 @@ class Result:
         snapshots: dict[int, np.ndarray],
         monthly: pd.DataFrame,
         care=None,
+        process_outputs: tuple = (),
     ):
         self.scenario = scenario
+        #: Cost lines and outcomes the run's processes declared (see vraagvolgend.outputs).
+        self.process_outputs = tuple(process_outputs)
         self.policy = policy
         self.seed = seed
         self.months = months

@@ -77,4 +77,5 @@ def result_of(model: MunicipalityModel, seed: SeedLike, months: int) -> Result:
         snapshots=model.snapshots,
         monthly=model.datacollector.get_model_vars_dataframe().reset_index(drop=True),
         care=model.care,
+        process_outputs=[o for p in model.pipeline.processes for o in getattr(p, "outputs", ())],
     )

@@ -21,13 +21,14 @@ from ..comparison import (
     without_budget_rule,
 )
 from ..financing import Policy, PolicySwitch, resolve_policy
+from ..outputs import added_by
 from ..parallel import limit_threads
 from ..parameters import ParameterError
 from ..rng import SeedLike, as_seed_sequence
 from ..scenario import Scenario
 from .hybrid import _Parts
 from .mechanisms import _groups, _split
-from .result import OUTCOME_NAMES, TOTAL, Decomposition
+from .result import COSTS, OUTCOME_NAMES, TOTAL, Decomposition
 from .shapley import _shapley_exact, _shapley_sampled
 
 #: Exact Shapley values (every coalition) up to this many mechanisms; sampled orders above.
@@ -48,10 +49,10 @@ CHUNK = 16
 def _evaluate(task) -> list[tuple[frozenset, dict[str, float]]]:
     """Some coalitions of one replication, each continued from one start (a module-level
     function, so any executor pickles it)."""
-    baseline, alternative, specs, split, scenario, seed, months, _, burn_in, budget = task
+    baseline, alternative, specs, split, scenario, seed, months, _, burn_in, budget, procs = task
     parts = _Parts(baseline, alternative, split)
     with limit_threads(1):
-        start = Start(scenario, baseline, seed, burn_in)
+        start = Start(scenario, baseline, seed, burn_in, procs)
         return [
             (spec, summarise_run(start.run(parts.build(spec), months, budget))) for spec in specs
         ]
@@ -61,11 +62,11 @@ def _budgeted(task) -> dict | None:
     """The municipal budget per inhabitant of one replication, as
     :func:`~vraagvolgend.comparison.compare` sets it (from the baseline's spending in a run
     without budget rule from the same start); ``None`` when the scenario's own is used."""
-    baseline, scenario, seed, months, _, burn_in = task
+    baseline, scenario, seed, months, _, burn_in, processes = task
     if not scenario.budget.set_from_baseline:
         return None
     with limit_threads(1):
-        start = Start(scenario, baseline, seed, burn_in)
+        start = Start(scenario, baseline, seed, burn_in, processes)
         reference = start.run(without_budget_rule(baseline), months)
     return dict(municipal_budget(reference, scenario).budget.per_inhabitant)
 
@@ -90,6 +91,7 @@ def decompose(
     progress: bool | None = None,
     known: Mapping[frozenset, Sequence[Mapping[str, float]]] | None = None,
     burn_in: str = "baseline",
+    processes: Sequence | None = None,
 ) -> Decomposition:
     """Split the paired difference *alternative − baseline* into mechanisms (Shapley values).
 
@@ -126,6 +128,8 @@ def decompose(
             :func:`~vraagvolgend.comparison.compare`: ``"baseline"`` (one burn-in per
             replication under the baseline; every coalition continues from a fork of it) or
             ``"each"`` (every coalition burns in under itself).
+        processes: Users' processes in every run (as in :func:`~vraagvolgend.simulation.run`);
+            the cost lines and outcomes they declare are decomposed too.
 
     Returns:
         A :class:`Decomposition`.
@@ -143,6 +147,11 @@ def decompose(
     scenario = Scenario.default() if scenario is None else scenario
     if burn_in not in BURN_IN:
         raise ParameterError("burn_in", f"{burn_in!r}: one of {', '.join(BURN_IN)}")
+    processes = list(processes or ())
+    extra_lines, extra_outcomes = added_by(processes)
+    # a process's cost lines beside the built-in ones, its outcomes after theirs
+    cut = len(COSTS)
+    names = (*OUTCOME_NAMES[:cut], *extra_lines, *OUTCOME_NAMES[cut:], *extra_outcomes)
     parts = _Parts(a, b, _split(a, b, groups))
     mechanisms = _groups(parts, groups)
     labels = list(mechanisms)
@@ -181,7 +190,7 @@ def decompose(
     for spec, rows in (known or {}).items():
         spec = frozenset(spec)
         for r, row in enumerate(rows[:replications]):
-            results[(spec, r)] = {o: float(row[o]) for o in OUTCOME_NAMES}
+            results[(spec, r)] = {o: float(row[o]) for o in names}
     todo = [(spec, r) for spec in unique for r in range(replications) if (spec, r) not in results]
     started = time.perf_counter()
     # Small work runs in this process: a pool's start would cost more than it saves.
@@ -196,7 +205,7 @@ def decompose(
         budgets: list[dict | None] = [None] * replications
         if todo:
             budget_tasks = [
-                (a, scenario, seeds[r], months, r, burn_in) for r in range(replications)
+                (a, scenario, seeds[r], months, r, burn_in, processes) for r in range(replications)
             ]
             with tqdm(total=replications, desc="municipal budgets", disable=disable) as bar:
                 for item, (value, error) in runner.outcomes(_budgeted, budget_tasks):
@@ -211,7 +220,19 @@ def decompose(
             for i in range(0, len(mine), CHUNK):
                 chunk = mine[i : i + CHUNK]
                 tasks.append(
-                    (a, b, chunk, parts.split, scenario, seeds[r], months, r, burn_in, budgets[r])
+                    (
+                        a,
+                        b,
+                        chunk,
+                        parts.split,
+                        scenario,
+                        seeds[r],
+                        months,
+                        r,
+                        burn_in,
+                        budgets[r],
+                        processes,
+                    )
                 )
         with tqdm(total=len(todo), desc="coalitions", disable=disable) as bar:
             for item, (value, error) in runner.outcomes(_evaluate, tasks):
@@ -226,22 +247,20 @@ def decompose(
     seconds = time.perf_counter() - started
 
     def matrix(spec: frozenset) -> np.ndarray:
-        return np.array(
-            [[results[(spec, r)][o] for o in OUTCOME_NAMES] for r in range(replications)]
-        )
+        return np.array([[results[(spec, r)][o] for o in names] for r in range(replications)])
 
     values = {mask: matrix(spec) for mask, spec in specs.items()}
     full = (1 << k) - 1
     total = matrix(switched_of(full)) - matrix(frozenset())
     if k == 0:
-        phi = np.zeros((0, replications, len(OUTCOME_NAMES)))
+        phi = np.zeros((0, replications, len(names)))
     elif orders is None:
         phi = _shapley_exact(values, k)
     else:
         phi = _shapley_sampled(values, orders)
 
     rows = []
-    for j, outcome in enumerate(OUTCOME_NAMES):
+    for j, outcome in enumerate(names):
         for i, label in enumerate([*labels, TOTAL]):
             x = phi[i, :, j] if i < k else total[:, j]
             mean, lo, hi = mean_ci(x)
@@ -252,7 +271,7 @@ def decompose(
             {"mechanism": label, "replication": r, "outcome": o, "value": float(phi[i, r, j])}
             for i, label in enumerate(labels)
             for r in range(replications)
-            for j, o in enumerate(OUTCOME_NAMES)
+            for j, o in enumerate(names)
         ],
         columns=["mechanism", "replication", "outcome", "value"],
     )
@@ -334,6 +353,7 @@ def decompose_comparison(
         months=comparison.months,
         known=known,
         burn_in=getattr(comparison, "burn_in", "each"),
+        processes=kwargs.pop("processes", getattr(comparison, "processes", ())),
         **kwargs,
     )
     if attach:
