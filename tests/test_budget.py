@@ -54,7 +54,10 @@ def test_every_policy_compared_gets_one_budget_and_the_rule_effect_is_a_counterf
     s = s.with_changes({"budget.margin": -0.3})  # a budget well below spending: the rule bites
     policies = [vv.SupplyDriven(), vv.DemandDriven(), vv.SupplyDriven(budget_rule="none", name="n")]
     seed = np.random.SeedSequence(4)
-    rows, _ = replicate(s, policies, seed, 24)
+    forked, _ = replicate(s, policies, seed, 24)  # from one start: one budget too
+    assert len({row["budget_eur"] for row in forked}) == 1
+    # each policy burnt in under itself: its runs are plain runs, checked against them below
+    rows, _ = replicate(s, policies, seed, 24, burn_in="each")
     assert len({row["budget_eur"] for row in rows}) == 1
     assert rows[2]["cost_budget_rule"] == 0.0
     assert rows[0]["cost_budget_rule"] != 0  # the rule acted (its sign is an outcome)

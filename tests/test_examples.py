@@ -29,7 +29,7 @@ def test_compare_regimes(capsys, monkeypatch, tmp_path):
     )
     runpy.run_path(str(EXAMPLES / "compare_regimes.py"), run_name="__main__")
     text = capsys.readouterr().out
-    assert "external_total" in text and "demand-driven" in text
+    assert "External social-domain cost" in text and "demand-driven" in text
     report = (out / "report.md").read_text()
     assert "annual cost per law" in report and "demand-driven − supply-driven" in report
     assert (out / "report.html").exists() and (out / "costs_by_year.png").exists()
