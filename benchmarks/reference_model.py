@@ -95,7 +95,9 @@ HEAVY_PRODUCT = {
     "parenting": "youth_ambulant",
     "social_isolation": "day_activities",
 }
-RESIDENTIAL_THRESHOLD = 0.6
+RESIDENTIAL_THRESHOLD = 0.667
+#: Provisions priced per young person: a household pays the price for each of its children.
+PER_YOUNG_PERSON = ("youth_ambulant", "youth_residential")
 SHELTERED_THRESHOLD = 0.7
 SHELTERED_MENTAL_THRESHOLD = 0.6
 BENEFIT_WORK_THRESHOLD = 0.373
@@ -227,12 +229,15 @@ class Household(mesa.Agent):
         vulnerability: float,
         deprivation: float,
         severity: list[float],
+        persistent: bool = False,
     ):
         super().__init__(model)
         sc = model.scenario_params
         p = sc.problems
         self.household_type = household_type
         self.has_children = n_children > 0
+        self.n_children = n_children
+        self.persistent = persistent  # persistent problems in p.persistent_domains
         self.n_persons = n_persons
         self.income_quintile = income_quintile
         self.severity = list(severity)
@@ -245,6 +250,8 @@ class Household(mesa.Agent):
         )
         risk = p.type_risk.get(household_type, {})
         self.onset_base = [p.onset_rate[d] * risk.get(d, 1.0) * factor for d in DOMAINS]
+        for i, d in enumerate(DOMAINS):  # a domain's own income gradient
+            self.onset_base[i] *= math.exp(p.income_effect.get(d, 0.0) * (3 - income_quintile) / 2)
         if not self.has_children:
             self.onset_base[PARENTING] = 0.0
         self.event_base = [
@@ -397,14 +404,17 @@ class Household(mesa.Agent):
         costs = m.month_costs
         for ep in self.care.values():
             p = ep.provision
+            clients = max(self.n_children, 1) if p.name in PER_YOUNG_PERSON else 1
             if p.name in lump_per_client:  # a lump sum, shared by its clients
                 costs[p.law] += lump_per_client[p.name]
             elif pol.contract == "effort":  # price × hours, over-provided
-                costs[p.law] += p.cost_month * ep.intensity * (1 + c.effort_over_provision)
+                costs[p.law] += (
+                    p.cost_month * clients * ep.intensity * (1 + c.effort_over_provision)
+                )
             elif pol.contract == "output":  # a price per trajectory, due once per period
                 period = max(round(p.duration * (1 - c.output_shortening)), 1)
                 if ep.months_in % period == 0:
-                    price = p.cost_month * p.duration
+                    price = p.cost_month * clients * p.duration
                     costs[p.law] += price * c.output_upcode_factor if ep.upcoded else price
         if self.on_benefit:
             costs["benefit"] += m.catalogue["benefit"].cost_month
@@ -483,6 +493,8 @@ class Household(mesa.Agent):
                 if x < threshold + sp.light_margin:
                     recover_p += sp.light_recovery * coverage
                 recover_p += self.extra_recovery[d]
+                if self.persistent and DOMAINS[d] in p.persistent_domains:
+                    recover_p *= p.persistent_recovery
                 if rnd() < recover_p:
                     new.append(x * p.recovered_fraction)
                 else:
@@ -536,15 +548,17 @@ class Household(mesa.Agent):
         ):
             self.start_episode(PARENTING, m.catalogue["youth_residential"], month + 1, "escalation")
             m.escalations += 1
+            # A re-indication is priced as a review
+            m.month_costs["access"] += pol.review_factor * acc.conversation_cost
 
         # Reviews: supply-driven renews the product while not recovered, demand-driven resizes
-        # the plan or ends it.
+        # the plan or ends it. Every review is priced, in both regimes, once per household.
         reviewed = False
         for d, ep in list(self.care.items()):
             if ep.left > 0:
                 continue
+            reviewed = True
             if isinstance(pol, DemandDriven):
-                reviewed = True
                 if s[d] < sc.problems.threshold:
                     del self.care[d]
                     continue
@@ -597,6 +611,9 @@ class ReferenceModel(mesa.Model):
         h = vv.build_households(scenario, streams["population"])
         w = vv.build_network(h, scenario.network, streams["network"])
         severity = _dynamics(scenario, h, streams).initial_severity(streams["initial"])
+        # The persistent trait: the same draw as the library's (a household characteristic)
+        persistent = vv.Streams(seed_sequence)["persistence"].random(h.n)
+        persistent = persistent < scenario.problems.persistent_share
         households = [
             Household(
                 self,
@@ -607,6 +624,7 @@ class ReferenceModel(mesa.Model):
                 vulnerability=float(h.vulnerability[i]),
                 deprivation=float(h.deprivation[i]),
                 severity=severity[:, i].astype(float).tolist(),
+                persistent=bool(persistent[i]),
             )
             for i in range(h.n)
         ]
@@ -725,7 +743,8 @@ class ReferenceModel(mesa.Model):
         return cap
 
     def _individual_spent(self) -> float:
-        return sum(self.year_to_date[law] for law in INDIVIDUAL_LAWS)
+        # What the budget covers: the laws' individual provisions and access
+        return sum(self.year_to_date[law] for law in (*INDIVIDUAL_LAWS, "access"))
 
     def _allocate(self, month: int) -> None:
         """Admit this month's requests (and the waiting lists) within capacity, then bill."""
