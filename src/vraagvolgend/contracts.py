@@ -24,13 +24,18 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
+from .parameters import Section, param
 from .registry import Registry
 
-__all__ = ["CONTRACTS", "Contract", "Effort", "Output", "Task", "register_contract"]
+__all__ = ["CONTRACTS", "Contract", "Contracts", "Effort", "Output", "Task", "register_contract"]
+
+#: The source of a default that is an assumption.
+ASSUMED = "assumption"
 
 F32 = np.float32
 
@@ -177,3 +182,85 @@ class Task(Contract):
 
     def capacity(self, base):
         return base * self.params.task_capacity
+
+
+# --- the response strengths, a section of every policy ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Contracts(Section):
+    """How providers respond to each contract type (the mechanisms, with exposed strengths)."""
+
+    _path = "contracts"
+
+    effort_prolongation: float = param(
+        0.0,
+        kind="float",
+        lo=0.0,
+        hi=5.0,
+        source="counterfactual: observed practice, mostly effort-based contracts (VNG), whose "
+        "durations the catalogue and the lifecycle already reflect; above 0: stronger than "
+        "observed (price × hours pays to prolong)",
+        doc="effort-based: months to the next review are (1 + this) × the regime's",
+    )
+    effort_over_provision: float = param(
+        0.0,
+        kind="float",
+        lo=0.0,
+        hi=5.0,
+        source="counterfactual: observed practice; the catalogue's prices are realised costs "
+        "under mostly effort-based contracts; above 0: more over-provision than observed",
+        doc="effort-based: hours billed are (1 + this) × the hours needed",
+    )
+    effort_induced_referral: float = param(
+        0.0,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source="counterfactual: observed practice (the access parameters are calibrated to it); "
+        "up to about 0.14: referrals grew 14% faster where team members were employed by care "
+        "providers (CPB 2019)",
+        doc="effort-based: share of light needs referred to an individual provision anyway "
+        "(supplier-induced referral)",
+    )
+    output_shortening: float = param(
+        0.3,
+        kind="float",
+        lo=0.0,
+        hi=0.95,
+        source="assumption, relative to observed (effort-based) practice: a fixed price per "
+        "trajectory pays to end early",
+        doc="output-based: months to the next review are (1 − this) × the regime's",
+    )
+    output_upcoding: float = param(
+        0.2,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source="assumption: a fixed price per trajectory pays to classify heavier",
+        doc="output-based: share of trajectories billed at the heavier tariff",
+    )
+    output_upcode_factor: float = param(
+        1.5,
+        kind="float",
+        lo=1.0,
+        hi=10.0,
+        source=ASSUMED,
+        doc="output-based: heavier tariff ÷ standard tariff",
+    )
+    task_capacity: float = param(
+        1.0,
+        kind="float",
+        lo=0.0,
+        hi=10.0,
+        source=ASSUMED,
+        doc="task-based: contracted capacity × the catalogue's capacity_per_1000",
+    )
+    task_under_treatment: float = param(
+        0.2,
+        kind="float",
+        lo=0.0,
+        hi=1.0,
+        source="assumption: a lump sum pays to do less per client",
+        doc="task-based: care intensity × (1 − this)",
+    )

@@ -31,7 +31,6 @@ Users subclass a regime and override its rule methods (:meth:`Policy.select_doma
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,12 +39,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .budget import BUDGET_RULES
-from .contracts import CONTRACTS
+from .contracts import CONTRACTS, Contracts
 from .domains import DOMAINS, domain_index
 from .parameters import (
     ParameterError,
     Section,
-    _unknown_key,
     load_toml,
     merge_partial,
     param,
@@ -93,85 +91,6 @@ def _regime_class(regime) -> type:
 
 ASSUMED = "assumption"
 F32 = np.float32
-
-
-@dataclass(frozen=True)
-class Contracts(Section):
-    """How providers respond to each contract type (the mechanisms, with exposed strengths)."""
-
-    _path = "contracts"
-
-    effort_prolongation: float = param(
-        0.0,
-        kind="float",
-        lo=0.0,
-        hi=5.0,
-        source="counterfactual: observed practice, mostly effort-based contracts (VNG), whose "
-        "durations the catalogue and the lifecycle already reflect; above 0: stronger than "
-        "observed (price × hours pays to prolong)",
-        doc="effort-based: months to the next review are (1 + this) × the regime's",
-    )
-    effort_over_provision: float = param(
-        0.0,
-        kind="float",
-        lo=0.0,
-        hi=5.0,
-        source="counterfactual: observed practice; the catalogue's prices are realised costs "
-        "under mostly effort-based contracts; above 0: more over-provision than observed",
-        doc="effort-based: hours billed are (1 + this) × the hours needed",
-    )
-    effort_induced_referral: float = param(
-        0.0,
-        kind="float",
-        lo=0.0,
-        hi=1.0,
-        source="counterfactual: observed practice (the access parameters are calibrated to it); "
-        "up to about 0.14: referrals grew 14% faster where team members were employed by care "
-        "providers (CPB 2019)",
-        doc="effort-based: share of light needs referred to an individual provision anyway "
-        "(supplier-induced referral)",
-    )
-    output_shortening: float = param(
-        0.3,
-        kind="float",
-        lo=0.0,
-        hi=0.95,
-        source="assumption, relative to observed (effort-based) practice: a fixed price per "
-        "trajectory pays to end early",
-        doc="output-based: months to the next review are (1 − this) × the regime's",
-    )
-    output_upcoding: float = param(
-        0.2,
-        kind="float",
-        lo=0.0,
-        hi=1.0,
-        source="assumption: a fixed price per trajectory pays to classify heavier",
-        doc="output-based: share of trajectories billed at the heavier tariff",
-    )
-    output_upcode_factor: float = param(
-        1.5,
-        kind="float",
-        lo=1.0,
-        hi=10.0,
-        source=ASSUMED,
-        doc="output-based: heavier tariff ÷ standard tariff",
-    )
-    task_capacity: float = param(
-        1.0,
-        kind="float",
-        lo=0.0,
-        hi=10.0,
-        source=ASSUMED,
-        doc="task-based: contracted capacity × the catalogue's capacity_per_1000",
-    )
-    task_under_treatment: float = param(
-        0.2,
-        kind="float",
-        lo=0.0,
-        hi=1.0,
-        source="assumption: a lump sum pays to do less per client",
-        doc="task-based: care intensity × (1 − this)",
-    )
 
 
 @dataclass(frozen=True)
@@ -747,130 +666,6 @@ class DemandDriven(Policy):
         return np.where(n_laws > 0, self.conversation_factor, 0.0)
 
 
-@dataclass(frozen=True)
-class PolicySwitch:
-    """A municipality that switches policy at a given month, with a ramp-up.
-
-    Up to and including ``at_month`` every decision follows ``before``. Over the next
-    ``ramp_months`` a growing share of new access decisions (and reviews) follows ``after``;
-    contract, levers and budget rule of ``after`` apply from the month after the switch.
-    Households already in care keep their running provision until its review. The switch's
-    ``implementation_cost`` (EUR: training, new contracts, double running) is booked on the
-    access line, spread evenly over the ramp-up months.
-
-    Example:
-        >>> s = PolicySwitch(SupplyDriven(), DemandDriven(), at_month=24, ramp_months=12)
-        >>> s.share_new(24), s.share_new(30), s.share_new(36)
-        (0.0, 0.5, 1.0)
-    """
-
-    before: Policy
-    after: Policy
-    at_month: int
-    ramp_months: int = 12
-    name: str = ""
-    implementation_cost: float = 0.0
-
-    def __post_init__(self):
-        for label in ("before", "after"):
-            if not isinstance(getattr(self, label), Policy):
-                raise ParameterError(label, "must be a Policy")
-        if not isinstance(self.at_month, int) or self.at_month < 0:
-            raise ParameterError("at_month", f"{self.at_month!r} must be an int ≥ 0")
-        if not isinstance(self.ramp_months, int) or self.ramp_months < 0:
-            raise ParameterError("ramp_months", f"{self.ramp_months!r} must be an int ≥ 0")
-        cost = self.implementation_cost
-        if isinstance(cost, bool) or not isinstance(cost, int | float) or not 0 <= cost <= 1e10:
-            raise ParameterError(
-                "implementation_cost", f"{cost!r} must be a number between 0 and 1e10 (EUR)"
-            )
-        object.__setattr__(self, "implementation_cost", float(cost))
-        if not self.name:
-            name = f"{self.before.name} → {self.after.name} at month {self.at_month}"
-            object.__setattr__(self, "name", name)
-
-    def share_new(self, month: int) -> float:
-        """Share of decisions in ``month`` that follow ``after``."""
-        if month <= self.at_month:
-            return 0.0
-        if self.ramp_months == 0:
-            return 1.0
-        return min(1.0, (month - self.at_month) / self.ramp_months)
-
-    def implementation_at(self, month: int) -> float:
-        """The switch's implementation cost booked in ``month`` (spread over the ramp-up)."""
-        spread = max(self.ramp_months, 1)
-        return self.implementation_cost / spread if 0 < month - self.at_month <= spread else 0.0
-
-    def policy_at(self, month: int) -> Policy:
-        """The policy whose contract, levers and budget rule apply in ``month``."""
-        return self.before if month <= self.at_month else self.after
-
-    def to_dict(self) -> dict:
-        return {
-            "switch": {
-                "at_month": self.at_month,
-                "ramp_months": self.ramp_months,
-                "name": self.name,
-                "implementation_cost": self.implementation_cost,
-            },
-            "before": self.before.to_dict(),
-            "after": self.after.to_dict(),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping) -> PolicySwitch:
-        """Build a switch from ``{"switch": {...}, "before": {...}, "after": {...}}`` (the
-        policies may be partial: they merge into their regime's defaults)."""
-        for key in data:
-            if key not in ("switch", "before", "after"):
-                raise _unknown_key("", key, ["switch", "before", "after"])
-        switch = data.get("switch", {})
-        if not isinstance(switch, Mapping):
-            raise ParameterError("switch", "is not a table")
-        for key in switch:
-            allowed = ["at_month", "ramp_months", "name", "implementation_cost"]
-            if key not in allowed:
-                raise _unknown_key("switch", key, allowed)
-        if "at_month" not in switch:
-            raise ParameterError("switch.at_month", "is missing")
-        sides = {}
-        for side in ("before", "after"):
-            if side not in data:
-                raise ParameterError(side, "is missing: a switch needs [before] and [after]")
-            try:
-                sides[side] = Policy.from_partial_dict(data[side])
-            except ParameterError as err:
-                raise err.under(side) from None
-        try:
-            return cls(**sides, **switch)
-        except TypeError as err:
-            raise ParameterError("switch", str(err)) from None
-
-    @classmethod
-    def from_toml(cls, source) -> PolicySwitch:
-        """Read a switch from a TOML file path or text."""
-        return load_toml(source, cls.from_dict, "policy switch")
-
-    def to_toml(self, path=None) -> str:
-        """Write the switch as TOML: ``[switch]``, then the two policies as tables."""
-        lines = [
-            "# vraagvolgend policy switch",
-            "[switch]",
-            f"at_month = {self.at_month}",
-            f"ramp_months = {self.ramp_months}",
-            f"name = {json.dumps(self.name, ensure_ascii=False)}",
-            f"implementation_cost = {self.implementation_cost!r}",
-        ]
-        for side in ("before", "after"):
-            p = getattr(self, side)
-            lines += ["", f"[{side}]", f'regime = "{p.regime}"', *to_toml_lines(p, side)[1:]]
-        text = "\n".join(lines) + "\n"
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
-
-
 def load_policy(data: Mapping) -> Policy | PolicySwitch:
     """A policy (or a switch, when ``data`` has a ``switch`` table) from a partial mapping."""
     if isinstance(data, Mapping) and "switch" in data:
@@ -908,139 +703,6 @@ def _flat(data: Mapping, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-# --- the table of assumptions ------------------------------------------------------------------
-
-
-def _range_text(plausible) -> str:
-    if plausible is None:
-        return ""
-    low, high = plausible
-    if isinstance(low, str):
-        return f"{low} or {high}"
-    return f"{low:g}–{high:g}"
-
-
-def _value_text(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def assumptions_table(supply: Policy | None = None, demand: Policy | None = None, scenario=None):
-    """The regimes' assumptions: every parameter declared with a plausible range.
-
-    One row per parameter in which ``supply`` and ``demand`` differ, per price or cost
-    parameter, and per other parameter declared with a plausible range (those that move the
-    default difference): its value under each regime, the plausible range and why, and the
-    source of the default. A differing parameter declared without a range is listed with an
-    empty range, so that a test can find it.
-
-    Args:
-        supply: The supply-driven policy (default :class:`SupplyDriven`).
-        demand: The demand-driven policy (default :class:`DemandDriven`).
-        scenario: The scenario whose price parameters are listed (default: the embedded one).
-
-    Returns:
-        A DataFrame: ``parameter``, ``supply_driven``, ``demand_driven``, ``range``, ``why``,
-        ``source``, ``differs``.
-    """
-    import pandas as pd
-
-    from .scenario import Scenario
-
-    supply = SupplyDriven() if supply is None else supply
-    demand = DemandDriven() if demand is None else demand
-    scenario = Scenario.default() if scenario is None else scenario
-    mine = {r["parameter"]: r for r in supply.assumptions()}
-    theirs = {r["parameter"]: r for r in demand.assumptions()}
-    differing = [k for k in demand.changes_from(supply) if k not in ("name", "regime")]
-    sources = {r["parameter"]: r["source"] for r in supply.provenance()}
-    sources_dd = {r["parameter"]: r["source"] for r in demand.provenance()}
-    a, b = _flat(supply.to_dict()), _flat(demand.to_dict())
-    rows = []
-    for key in dict.fromkeys([*differing, *mine, *theirs]):
-        ra, rb = mine.get(key), theirs.get(key)
-        ranges = {_range_text(r["plausible"]) for r in (ra, rb) if r is not None}
-        whys = [r["why"] for r in (ra, rb) if r is not None]
-        if len(ranges) > 1:  # each regime declares its own range
-            range_text = "; ".join(
-                f"{label}: {_range_text(r['plausible'])}"
-                for label, r in (("supply-driven", ra), ("demand-driven", rb))
-                if r is not None
-            )
-            why = "; ".join(
-                f"{label}: {r['why']}"
-                for label, r in (("supply-driven", ra), ("demand-driven", rb))
-                if r is not None
-            )
-        else:
-            range_text = ranges.pop() if ranges else ""
-            why = whys[0] if whys else ""
-        source_a, source_b = sources.get(key), sources_dd.get(key)
-        source = (
-            source_a or source_b
-            if source_a == source_b or not (source_a and source_b)
-            else f"supply-driven: {source_a}; demand-driven: {source_b}"
-        )
-        rows.append(
-            {
-                "parameter": key,
-                "supply_driven": _value_text(a.get(key)),
-                "demand_driven": _value_text(b.get(key)),
-                "range": range_text,
-                "why": why,
-                "source": source or "",
-                "differs": key in differing,
-            }
-        )
-    for r in scenario.assumptions():
-        rows.append(
-            {
-                "parameter": r["parameter"],
-                "supply_driven": _value_text(r["value"]),
-                "demand_driven": _value_text(r["value"]),
-                "range": _range_text(r["plausible"]),
-                "why": r["why"],
-                "source": r["source"],
-                "differs": False,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def assumptions_markdown(table=None) -> str:
-    """The table of assumptions as the Markdown of ``docs/assumptions.md``."""
-    table = assumptions_table() if table is None else table
-
-    def cell(text) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
-
-    lines = [
-        "# The regimes' assumptions",
-        "",
-        "Generated by `scripts/write_assumptions.py` from the parameter declarations "
-        "(`plausible`, `plausible_why` in `param()`; a provision's `cost_range`); do not edit by "
-        "hand. Every parameter in which `SupplyDriven()` and `DemandDriven()` differ, every "
-        "price, and the other parameters that move the default difference, each with the "
-        "value under each regime, a plausible range with its reason, and the source of the "
-        "default. The ranges are what the evidence supports, not the validation bounds; the "
-        "uncertainty analysis samples them.",
-        "",
-        "| parameter | supply-driven | demand-driven | range | why this range | source of the "
-        "default |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in table.itertuples():
-        name = f"**{r.parameter}**" if r.differs else r.parameter
-        lines.append(
-            f"| {cell(name)} | {cell(r.supply_driven)} | {cell(r.demand_driven)} | "
-            f"{cell(r.range)} | {cell(r.why)} | {cell(r.source)} |"
-        )
-    lines += ["", "Parameters in bold differ between the two regimes.", ""]
-    return "\n".join(lines)
+# Defined in modules of their own; importable from here as before.
+from .assumptions import assumptions_markdown, assumptions_table  # noqa: E402
+from .switch import PolicySwitch  # noqa: E402
