@@ -30,6 +30,7 @@ class PolicySwitch:
     access line, spread evenly over the ramp-up months.
 
     Example:
+        >>> from vraagvolgend import DemandDriven, SupplyDriven
         >>> s = PolicySwitch(SupplyDriven(), DemandDriven(), at_month=24, ramp_months=12)
         >>> s.share_new(24), s.share_new(30), s.share_new(36)
         (0.0, 0.5, 1.0)
