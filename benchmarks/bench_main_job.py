@@ -1,49 +1,80 @@
-"""The comparison at the heart of the README's main job: both regimes on the default municipality.
+"""The main job (``make demo``: ``examples/compare_regimes.py``), timed against another commit.
 
-Times ``vv.compare([SupplyDriven(), DemandDriven()], replications=10, months=60)`` on the default
-scenario (24,000 households, 120 burn-in months per run; one reference run per replication sets
-the municipal budget) plus writing the report, and prints seconds in all and per run. ``make
-demo`` (``examples/compare_regimes.py``) also runs the switch and the decomposition (2
-replications, 64 coalitions): about 2 minutes in all on 2 cores (measured 1 min 55 s, 2026-12-01).
+Each commit's main job runs as a fresh process (``python examples/compare_regimes.py``, with
+the commit's own ``src`` first on the path, from a temporary git worktree), alternating the two
+commits ``--repeats`` times, so that both see the same machine; the ratio of the medians is the
+speed-up. Wall time of the whole job: the comparison (3 policies × 10 replications), its
+decomposition (2 replications) and the report.
 
-Run:  .venv/bin/python benchmarks/bench_main_job.py [--replications 10]
+Run:  .venv/bin/python benchmarks/bench_main_job.py --against 0fd389e [--repeats 1]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-import vraagvolgend as vv
-from vraagvolgend.reports import write_report
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def main(replications: int = 10) -> float:
+def _time(tree: Path, out: Path, workers: int) -> float:
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
     start = time.perf_counter()
-    comparison = vv.compare(
-        [vv.SupplyDriven(), vv.DemandDriven()],
-        replications=replications,
-        months=60,
-        progress=False,
+    subprocess.run(
+        [
+            sys.executable,
+            str(tree / "examples" / "compare_regimes.py"),
+            "--out",
+            str(out),
+            "--workers",
+            str(workers),
+        ],
+        cwd=tree,
+        env=env,
+        check=True,
+        capture_output=True,
     )
-    with tempfile.TemporaryDirectory() as out:
-        write_report(comparison, Path(out))
-    elapsed = time.perf_counter() - start
-    runs = 2 * replications
-    print(f"vraagvolgend {vv.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}")
+    return time.perf_counter() - start
+
+
+def main(against: str, repeats: int, workers: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        other = Path(tmp) / "other"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(other), against],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            times: dict[str, list[float]] = {against: [], "this": []}
+            for i in range(repeats):
+                for label, tree in ((against, other), ("this", ROOT)):
+                    seconds = _time(tree, Path(tmp) / f"out-{label}-{i}", workers)
+                    times[label].append(seconds)
+                    print(f"{label}: {seconds:.1f} s", flush=True)
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)],
+                check=False,
+                capture_output=True,
+            )
+    before, after = statistics.median(times[against]), statistics.median(times["this"])
     print(
-        f"main job: {elapsed:.1f} s for {runs} runs ({elapsed / runs:.2f} s per run of "
-        f"{vv.Scenario.default().burn_in_months} + 60 months, 24,000 households)"
+        f"\nmain job, {workers} workers, median of {repeats}: {against} {before:.1f} s, "
+        f"this {after:.1f} s, ratio {before / after:.2f}"
     )
-    return elapsed
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=10, help="default: 10")
-    main(parser.parse_args().replications)
+    parser.add_argument("--against", default="0fd389e", help="the other commit (default 0fd389e)")
+    parser.add_argument("--repeats", type=int, default=1, help="alternating runs per commit")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    a = parser.parse_args()
+    main(a.against, a.repeats, a.workers)
