@@ -74,9 +74,18 @@ def render(n: dict) -> str:
     base = n["baseline_external_total"]
     way = "less" if d < 0 else "more"
     established = lo > 0 or hi < 0
-    lines = sorted(n["difference_by_line"].items(), key=lambda kv: kv[1][0])
-    cheaper = [f"{label(k).split(' (')[0].lower()} {_m(v[0])}" for k, v in lines if v[0] < 0]
-    dearer = [f"{label(k).split(' (')[0].lower()} {_m(v[0])}" for k, v in lines if v[0] > 0]
+
+    def name(key: str) -> str:
+        text = label(key).split(" (")[0]
+        return text if text.startswith("Wmo") else text[:1].lower() + text[1:]
+
+    benefit = n["difference_by_line"]["benefit"][0]
+    lines = sorted(
+        ((k, v) for k, v in n["difference_by_line"].items() if k != "benefit"),
+        key=lambda kv: kv[1][0],
+    )
+    cheaper = [f"{name(k)} {_m(v[0])}" for k, v in lines if v[0] < 0]
+    dearer = [f"{name(k)} {_m(v[0])}" for k, v in lines if v[0] > 0]
     sev, sev_lo, sev_hi = n["difference_outcomes"]["mean_severity"]
     three, three_lo, three_hi = n["difference_outcomes"]["share_3plus_problems"]
     settings = n["settings"]
@@ -97,8 +106,10 @@ def render(n: dict) -> str:
     if dearer:
         text += "more on " + ", ".join(dearer) + ". "
     text += (
-        f"Mean problem severity differs by {sev:+.4f} (95% interval {sev_lo:+.4f} to "
-        f"{sev_hi:+.4f}, on a 0–1 scale where supply-driven is at "
+        f"The benefit, paid from a national budget, {'rises' if benefit > 0 else 'falls'} by "
+        f"{_m(benefit)}. "
+        f"Mean problem severity differs by {sev:+.5f} (95% interval {sev_lo:+.5f} to "
+        f"{sev_hi:+.5f}, on a 0–1 scale where supply-driven is at "
         f"{n['baseline_mean_severity']:.4f}), households with 3+ problems by "
         f"{100 * three:+.2f} percentage points ({100 * three_lo:+.2f} to {100 * three_hi:+.2f}). "
         "These intervals are simulation noise only, for the default assumptions; the report "
@@ -135,7 +146,13 @@ def write(n: dict) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="worker processes; default: 2")
+    parser.add_argument(
+        "--render", action="store_true", help="only write the README again from the record"
+    )
     args = parser.parse_args()
-    numbers = compute(args.workers)
+    if args.render:
+        numbers = json.loads(RECORD.read_text(encoding="utf-8"))
+    else:
+        numbers = compute(args.workers)
     write(numbers)
     print(render(numbers))
