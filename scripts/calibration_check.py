@@ -9,7 +9,7 @@ demand-driven, and a closing note on the targets outside their range.
 (:data:`FIT_TARGETS`: levels, gradients, trajectories, channels, costs, the residential share
 of youth care and the benefit's duration) under the supply-driven policy with
 :func:`vraagvolgend.calibrate` (differential evolution, common random numbers, a process
-pool), prints the fitted values to copy into ``scenario.py`` (each ``source`` says
+pool), prints the fitted values to copy into ``scenario/`` (each ``source`` says
 "calibrated: ..."), and then prints the fit tables of the fitted scenario for both regimes
 (demand-driven runs on the same scenario: its levels are reported, not fitted; policy
 parameters are never fitted).
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(fit)
         print(f"\nFit time: {time.perf_counter() - started:.0f} s on {args.workers} workers.")
-        print("Set these defaults in scenario.py (source: 'calibrated: ...'):")
+        print("Set these defaults in src/vraagvolgend/scenario/ (source: 'calibrated: ...'):")
         for key, value in fit.parameters.items():
             print(f"  {key} = {value:.4g}")
         scenario = fit.scenario.with_changes(n_households=scenario.n_households)
