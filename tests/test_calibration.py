@@ -453,3 +453,24 @@ def test_benefit_spells_join_breaks_of_a_month():
     s = cal.benefit_spells(e).sort_values(["household_id", "start"])
     # 4 → 6 is a break of one month (5): joined; 18 → 20 a break of one month (19): joined
     assert s["start"].tolist() == [-10, 3] and s["end"].isna().tolist() == [True, False]
+
+
+def test_a_users_process_runs_in_a_fit_table():
+    """calibration accepts users' processes: a process that halves every finance problem each
+    month lowers the benefit share the fit table reports."""
+    import numpy as np
+
+    from vraagvolgend.domains import domain_index
+
+    class Relief(vv.Process):
+        name = "relief"
+        after = "problem_dynamics"
+
+        def step(self, state):
+            state.severity_end[domain_index("work")] *= np.float32(0.5)
+
+    s = vv.Scenario.default().with_changes(n_households=1500, burn_in_months=12)
+    targets = [t for t in cal.load_targets() if t.name == "social_assistance_share"]
+    plain = vv.fit_table(s, targets=targets, replications=1, months=24)
+    relieved = vv.fit_table(s, targets=targets, replications=1, months=24, processes=[Relief()])
+    assert relieved["model"].iloc[0] < plain["model"].iloc[0]

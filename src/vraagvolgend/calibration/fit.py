@@ -200,6 +200,7 @@ def calibrate(
     workers: int | None = None,
     table_replications: int | None = None,
     optimiser_seed: int = 0,
+    processes: Sequence | None = None,
 ) -> Fit:
     """Fit named scenario parameters to targets.
 
@@ -231,6 +232,8 @@ def calibrate(
         workers: Worker processes for ``"processes"`` and ``"dask"``.
         table_replications: Replications of the final fit table (default: ``replications``).
         optimiser_seed: Seed of the optimiser's own draws (differential evolution).
+        processes: Processes of your own in every run (as in
+            :func:`~vraagvolgend.simulation.run`).
 
     Returns:
         A :class:`Fit`.
@@ -252,6 +255,7 @@ def calibrate(
     bounds = [tuple(float(b) for b in parameters[k]) for k in keys]
     seeds = _seeds(seed, replications)
     history: list[dict] = []
+    extra = tuple(processes or ())  # users' processes in every run
     runner = _Runner(executor, workers)
     started = time.perf_counter()
 
@@ -261,7 +265,7 @@ def calibrate(
         )
 
     def losses(points: np.ndarray) -> np.ndarray:
-        tasks = [(scenario_at(x), policy, s, months, targets) for x in points for s in seeds]
+        tasks = [(scenario_at(x), policy, s, months, targets, extra) for x in points for s in seeds]
         values = runner.map(tasks)
         out = []
         for i, x in enumerate(points):
@@ -300,7 +304,9 @@ def calibrate(
         best = dict(zip(keys, map(float, res.x), strict=True))
         fitted = scenario_at(res.x)
         reps = replications if table_replications is None else table_replications
-        values = runner.map([(fitted, policy, s, months, targets) for s in _seeds(seed, reps)])
+        values = runner.map(
+            [(fitted, policy, s, months, targets, extra) for s in _seeds(seed, reps)]
+        )
     finally:
         runner.close()
     table = _table(targets, values)

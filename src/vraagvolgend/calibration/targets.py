@@ -3,6 +3,7 @@ policy, on the experiments executor."""
 
 from __future__ import annotations
 
+import copy
 import math
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -138,9 +139,10 @@ def _run_task(task) -> dict[str, float]:
     """Run one (scenario, policy, seed) and compute the statistics (sent to workers)."""
     from ..parallel import limit_threads
 
-    scenario, policy, seed, months, targets = task
+    scenario, policy, seed, months, targets, *rest = task
+    processes = copy.deepcopy(list(rest[0])) if rest else None  # a fresh copy per run
     with limit_threads(1):
-        result = run(scenario, policy, seed=seed, months=months)
+        result = run(scenario, policy, seed=seed, months=months, processes=processes)
     return evaluate(result, targets)
 
 
@@ -208,6 +210,7 @@ def fit_table(
     seed: int = 0,
     executor="serial",
     workers: int | None = None,
+    processes: Sequence | None = None,
 ) -> pd.DataFrame:
     """Compare a scenario under a policy with targets.
 
@@ -221,6 +224,8 @@ def fit_table(
         executor: ``"serial"`` (default), ``"processes"``, ``"dask"``, a Dask client or an
             Executor (as in :func:`~vraagvolgend.experiments.run_experiment`).
         workers: Worker processes for ``"processes"`` and ``"dask"``.
+        processes: Processes of your own in every run (as in
+            :func:`~vraagvolgend.simulation.run`).
 
     Returns:
         One row per target: ``target``, ``group``, ``model`` (mean over replications),
@@ -231,7 +236,8 @@ def fit_table(
     scenario = Scenario.default() if scenario is None else scenario
     targets = load_targets() if targets is None else tuple(targets)
     policy = resolve_policy(policy)
-    tasks = [(scenario, policy, s, months, targets) for s in _seeds(seed, replications)]
+    extra = tuple(processes or ())
+    tasks = [(scenario, policy, s, months, targets, extra) for s in _seeds(seed, replications)]
     runner = _Runner(executor, workers)
     try:
         values = runner.map(tasks)
