@@ -436,3 +436,34 @@ def test_closing_a_playing_page_stops_it_without_a_traceback_on_the_server(dashb
     assert console + errors == [], console + errors
     log = dashboard.errors()
     assert "Traceback" not in log and "Exception in ASGI" not in log, log
+
+
+# --- the report, rendered in the browser -------------------------------------------------------
+
+
+def test_the_reports_budget_section_and_regime_rows_render_in_a_browser(tmp_path):
+    """The report as a person sees it: its budget section says how the budget was set and
+    what the rule did, and the mechanism table has the rows of the parameters in which the
+    demand-driven regime differs (both were silently empty once)."""
+    from vraagvolgend.reports import write_report
+
+    sync_playwright = _browser_or_skip()
+    s = vv.Scenario.default().with_changes({"budget.margin": -0.3}, n_households=1500)
+    s = s.with_changes(burn_in_months=12)
+    c = vv.compare(["supply-driven", "demand-driven"], s, replications=2, months=24, progress=False)
+    page_file = write_report(c, tmp_path, plots=False)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            errors = _watch_console(page)
+            page.goto(page_file.as_uri())
+            text = page.inner_text("body")
+        finally:
+            browser.close()
+    assert not errors, errors
+    budget = text.split("The budget rule", 1)[1].split("\n\n", 3)
+    assert "One budget for every policy" in text and "set from the year-1 spending" in text
+    assert "budget rule" in " ".join(budget)
+    # the demand-driven regime's own parameters, with both values
+    assert "Months between reviews" in text and "prolong" in text
