@@ -4,7 +4,8 @@ source (``docs/assumptions.md`` is generated from it by ``scripts/write_assumpti
 
 from __future__ import annotations
 
-from .financing import DemandDriven, Policy, SupplyDriven, _flat
+from .financing import Policy, _flat
+from .regimes import DemandDriven, SupplyDriven
 
 __all__ = ["assumptions_markdown", "assumptions_table"]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import json
 import signal
 import sys
@@ -23,7 +22,8 @@ import warnings
 from pathlib import Path
 
 from .folders import prepare_output
-from .parameters import ParameterError, _short, _unknown_key, load_toml, printable
+from .inputs import _policy, _scenario, load_experiment
+from .parameters import ParameterError, _short, printable
 
 __all__ = ["build_parser", "load_experiment", "main", "one_line_errors"]
 
@@ -63,39 +63,6 @@ def _count(lo: int, hi: int | None = None):
 
     parse.__name__ = "whole number"
     return parse
-
-
-def _scenario(path: str | None, households: int | None = None):
-    from .scenario import Scenario
-
-    scenario = Scenario.default() if path is None else Scenario.from_toml(Path(path))
-    if households is not None:
-        try:
-            scenario = scenario.with_changes(n_households=households)
-        except ParameterError as err:
-            raise ParameterError("--households", err.message) from None
-    return scenario
-
-
-def _policy(spec: str):
-    """A policy from a name or a TOML file; ``none`` means no formal care."""
-    from .financing import REGIMES, Policy, resolve_policy
-
-    if spec == "none":
-        return None
-    path = Path(spec)
-    if path.suffix == ".toml" or path.exists():
-        return Policy.from_toml(path)
-    try:
-        return resolve_policy(spec)
-    except ParameterError:
-        names = [*(r for r in REGIMES if r != "policy"), "none"]
-        close = difflib.get_close_matches(spec.replace("_", "-").lower(), names, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ParameterError(
-            "--policy",
-            f"{_short(spec)} is neither a policy name ({', '.join(names)}) nor a file{hint}",
-        ) from None
 
 
 def _cmd_run(args) -> int:
@@ -194,103 +161,6 @@ def _executor(args):
         raise ParameterError("--scheduler", f"cannot reach {args.scheduler}: {err}") from None
     args._client = client
     return client
-
-
-EXPERIMENT_KEYS = (
-    "name",
-    "policies",
-    "uncertainties",
-    "levers",
-    "replications",
-    "months",
-    "design",
-    "samples",
-    "levels",
-    "seed",
-    "scenario",
-)
-
-
-def load_experiment(path: str | Path):
-    """Read an experiment file (TOML); policy and scenario files are relative to it.
-
-    Raises:
-        ParameterError: naming the file and the key, for anything that is not a valid
-            experiment.
-    """
-    path = Path(path)
-    return load_toml(path, lambda data: _experiment(data, path), "experiment")
-
-
-def _list_of(data: dict, key: str, default: list) -> list:
-    value = data.get(key, default)
-    if isinstance(value, str | dict) or not isinstance(value, list):
-        raise ParameterError(key, f"{_short(value)} is not a list")
-    return value
-
-
-def _experiment(data: dict, path: Path):
-    from .experiments import Experiment, Lever, Uncertainty
-
-    if not data:
-        raise ParameterError(
-            "policies",
-            "the experiment file is empty: say what to run, at least "
-            'policies = ["supply-driven", "demand-driven"]',
-        )
-    for key in data:
-        if key not in EXPERIMENT_KEYS:
-            raise _unknown_key("", key, EXPERIMENT_KEYS)
-    policies = []
-    for i, p in enumerate(_list_of(data, "policies", ["supply-driven", "demand-driven"])):
-        if not isinstance(p, str):
-            raise ParameterError(f"policies[{i}]", f"{_short(p)} is not a policy name or file")
-        try:
-            policies.append(_policy(str(path.parent / p) if p.endswith(".toml") else p))
-        except ParameterError as err:
-            field = f"policies[{i}]" + (f": {err.field}" if p.endswith(".toml") else "")
-            raise ParameterError(field, err.message) from None
-        if policies[-1] is None:
-            raise ParameterError(f"policies[{i}]", "'none' has no costs to compare")
-    scenario = data.get("scenario")
-    if scenario is not None and not isinstance(scenario, str):
-        raise ParameterError("scenario", f"{_short(scenario)} is not a scenario file name")
-    items = {}
-    for kind, cls in (("uncertainties", Uncertainty), ("levers", Lever)):
-        items[kind] = []
-        for i, entry in enumerate(_list_of(data, kind, [])):
-            if not isinstance(entry, dict):
-                raise ParameterError(f"{kind}[{i}]", f"{_short(entry)} is not a table")
-            allowed = ["name", "low", "high", "values"]
-            unknown = set(entry) - set(allowed)
-            if unknown:
-                raise _unknown_key(f"{kind}[{i}]", sorted(unknown)[0], allowed)
-            if "name" not in entry:
-                raise ParameterError(f"{kind}[{i}].name", "is missing")
-            try:
-                items[kind].append(cls(**entry))
-            except ParameterError as err:
-                raise err.under(f"{kind}[{i}]") from None
-    options = {
-        k: data[k]
-        for k in ("replications", "months", "design", "samples", "levels", "seed")
-        if k in data
-    }
-    return Experiment(
-        data.get("name", path.stem),
-        policies,
-        items["uncertainties"],
-        items["levers"],
-        scenario=None if scenario is None else _experiment_scenario(path.parent / scenario),
-        **options,
-    )
-
-
-def _experiment_scenario(path: Path):
-    try:
-        return _scenario(str(path))
-    except ParameterError as err:
-        raise ParameterError(f"scenario: {err.field}", err.message) from None
 
 
 def _cmd_sweep(args) -> int:
