@@ -323,11 +323,16 @@ def _format(table: pd.DataFrame, key: str, baseline: str) -> str:
     def interval(lo, hi, text) -> str:
         return "" if not (np.isfinite(lo) and np.isfinite(hi)) else f"({text(lo)} – {text(hi)})"
 
+    # each line's baseline first, then the alternatives; the label once per line
+    order = {name: i for i, name in enumerate(dict.fromkeys(table[key]))}
+    ranked = table.assign(
+        _line=table[key].map(order), _alternative=table["policy"] != baseline
+    ).sort_values(["_line", "_alternative"], kind="stable")
     rows = []
-    for _, r in table.iterrows():
+    for _, r in ranked.iterrows():
         name = r[key]
         outcome = _outputs.OUTCOMES.get(name)
-        if outcome is None:  # a cost line: EUR thousand, never negative as a mean
+        if outcome is None:  # a cost line: EUR thousand
 
             def text(x, signed=False):
                 t = format_number(x / 1000, 0)
@@ -339,32 +344,20 @@ def _format(table: pd.DataFrame, key: str, baseline: str) -> str:
             text = outcome.text
             low, high = outcome.bounds
         lo, hi = np.clip([r["ci_low"], r["ci_high"]], low, high)
-        row = {
-            key.replace("line", "cost line"): "",
-            "policy": r["policy"],
-            "mean (95% interval)": f"{text(r['mean'])} {interval(lo, hi, text)}".strip(),
-            "difference (95% interval)": "",
-        }
-        if r["policy"] != baseline:
-            dlo, dhi = r["difference_ci_low"], r["difference_ci_high"]
+        difference = ""
+        if r["_alternative"]:
             signed = functools.partial(text, signed=True)
-            row["difference (95% interval)"] = (
-                f"{signed(r['difference'])} {interval(dlo, dhi, signed)}".strip()
-            )
-        rows.append(row)
-    # each line's baseline first, then the alternatives, the label once per line
-    order = {name: i for i, name in enumerate(dict.fromkeys(table[key]))}
-    ranked = sorted(
-        range(len(rows)),
-        key=lambda i: (order[table[key].iloc[i]], table["policy"].iloc[i] != baseline),
-    )
-    shown = []
-    for i in ranked:
-        row = dict(rows[i])
-        first = key.replace("line", "cost line")
-        row[first] = label(table[key].iloc[i]) if table["policy"].iloc[i] == baseline else ""
-        shown.append(row)
-    return text_table(shown)
+            dlo, dhi = r["difference_ci_low"], r["difference_ci_high"]
+            difference = f"{signed(r['difference'])} {interval(dlo, dhi, signed)}".strip()
+        rows.append(
+            {
+                key.replace("line", "cost line"): "" if r["_alternative"] else label(name),
+                "policy": r["policy"],
+                "mean (95% interval)": f"{text(r['mean'])} {interval(lo, hi, text)}".strip(),
+                "difference (95% interval)": difference,
+            }
+        )
+    return text_table(rows)
 
 
 def compare(
