@@ -106,10 +106,10 @@ def _per_draw(draws: pd.DataFrame, inputs: list[str], output: str | None) -> pd.
     if "replication" not in draws.columns or output is None:
         return draws.reset_index(drop=True)
     keys = ["draw"] if "draw" in draws.columns else inputs
-    first = draws.groupby(keys, sort=False, dropna=False)[inputs].first() if keys != inputs else None
-    means = draws.groupby(keys, sort=False, dropna=False)[output].mean()
-    out = means.reset_index() if first is None else pd.concat([first, means], axis=1).reset_index()
-    return out
+    groups = draws.groupby(keys, sort=False, dropna=False)
+    if keys == inputs:
+        return groups[output].mean().reset_index()
+    return pd.concat([groups[inputs].first(), groups[output].mean()], axis=1).reset_index()
 
 
 def _numeric(column: pd.Series) -> np.ndarray:
@@ -232,9 +232,7 @@ def sensitivity(
     ).sort_values("index", ascending=False, kind="stable")
     table.insert(4, "rank", np.arange(1, d + 1))
     table = table.reset_index(drop=True)
-    table.attrs.update(
-        method=METHOD, r2=r2, n=n, output=output, level=level, bootstrap=bootstrap
-    )
+    table.attrs.update(method=METHOD, r2=r2, n=n, output=output, level=level, bootstrap=bootstrap)
     return table
 
 
@@ -301,14 +299,20 @@ class BreakEven:
         )
 
 
+class _Budget(Exception):
+    """The evaluation budget is spent."""
+
+
 class _Evaluations:
-    """``paired`` at each value once; mean and band of each evaluation."""
+    """``paired`` at each value once: the differences, their mean and band."""
 
     def __init__(self, paired, level, budget, integer):
         self.paired, self.level, self.budget, self.integer = paired, level, budget, integer
-        self.rows: dict[float, tuple[float, float, float, int]] = {}
+        self.values: dict[float, np.ndarray] = {}
+        self.rows: dict[float, tuple[float, float, float]] = {}
 
     def __call__(self, value: float) -> tuple[float, float, float]:
+        """Mean, lower and upper end of the band at ``value``."""
         value = float(round(value)) if self.integer else float(value)
         if value not in self.rows:
             if len(self.rows) >= self.budget:
@@ -319,56 +323,77 @@ class _Evaluations:
                 raise ParameterError(
                     "paired", f"returned {x.size} values at {arg!r}: need ≥ 1, all finite"
                 )
-            mean = float(x.mean())
-            half = np.nan
+            if self.values and x.size != len(next(iter(self.values.values()))):
+                raise ParameterError("paired", "returned a different number of replications")
+            self.values[value] = x
+            mean, half = float(x.mean()), np.nan
             if x.size > 1:
-                se = float(x.std(ddof=1) / math.sqrt(x.size))
-                half = float(stats.t.ppf(0.5 + self.level / 2, x.size - 1) * se)
-            self.rows[value] = (mean, mean - half, mean + half, x.size)
-        mean, lo, hi, _ = self.rows[value]
-        return mean, lo, hi
+                half = self.t() * float(x.std(ddof=1)) / math.sqrt(x.size)
+            self.rows[value] = (mean, mean - half, mean + half)
+        return self.rows[value]
+
+    def t(self) -> float:
+        n = len(next(iter(self.values.values())))
+        return float(stats.t.ppf(0.5 + self.level / 2, n - 1))
+
+    def interpolate(self, a: float, b: float, k: int) -> float:
+        """Where the mean (``k=0``), the band's lower (1) or upper (2) end crosses zero if
+        every replication's difference were linear between ``a`` and ``b``: for the mean a
+        secant step, for the band the root of a quadratic (mean² = t²·var/n). Exact when the
+        differences are linear in the value."""
+        da, db = self.values[a], self.values[b]
+        m0, m1 = da.mean(), db.mean() - da.mean()
+        t = -m0 / m1 if m1 != 0 else 0.5
+        if k:
+            n = len(da)
+            c, e = da - m0, (db - db.mean()) - (da - m0)
+            f = self.t() ** 2 / n / (n - 1)
+            coeffs = (m1 * m1 - f * (e @ e), 2 * (m0 * m1 - f * (c @ e)), m0 * m0 - f * (c @ c))
+            roots = [r.real for r in np.roots(coeffs) if abs(r.imag) < 1e-12]
+            # the upper end crosses zero where the mean is negative, the lower where positive
+            fits = [r for r in roots if 0 <= r <= 1 and (m0 + r * m1) * (1 if k == 1 else -1) >= 0]
+            ga, gb = self.rows[a][k], self.rows[b][k]
+            t = min(fits, key=lambda r: abs(r - 0.5)) if fits else ga / (ga - gb)
+        return a + float(np.clip(t, 0.0, 1.0)) * (b - a)
 
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [(v, *row) for v, row in self.rows.items()],
-            columns=["value", "mean", "band_low", "band_high", "n"],
-        )
+        rows = [(v, *row, len(self.values[v])) for v, row in self.rows.items()]
+        return pd.DataFrame(rows, columns=["value", "mean", "band_low", "band_high", "n"])
 
 
-class _Budget(Exception):
-    """The evaluation budget is spent."""
-
-
-def _root(g, a, b, ga, gb, xtol, integer) -> tuple[float, bool]:
-    """A zero of ``g`` between ``a`` and ``b`` (``ga``, ``gb`` of opposite signs): the
-    Illinois variant of false position (continuous) or bisection on integers, then linear
-    interpolation between the last two neighbours. Returns the value and whether it met the
-    tolerance before the budget ran out."""
+def _search(ev: _Evaluations, k: int, a: float, b: float, xtol: float) -> tuple[float, bool]:
+    """A zero of the mean (``k=0``) or of a band's end (1, 2) between ``a < b``, where it
+    changes sign: steps by :meth:`_Evaluations.interpolate`, a bisection instead when one end
+    of the bracket has stayed twice (so that a curved function still converges), bisection
+    on integers. Returns the value and whether it met the tolerance within the budget."""
+    ga, gb = ev(a)[k], ev(b)[k]
     if ga == 0 or gb == 0:
         return (a if ga == 0 else b), True
-    side = 0
+    kept, last = [], None
     try:
-        while abs(b - a) > (1 if integer else xtol):
-            if integer:
+        while b - a > (1 if ev.integer else xtol):
+            if ev.integer:
                 x = float((a + b) // 2)
+            elif kept[-2:] in (["a", "a"], ["b", "b"]):
+                x = (a + b) / 2
             else:
-                x = b - gb * (b - a) / (gb - ga)
-            gx = g(x)
-            if gx == 0 or (not integer and abs(gx) <= 1e-12 * max(abs(ga), abs(gb))):
+                x = ev.interpolate(a, b, k)
+                x = x if a < x < b else (a + b) / 2
+            gx = ev(x)[k]
+            if gx == 0 or abs(gx) <= 1e-9 * (abs(ga) + abs(gb)):
                 return x, True
+            if not ev.integer and last is not None and abs(x - last) <= xtol:
+                return x, True
+            last = x
             if np.sign(gx) == np.sign(ga):
                 a, ga = x, gx
-                if side == -1 and not integer:
-                    gb /= 2
-                side = -1
+                kept.append("b")
             else:
                 b, gb = x, gx
-                if side == 1 and not integer:
-                    ga /= 2
-                side = 1
+                kept.append("a")
     except _Budget:
-        return a - ga * (b - a) / (gb - ga), False
-    return a - ga * (b - a) / (gb - ga), True
+        return ev.interpolate(a, b, k), False
+    return ev.interpolate(a, b, k), True
 
 
 def _check_range(low, high) -> tuple[float, float]:
@@ -395,16 +420,20 @@ def break_even(
 
     ``paired(value)`` returns the per-replication paired differences (alternative −
     baseline) at that value; each call is a set of simulations, so the search is economical:
-    ``paired`` runs once per value (cached), first at both ends, then by false position
-    (the Illinois variant, a bracketing secant method: exact in one step for a straight line,
-    never leaving the bracket). The interval is where the band ``mean ± t·se`` of the paired
-    difference contains zero: its two ends are where the band's upper and lower bounds cross
-    zero, found the same way from the values already evaluated. Give ``paired`` the same seed
-    at every value (common random numbers), so that the mean is a smooth function of the
-    value and not noise. One crossing is found; the table of evaluations shows the rest.
+    ``paired`` runs once per value (cached), first at both ends, then by a bracketing secant
+    method: each step interpolates every replication's difference linearly between the two
+    ends of the bracket and goes to where the mean of that line crosses zero (a bisection
+    instead when one end of the bracket has stayed twice). The interval is where the band
+    ``mean ± t·se`` of the paired difference contains zero: its ends are where the band's
+    upper and lower ends cross zero, found the same way from the values already evaluated
+    (the interpolated band crosses zero at the root of a quadratic). Both are exact after one
+    step when the differences are linear in the value. Give ``paired`` the same seed at every
+    value (common random numbers), so that the differences are smooth functions of the value,
+    not noise. One crossing is found; the table of evaluations shows the rest.
 
     Args:
-        paired: ``value -> array`` of paired differences, one per replication.
+        paired: ``value -> array`` of paired differences, one per replication (the same
+            number at every value).
         low: Lower end of the range searched.
         high: Upper end.
         parameter: Its name, for the result.
@@ -413,7 +442,7 @@ def break_even(
         max_evaluations: Most calls of ``paired`` (≥ 3); when spent, the last estimates are
             returned with ``converged=False``.
         integer: The parameter takes whole values: bisection on integers, the crossing
-            interpolated linearly between the two neighbours that bracket it.
+            interpolated between the two neighbours that bracket it.
 
     Returns:
         A :class:`BreakEven`; without a crossing in the range its ``value`` is NaN, and
@@ -423,21 +452,23 @@ def break_even(
         raise ParameterError("paired", "must be a function value -> array of differences")
     low, high = _check_range(low, high)
     level = _level(level)
-    if isinstance(max_evaluations, bool) or not isinstance(max_evaluations, numbers.Integral):
-        raise ParameterError("max_evaluations", f"{max_evaluations!r} must be an integer ≥ 3")
-    if max_evaluations < 3:
+    if (
+        isinstance(max_evaluations, bool)
+        or not isinstance(max_evaluations, numbers.Integral)
+        or max_evaluations < 3
+    ):
         raise ParameterError("max_evaluations", f"{max_evaluations!r} must be an integer ≥ 3")
     if integer:
         low, high = float(math.ceil(low)), float(math.floor(high))
         if not low < high:
             raise ParameterError("high", "the range holds fewer than two whole values")
-    xtol = (high - low) / 1000 if xtol is None else float(xtol)
-    if not xtol > 0:
+    xtol = (high - low) / 1000 if xtol is None else xtol
+    if isinstance(xtol, bool) or not isinstance(xtol, numbers.Real) or not xtol > 0:
         raise ParameterError("xtol", f"{xtol!r} must be a positive number")
     ev = _Evaluations(paired, level, int(max_evaluations), integer)
     m_lo, m_hi = ev(low)[0], ev(high)[0]
 
-    def result(value, interval, opened, converged):
+    def result(value, interval=(np.nan, np.nan), opened=(False, False), converged=True):
         return BreakEven(
             parameter,
             low,
@@ -454,27 +485,27 @@ def break_even(
         )
 
     if np.sign(m_lo) == np.sign(m_hi) and m_lo != 0:
-        return result(np.nan, (np.nan, np.nan), (False, False), True)
-    value, converged = _root(lambda v: ev(v)[0], low, high, m_lo, m_hi, xtol, integer)
+        return result(np.nan)
+    value, converged = _search(ev, 0, low, high, float(xtol))
     if not np.isfinite(ev(low)[1]):  # one replication: no band
-        return result(value, (np.nan, np.nan), (False, False), converged)
+        return result(value, converged=converged)
     ends, opened = [], []
-    for k, end_if_none in ((2, low if m_lo < 0 else high), (1, high if m_lo < 0 else low)):
-        # the band's upper bound (k=2) and lower bound (k=1) cross zero near the mean's root
-        g_lo, g_hi = ev.rows[low][k], ev.rows[high][k]
-        if np.sign(g_lo) == np.sign(g_hi) and g_lo != 0:
-            ends.append(end_if_none)
-            opened.append(True)
-            continue
+    # the band's upper end (k=2) crosses zero where the mean is negative, the lower end (k=1)
+    # where it is positive; without a crossing the band contains zero up to that end
+    for k, end in ((2, low if m_lo < 0 else high), (1, high if m_lo < 0 else low)):
         points = sorted(ev.rows)
         g = [ev.rows[p][k] for p in points]
         pairs = [
-            (points[i], points[i + 1], g[i], g[i + 1])
+            (points[i], points[i + 1])
             for i in range(len(points) - 1)
             if np.sign(g[i]) != np.sign(g[i + 1]) or g[i] == 0
         ]
-        a, b, ga, gb = min(pairs, key=lambda p: abs((p[0] + p[1]) / 2 - value))
-        x, ok = _root(lambda v, k=k: ev(v)[k], a, b, ga, gb, xtol, integer)
+        if not pairs:
+            ends.append(end)
+            opened.append(True)
+            continue
+        a, b = min(pairs, key=lambda p: abs((p[0] + p[1]) / 2 - value))
+        x, ok = _search(ev, k, a, b, float(xtol))
         ends.append(x)
         opened.append(False)
         converged = converged and ok
@@ -634,19 +665,19 @@ class Limit:
         return ok
 
     def text(self, labels: bool = False) -> str:
-        """``name < 200``, ``name > 0.6``, ``0.2 ≤ name ≤ 0.4``, ``name is a or b``; with
-        ``labels``, the parameter's label and values in its unit."""
+        """``name ≤ 200``, ``name ≥ 0.6``, ``0.2 ≤ name ≤ 0.4``, ``name is a or b``; with
+        ``labels``, in words (``… is below €200``), the parameter's label, values in its unit."""
         name = parameter_label(self.parameter) if labels else self.parameter
         show = functools.partial(_value_text, self.parameter) if labels else (lambda v: f"{v:.4g}")
         if self.values:
             return f"{name} is {' or '.join(map(str, self.values))}"
         if np.isfinite(self.low) and np.isfinite(self.high):
             if labels:
-                return f"{name} between {show(self.low)} and {show(self.high)}"
+                return f"{name} is between {show(self.low)} and {show(self.high)}"
             return f"{show(self.low)} ≤ {name} ≤ {show(self.high)}"
         if np.isfinite(self.high):
-            return f"{name} below {show(self.high)}" if labels else f"{name} ≤ {show(self.high)}"
-        return f"{name} above {show(self.low)}" if labels else f"{name} ≥ {show(self.low)}"
+            return f"{name} is below {show(self.high)}" if labels else f"{name} ≤ {show(self.high)}"
+        return f"{name} is above {show(self.low)}" if labels else f"{name} ≥ {show(self.low)}"
 
 
 @dataclass(frozen=True)
@@ -772,7 +803,9 @@ def discover(
         }
     )
     prim = _prim()
-    box = prim.Prim(x, y.astype(int), peel_alpha=peel_alpha, mass_min=mass_min).find_box()
+    with warnings.catch_warnings():  # the workbench (3.0) uses pandas' deprecated inplace=
+        warnings.filterwarnings("ignore", message="The inplace keyword")
+        box = prim.Prim(x, y.astype(int), peel_alpha=peel_alpha, mass_min=mass_min).find_box()
     trajectory = box.peeling_trajectory
     fits = trajectory[trajectory["res_dim"] <= max_restrictions]
     score = 2 * fits["coverage"] * fits["density"] / (fits["coverage"] + fits["density"])
@@ -860,8 +893,9 @@ def parameter_label(parameter: str, labels: Mapping[str, str] | None = None) -> 
         'smallest package intensity'
     """
     for table in (labels or {}, LABELS):
-        if parameter in table:
-            return table[parameter]
+        for name in (parameter, parameter.removeprefix("scenario.")):
+            if name in table:
+                return table[name]
     meaning = _meaning(parameter)
     if meaning:
         return meaning.replace(" (EUR)", "").split(";")[0]
@@ -872,7 +906,7 @@ def _about(x: float) -> float:
     """``x`` to two significant figures."""
     if x == 0 or not np.isfinite(x):
         return x
-    return round(x, 1 - int(math.floor(math.log10(abs(x)))))
+    return round(x, 1 - math.floor(math.log10(abs(x))))
 
 
 def _value_text(parameter: str, x: float) -> str:
@@ -898,13 +932,12 @@ def _words(output: str) -> tuple[int, str, str]:
 
 
 def _crossing(b: BreakEven, good: int, label: str) -> tuple[bool | None, str, str]:
-    """Whether the good side is below the break-even (``None``: no crossing, then ``True``
-    when good throughout), the break-even value and the interval, in words."""
+    """Whether the good side is below the break-even, the break-even value and its interval,
+    in words; without a crossing ``None``, the range and ``"good"`` or ``"bad"``."""
     value = functools.partial(_value_text, b.parameter)
     if not b.crossed:
-        return None, f"{label} from {value(b.low)} to {value(b.high)}", str(
-            np.sign(b.mean_low) == good
-        )
+        verdict = "good" if np.sign(b.mean_low) == good else "bad"
+        return None, f"{label} from {value(b.low)} to {value(b.high)}", verdict
     a, c = b.interval
     note = ""
     if np.isfinite(a):
@@ -952,42 +985,42 @@ def explain(
         output = sensitivity.attrs.get("output", output)
     good, does, does_not = _words(output)
     label = functools.partial(parameter_label, labels=labels)
-    sentences, driver = [], None
+    sentences, driver, others = [], None, []
     if sensitivity is not None and len(sensitivity):
         strong = sensitivity[sensitivity["low"] > 0].head(3)
         if strong.empty:
-            sentences.append(f"No single assumption clearly decides whether {alternative} {does}")
+            sentences.append(f"no single assumption clearly decides whether {alternative} {does}")
         else:
             driver = strong.iloc[0]["parameter"]
             share = round(100 * strong.iloc[0]["index"])
-            first = f"whether {alternative} {does} depends mostly on {label(driver)}"
-            first += f" (about {share}% of its spread over the draws)"
+            sentences.append(
+                f"whether {alternative} {does} depends mostly on {label(driver)} "
+                f"(about {share}% of its spread over the draws)"
+            )
             others = [label(p) for p in strong["parameter"].iloc[1:]]
-            sentences.append(first + ("; then on " + " and ".join(others) if others else ""))
     short = " ".join(does_not.split()[:2])  # "does not"
-    for i, b in enumerate(break_evens[:2]):
+    for b in break_evens[:2]:
         below, value, note = _crossing(b, good, label(b.parameter))
         if below is None:
-            verb = does if note == "True" else does_not
-            text = f"{alternative} {verb} for any {value}"
-        elif i == 0 and b.parameter == driver and len(sentences) == 1:
+            verb = does if note == "good" else does_not
+            sentences.append(f"{alternative} {verb} for any {value}")
+        elif b.parameter == driver and ": below" not in sentences[0]:
             lower, upper = (does, short) if below else (short, does)
             sentences[0] += f": below about {value} it {lower}, above it {upper}{note}"
-            continue
         else:
             where, other = ("below", "above") if below else ("above", "below")
-            text = (
+            sentences.append(
                 f"{alternative} {does} when {label(b.parameter)} is {where} about {value}, "
                 f"not {other} it{note}"
             )
-        sentences.append(text)
+    if others:
+        sentences.insert(1, "it also depends on " + " and ".join(others))
     if rule is not None:
-        text = f"over all draws it {does} in {rule.base_rate:.0%} of them"
+        text = f"it {does} in {rule.base_rate:.0%} of the draws"
         if rule.limits:
             text += (
-                f"; most clearly when {rule.text(labels=True)}: there in {rule.density:.0%} "
-                f"of the draws, a region holding {rule.coverage:.0%} of all the draws where it "
-                f"{does}"
+                f"; it does so in {rule.density:.0%} of those where {rule.text(labels=True)}, "
+                f"which hold {rule.coverage:.0%} of all the draws in which it {does}"
             )
         sentences.append(text)
     return " ".join(s[0].upper() + s[1:] + "." for s in sentences[:4])
