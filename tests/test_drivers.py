@@ -32,7 +32,7 @@ def _draws(n=400, seed=7, replications=None):
             "problems.onset_rate.work": 0.001 + 0.002 * u[:, 2],
         }
     )
-    noise = np.random.default_rng(seed).normal(0, 5_000, n)
+    noise = np.random.default_rng(seed).normal(0, 80_000, n)
     draws["cost_total"] = (
         1_000 * (draws["access.conversation_cost"] - 250)
         + 400_000 * (draws["policy.reference_severity"] - 0.7)
@@ -58,7 +58,7 @@ def test_sensitivity_null_input_interval_contains_zero_below_005():
     assert price["rank"] == 1 and price["low"] > 0.5 and price["coefficient"] > 0
     severity = table.loc["policy.reference_severity"]
     assert severity["rank"] == 2 and severity["low"] > null["high"]
-    assert table.attrs["r2"] > 0.9 and "rank regression" in table.attrs["method"]
+    assert 0.5 < table.attrs["r2"] < 0.8 and "rank regression" in table.attrs["method"]
     assert set(table["method"]) == {"srrc2"}
     # nearly orthogonal inputs: the shares add up to about the rank regression's R²
     assert table["index"].sum() == pytest.approx(table.attrs["r2"], abs=0.06)
@@ -203,6 +203,14 @@ def test_break_even_for_scenario_paths_and_errors():
     assert (b.low, b.high) == (150.0, 500.0) and b.evaluations <= 3
     with pytest.raises(ParameterError, match="low: 'n_households' declares no plausible"):
         break_even_for("n_households", scenario=scenario)
+    lag = break_even_for(
+        "policy.exit_lag_months", scenario=scenario, replications=2, months=12, target="both"
+    )  # a whole number: evaluated at whole values only
+    assert set(lag.table["value"]) <= {0.0, 1.0, 2.0, 3.0} and (lag.low, lag.high) == (0, 3)
+    with pytest.raises(ParameterError, match="parameter: 'conversation_factor' is not a param"):
+        break_even_for("policy.conversation_factor", target="baseline")
+    with pytest.raises(ParameterError, match="parameter: 'end_on_goal' is not a numeric"):
+        break_even_for("policy.end_on_goal")
     with pytest.raises(ParameterError, match="target"):
         break_even_for("policy.review_months", target="mine")
     with pytest.raises(ParameterError, match="policies: give two policies"):
