@@ -288,3 +288,9 @@ def test_parameter_labels_from_declarations():
     assert Limit("access.conversation_cost", high=212.0).text(labels=True).endswith("is below €210")
     assert isinstance(Rule((), 1.0, 1.0, 1.0, 1.0, 3), Rule)
     assert BreakEven.__dataclass_fields__["interval"]
+
+
+def test_discover_without_the_workbench_says_which_extra(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "ema_workbench", None)
+    with pytest.raises(ImportError, match=r"pip install 'vraagvolgend\[ema\]'"):
+        discover(_draws(100), output="cost_total")

@@ -100,14 +100,13 @@ class Rule:
 
 
 def _prim():
-    try:
-        with warnings.catch_warnings():  # it warns about optional evaluators on import
-            warnings.simplefilter("ignore")
-            from ema_workbench.analysis import prim
-    except ImportError:
-        raise ImportError(
-            "scenario discovery needs ema_workbench: pip install 'vraagvolgend[ema]'"
-        ) from None
+    """The workbench's PRIM module (a one-line error naming the extra when it is missing)."""
+    from ..ema import _import_workbench
+
+    _import_workbench()
+    with warnings.catch_warnings():  # its interactive inspection is optional (altair)
+        warnings.simplefilter("ignore", ImportWarning)
+        from ema_workbench.analysis import prim
     return prim
 
 
