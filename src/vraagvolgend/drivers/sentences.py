@@ -144,7 +144,7 @@ def explain(
     labels: Mapping[str, str] | None = None,
 ) -> str:
     """Two to four sentences for a policy adviser: what decides the answer, the break-even
-    values and where the alternative wins.
+    values and where the alternative wins (one sentence per part given; empty for none).
 
     Args:
         sensitivity: A table of :func:`sensitivity` (its ``attrs["output"]`` overrides
@@ -168,7 +168,7 @@ def explain(
         output = sensitivity.attrs.get("output", output)
     good, does, does_not = _words(output)
     label = functools.partial(parameter_label, labels=labels)
-    sentences, driver, others = [], None, []
+    sentences, crossings, driver, others = [], [], None, []
     if sensitivity is not None and len(sensitivity):
         strong = sensitivity[sensitivity["low"] > 0].head(3)
         if strong.empty:
@@ -186,18 +186,20 @@ def explain(
         below, value, note = _crossing(b, good, label(b.parameter))
         if below is None:
             verb = does if note == "good" else does_not
-            sentences.append(f"{alternative} {verb} for any {value}")
+            crossings.append(f"{alternative} {verb} for any {value}")
         elif b.parameter == driver and ": below" not in sentences[0]:
             lower, upper = (does, short) if below else (short, does)
             sentences[0] += f": below about {value} it {lower}, above it {upper}{note}"
         else:
             where, other = ("below", "above") if below else ("above", "below")
-            sentences.append(
+            crossings.append(
                 f"{alternative} {does} when {label(b.parameter)} is {where} about {value}, "
                 f"not {other} it{note}"
             )
     if others:
-        sentences.insert(1, "it also depends on " + " and ".join(others))
+        sentences.append("it also depends on " + " and ".join(others))
+    # at most four sentences: a second break-even, then the other drivers give way to the rule
+    sentences += crossings[: 4 - len(sentences) - (rule is not None)]
     if rule is not None:
         text = f"it {does} in {rule.base_rate:.0%} of the draws"
         if rule.limits:
