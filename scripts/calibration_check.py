@@ -14,7 +14,8 @@ pool), prints the fitted values to copy into ``scenario/`` (each ``source`` says
 (demand-driven runs on the same scenario: its levels are reported, not fitted; policy
 parameters are never fitted).
 
-Run:  python scripts/calibration_check.py [--fit] [--seeds 3] [--households N] [--workers 2]
+Run:  python scripts/calibration_check.py [--fit [--parameters NAME ...]] [--seeds 3]
+      [--households N] [--workers 2]
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from vraagvolgend.calibration import format_table, load_targets
 #: Scenario parameters fitted by --fit, with their search ranges. Besides the population's
 #: heterogeneity: where residential youth care starts (the need window's low end: the most
 #: severe, reached mostly by escalation from ambulant care), the persistent component of work
-#: problems (the benefit's duration), physical health's own income gradient (household help
+#: problems (the benefit's duration) and single parents' risk of them (the benefit's
+#: composition), physical health's own income gradient (household help
 #: by income) and the onset rates that set the levels.
 FIT_PARAMETERS = {
     "population.vulnerability_income": (0.0, 0.4),
@@ -38,6 +40,7 @@ FIT_PARAMETERS = {
     "problems.onset_rate.parenting": (0.005, 0.03),
     "problems.onset_rate.physical_health": (0.002, 0.012),
     "problems.onset_rate.work": (0.0005, 0.004),
+    "problems.type_risk.single_parent.work": (1.0, 4.0),
     "problems.persistent_share": (0.0, 0.3),
     "problems.persistent_recovery": (0.01, 0.5),
     "problems.income_effect.physical_health": (0.0, 2.5),
@@ -73,10 +76,9 @@ NOTES = {
     "every heavy debt or housing need becomes a Wmo client; in the Netherlands heavy debt goes "
     "to debt counselling (Wgs) and mental-health treatment to the health insurer (GGZ). A "
     "heavy provision of its own for those needs is the structural fix (not done)",
-    "social_assistance_single_parent_share": "pushed out by the persistent component of work "
-    "problems, which is drawn independently of household type: long spells then come mostly "
-    "from one-person households. A persistent share that differs by household type (BUIG "
-    "data on durations by type) is the structural fix (not done)",
+    "social_assistance_single_parent_share": "set by single parents' risk of work problems "
+    "(problems.type_risk.single_parent.work, fitted); the persistent component follows the "
+    "household type's risk, so long spells are as concentrated as the problems",
     "social_assistance_share": "demand-driven: the level was observed under mostly "
     "supply-driven practice (reported, not required)",
     "youth_care_residential_share": "set by the low end of residential care's need window "
@@ -107,6 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
     parser.add_argument("--maxiter", type=int, default=12, help="generations of the fit (12)")
+    parser.add_argument(
+        "--parameters",
+        nargs="+",
+        choices=sorted(FIT_PARAMETERS),
+        metavar="NAME",
+        help="fit only these of FIT_PARAMETERS (the rest keep their defaults), e.g. the "
+        "benefit's block after a structural change to it",
+    )
     args = parser.parse_args(argv)
 
     scenario = vv.Scenario.default()
@@ -114,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         fit = vv.calibrate(
             load_targets(names=FIT_TARGETS),
-            FIT_PARAMETERS,
+            {k: FIT_PARAMETERS[k] for k in args.parameters or FIT_PARAMETERS},
             scenario=scenario.with_changes(n_households=args.fit_households),
             policy="supply-driven",
             replications=2,

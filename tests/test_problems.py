@@ -164,3 +164,29 @@ def test_hazards_stay_finite_at_the_largest_allowed_values():
     r = vv.run(s, "supply-driven", months=12)
     assert np.isfinite(r.costs["cost_eur"]).all() and (r.costs["cost_eur"] >= 0).all()
     assert r.problems["severity"].between(0, 1).all()
+
+
+def test_persistent_problems_follow_the_household_types_risk():
+    """The persistent component is as concentrated by household type as the problems: the
+    chance is persistent_share × the type's relative work risk (mean 1 over households)."""
+    from vraagvolgend.households import HOUSEHOLD_TYPES
+
+    s = vv.Scenario.default().with_changes(
+        {
+            "n_households": 20_000,
+            "burn_in_months": 0,
+            "problems.persistent_share": 0.1,
+            "problems.type_risk.single_parent.work": 4.0,
+            "problems.type_risk.couple.work": 1.0,
+        }
+    )
+    m = vv.MunicipalityModel(s, None, rng=3)
+    kind = m.households.household_type
+    flag = m.problems.persistent
+    share = {t: flag[kind == HOUSEHOLD_TYPES.index(t)].mean() for t in ("single_parent", "couple")}
+    risk = np.array([s.problems.type_risk[t].get("work", 1.0) for t in HOUSEHOLD_TYPES])[kind]
+    expected = 0.1 * 4.0 / risk.mean()
+    assert abs(share["single_parent"] - expected) < 4 * np.sqrt(
+        expected / (kind == HOUSEHOLD_TYPES.index("single_parent")).sum()
+    )
+    assert 3.0 < share["single_parent"] / share["couple"] < 5.5  # 4 / 1 in expectation

@@ -163,8 +163,19 @@ class ProblemDynamics(Process):
         self.onset_bound_bits = bound_bits.astype(np.uint16).ravel()
 
         # Persistent problems: a household trait drawn once from its own stream (so that
-        # drawing it shifts no other draw); recovery in those domains is slower.
-        persistent = streams["persistence"].random(self.n) < p.persistent_share
+        # drawing it shifts no other draw); recovery in those domains is slower. The chance
+        # follows the household type's relative risk in those domains (mean 1 over the
+        # population), so that a lasting distance to the labour market is as concentrated by
+        # household type as the problems themselves (long spells on the benefit are
+        # over-represented among single parents).
+        risk = np.ones(self.n)
+        if self.n and p.persistent_domains:
+            columns = [domain_index(d) for d in p.persistent_domains]
+            by_type = type_risk[households.household_type][:, columns].mean(axis=1)
+            if by_type.mean() > 0:
+                risk = by_type / by_type.mean()
+        persistent = streams["persistence"].random(self.n) < p.persistent_share * risk
+        self.persistent = persistent
         self.slow = np.ones((len(DOMAINS), self.n), dtype=F32)
         for d in p.persistent_domains:
             self.slow[domain_index(d), persistent] = F32(p.persistent_recovery)
