@@ -66,8 +66,8 @@ class CareEffects:
     Args:
         row_of: Per household: its row in ``recovery``, or −1 when not in care.
         recovery: (households in care, domains) recovery probability added.
-        mitigation: (mitigation per provision with a 0 appended, flat provision per entry with
-            −1 for none, flat intensity per entry).
+        mitigation: (flat row of the running provision per entry, −1 for none; mitigation
+            per row, with a 0 appended for the entries without one).
         activation: Per household: extra pull on its network.
         stacking_relief: Per household: the fraction by which an integrated plan lowers the
             stacking penalty on its recovery and escalation (``None``: none anywhere).
@@ -86,8 +86,8 @@ class CareEffects:
 
     def mitigation_at(self, flat: np.ndarray) -> np.ndarray:
         """Escalation mitigation at the given flat (domain × household) entries."""
-        per_provision, slot, intensity = self.mitigation
-        return per_provision[slot[flat]] * np.minimum(intensity[flat], 1)
+        row, per_row = self.mitigation
+        return per_row[row[flat]]
 
 
 def _decode16(bits: np.ndarray) -> np.ndarray:
