@@ -212,9 +212,10 @@ class Gatekeeper(Process):
         severity, pol = state.severity, state.policy
         draws = state.draws = AccessDraws.draw(care.rng_access, n)
 
-        idx = state.problems.active_index
+        problems = state.problems
+        idx = problems.active_index
         free = (care.row.ravel()[idx] < 0) & (care.waiting.ravel()[idx] < 0)
-        need = idx[free & (severity.ravel()[idx] >= F32(care.params.need_threshold))]
+        need = idx[free & (problems.active_severity >= F32(care.params.need_threshold))]
         arrivals = state.arrivals = seek_help(
             care.params, need, severity, care.avoider, self.has_children, pol.outreach, draws
         )

@@ -44,7 +44,9 @@ class Billing(Process):
         indiv = care.billed_individually[prov]
         if not contract.lump_sum:
             p_ind = prov[indiv]
-            clients = np.where(care.per_young_person[p_ind], care.children[run.hh[indiv]], 1.0)
+            clients = np.ones(len(p_ind))
+            young = np.flatnonzero(indiv)[care.per_young_person[p_ind]]
+            clients[care.per_young_person[p_ind]] = care.children[run.hh[young]]
             amount[indiv] = contract.bill(
                 care.cost_month[p_ind] * clients,
                 run.intensity[indiv],

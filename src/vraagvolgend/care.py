@@ -75,6 +75,7 @@ class Running:
             setattr(self, name, np.concatenate([getattr(self, name), columns[name].astype(dtype)]))
 
     def keep(self, rows: np.ndarray) -> None:
+        """Keep only ``rows`` (indices, in order)."""
         for name in self.COLUMNS:
             setattr(self, name, getattr(self, name)[rows])
 
@@ -248,7 +249,10 @@ class CareSystem:
 
     def drop_ended(self) -> None:
         """Remove the rows of ended episodes, keeping the order of the others."""
-        self.run.keep(self.run.prov >= 0)
+        ended = self.run.prov < 0
+        if not ended.any():
+            return
+        self.run.keep(np.flatnonzero(~ended))  # indices: one mask pass for every column
         self.row.ravel()[self.run.pos] = np.arange(len(self.run), dtype=np.int32)
 
     @property

@@ -50,8 +50,9 @@ class CareEffectsProcess(Process):
         table = np.zeros((n_rows, len(DOMAINS)), dtype=F32)
         flex_effect = care.effect[care.flex] if care.flex >= 0 else np.zeros(len(DOMAINS), F32)
         for d in np.flatnonzero(care.effect.any(axis=0)):
+            on_domain = care.effect[:, d]  # per provision: one gather per domain, not a 2-D one
             weights = np.concatenate(
-                [care.effect[prov, d] * intensity, np.full(len(flex_hh), flex_effect[d])]
+                [on_domain[prov] * intensity, np.full(len(flex_hh), flex_effect[d])]
             )
             table[:, d] = np.bincount(rows, weights=weights, minlength=n_rows)
         # Escalation mitigation per running provision, found at an entry through care.row

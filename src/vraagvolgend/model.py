@@ -272,9 +272,8 @@ class MunicipalityModel(mesa.Model):
         stacked = [int((k == 0).sum()), int((k == 1).sum()), int((k == 2).sum())]
         stacked.append(h.n - sum(stacked))
         mean_sev = s.sum(axis=1) / eligible  # float32 pairwise sums: ample for a mean
-        idx = state.active_index
-        severe = idx[s.ravel()[idx] >= ZRM2]
-        zrm_le2 = np.bincount(severe // h.n, minlength=len(DOMAINS)) / eligible
+        severe = state.active_domain[state.active_severity >= ZRM2]
+        zrm_le2 = np.bincount(severe, minlength=len(DOMAINS)) / eligible
         agg = {"month": self.month}
         for i, d in enumerate(DOMAINS):
             agg[f"mean_severity_{d}"] = float(mean_sev[i])

@@ -54,6 +54,10 @@ class ProblemState:
     active_index: np.ndarray  # flat indices of the active entries
     n_active: np.ndarray  # active problems per household (int8)
     load: np.ndarray  # summed severity per household (float32)
+    # Per active entry, read once for every process: its domain, household and severity
+    active_domain: np.ndarray | None = None
+    active_household: np.ndarray | None = None
+    active_severity: np.ndarray | None = None
 
 
 class CareEffects:
@@ -82,7 +86,8 @@ class CareEffects:
 
     def recovery_at(self, domain: np.ndarray, household: np.ndarray) -> np.ndarray:
         """Recovery probability added at the given (domain, household) entries."""
-        return self.recovery[self.row[household], domain]
+        # Flat indices into the table; a household not in care (row −1) reads the zero row
+        return self.recovery.ravel()[self.row[household] * len(DOMAINS) + domain]
 
     def mitigation_at(self, flat: np.ndarray) -> np.ndarray:
         """Escalation mitigation at the given flat (domain × household) entries."""
@@ -165,10 +170,10 @@ class ProblemDynamics(Process):
         # Persistent problems: a household trait drawn once from its own stream (so that
         # drawing it shifts no other draw); recovery in those domains is slower.
         persistent = streams["persistence"].random(self.n) < p.persistent_share
-        self.slow = np.ones((len(DOMAINS), self.n), dtype=F32)
-        for d in p.persistent_domains:
-            self.slow[domain_index(d), persistent] = F32(p.persistent_recovery)
-        self.any_slow = bool(persistent.any())
+        self.persistent = persistent
+        self.persistent_domain = np.isin(DOMAINS, p.persistent_domains)
+        self.slow = F32(p.persistent_recovery)
+        self.any_slow = bool(persistent.any() and self.persistent_domain.any())
         self.rng_transitions = streams["transitions"]
         self.rng_refine = streams["transitions_refine"]
 
@@ -188,11 +193,19 @@ class ProblemDynamics(Process):
     def read(self, severity: np.ndarray) -> ProblemState:
         """Which domains are active problems at the start of a month (shared by all processes)."""
         active = severity >= self.threshold
+        idx = np.flatnonzero(active)
+        n = severity.shape[1]
+        # The indices are sorted domain by domain: each domain's run ends where the next begins
+        per_domain = np.diff(np.searchsorted(idx, np.arange(len(DOMAINS) + 1) * n))
+        dom = np.repeat(np.arange(len(DOMAINS)), per_domain)
         return ProblemState(
             active=active,
-            active_index=np.flatnonzero(active),
+            active_index=idx,
             n_active=active.sum(axis=0, dtype=np.int8),
             load=severity.sum(axis=0, dtype=F32),
+            active_domain=dom,
+            active_household=idx - dom * n,
+            active_severity=severity.ravel()[idx],
         )
 
     def advance(
@@ -255,8 +268,7 @@ class ProblemDynamics(Process):
 
         # Active problems: recovery or escalation
         idx = state.active_index
-        dom, hh = np.divmod(idx, n)
-        sev = severity.ravel()[idx]
+        dom, hh, sev = state.active_domain, state.active_household, state.active_severity
         stack = np.maximum(state.n_active[hh].astype(F32) - 1, 0)
         if care is not None and care.stacking_relief is not None:
             # Problems addressed together in one plan stack less (an integrated plan)
@@ -270,7 +282,7 @@ class ProblemDynamics(Process):
             recover_p += care.recovery_at(dom, hh)
             step *= 1 - care.mitigation_at(idx)
         if self.any_slow:
-            recover_p *= self.slow.ravel()[idx]
+            recover_p[self.persistent[hh] & self.persistent_domain[dom]] *= self.slow
         recover = _decode16(bits[idx]) < recover_p
         new.ravel()[idx] = np.where(
             recover, sev * F32(self.params.recovered_fraction), np.minimum(sev + step, 1)
