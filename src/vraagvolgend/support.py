@@ -153,5 +153,5 @@ class InformalSupport(Process):
             return {"informal_support_given": 0.0, "households_supported": 0}
         return {
             "informal_support_given": float(self.last.given.sum(dtype=np.float64)),
-            "households_supported": int((self.last.coverage > 0).sum()),
+            "households_supported": np.count_nonzero(self.last.coverage > 0),
         }
