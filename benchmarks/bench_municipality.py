@@ -77,11 +77,12 @@ def measure(n_households: int, months: int, policy: str = "supply-driven") -> di
     model = vv.MunicipalityModel(scenario, None if policy == "none" else policy, rng=0)
     build_model = time.perf_counter() - start
 
-    month_times = []
+    month_times, cpu_times = [], []
     for _ in range(months):  # the same as model.run_for(months), one month at a time
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         model.run_for(1)
         month_times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu)
     assert model.month == months
     s_per_month = float(np.median(month_times))  # the median shrugs off a stray slow month
 
@@ -95,6 +96,7 @@ def measure(n_households: int, months: int, policy: str = "supply-driven") -> di
         "build_model_s": build_model,
         "s_per_month": s_per_month,
         "s_per_month_mean": float(np.mean(month_times)),
+        "cpu_s_per_month": float(np.median(cpu_times)),
         "household_months_per_s": n_households / s_per_month,
         "peak_bytes_per_household": (peak_rss_bytes() - baseline) / n_households,
     }
@@ -251,7 +253,9 @@ def main(argv: list[str] | None = None) -> None:
 def compare_commits(args) -> None:
     """Time this tree and another commit side by side: alternating fresh processes per size
     and policy, the median of ``--repeats`` runs each; ratio = other ÷ this (≥ 1: this tree is
-    at least as fast)."""
+    at least as fast). Also the CPU seconds per month (``time.process_time``), which other jobs
+    on a shared machine disturb far less than wall time (run with ``VRAAGVOLGEND_THREADS=1``
+    so that CPU time is the month's time), and each commit's peak bytes per household."""
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"other": args.against, "this": args.this}
@@ -287,11 +291,18 @@ def compare_commits(args) -> None:
                         this.append(
                             measure_in_subprocess(n, args.months, policy, str(here / "src"))
                         )
-                    a = float(np.median([r["s_per_month"] for r in that]))
-                    b = float(np.median([r["s_per_month"] for r in this]))
-                    rows.append([policy, f"{n:,}", f"{a:.4f}", f"{b:.4f}", f"{a / b:.2f}"])
+                    a, b, ca, cb, ma, mb = (
+                        float(np.median([r[key] for r in runs]))
+                        for key in ("s_per_month", "cpu_s_per_month", "peak_bytes_per_household")
+                        for runs in (that, this)
+                    )
+                    wall = [f"{a:.4f}", f"{b:.4f}", f"{a / b:.2f}"]
+                    cpu = [f"{ca:.4f}", f"{cb:.4f}", f"{ca / cb:.2f}"]
+                    rows.append([policy, f"{n:,}", *wall, *cpu, f"{ma:,.0f}", f"{mb:,.0f}"])
                     print(f"  {policy}, {n:,}: {a:.4f} s vs {b:.4f} s", flush=True)
             headers = ["policy", "households", f"s/month {args.against}", "s/month this", "ratio"]
+            headers += [f"CPU s/month {args.against}", "CPU s/month this", "CPU ratio"]
+            headers += [f"B/household {args.against}", "B/household this"]
             print()
             print(format_table(headers, rows))
         finally:

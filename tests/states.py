@@ -169,7 +169,7 @@ def give_episode(
     care = _care(model)
     code, d = _code(model, provision), _domain_of(model, provision, domain)
     pos = d * care.n + household
-    if care.slot.ravel()[pos] >= 0:
+    if care.row.ravel()[pos] >= 0:
         raise ValueError(f"household {household} already has a provision in {DOMAINS[d]}")
     (eid,) = care.ledger.start(
         np.array([household]),
@@ -178,15 +178,18 @@ def give_episode(
         np.array([ALL_CHANNELS.index(channel)]),
         start,
     )
-    care.slot.ravel()[pos] = code
-    care.left.ravel()[pos] = care.duration[code] if left is None else left
-    care.months_in.ravel()[pos] = months_in
-    care.goal_months.ravel()[pos] = 0
-    care.intensity.ravel()[pos] = intensity
-    care.episode.ravel()[pos] = eid
-    care.slot_rules.ravel()[pos] = rule
-    care.upcoded.ravel()[pos] = upcoded
-    care.running = np.append(care.running, pos)
+    one = np.ones(1, dtype=np.int16)
+    care.add_running(
+        np.array([pos]),
+        prov=code * one,
+        left=(care.duration[code] if left is None else left) * one,
+        months_in=months_in * one,
+        goal_months=0 * one,
+        intensity=np.array([intensity], dtype=np.float32),
+        episode=np.array([eid]),
+        rule=rule * one,
+        upcoded=np.array([upcoded]),
+    )
     return int(eid)
 
 

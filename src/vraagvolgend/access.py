@@ -212,9 +212,10 @@ class Gatekeeper(Process):
         severity, pol = state.severity, state.policy
         draws = state.draws = AccessDraws.draw(care.rng_access, n)
 
-        idx = state.problems.active_index
-        free = (care.slot.ravel()[idx] < 0) & (care.waiting.ravel()[idx] < 0)
-        need = idx[free & (severity.ravel()[idx] >= F32(care.params.need_threshold))]
+        problems = state.problems
+        idx = problems.active_index
+        free = (care.row.ravel()[idx] < 0) & (care.waiting.ravel()[idx] < 0)
+        need = idx[free & (problems.active_severity >= F32(care.params.need_threshold))]
         arrivals = state.arrivals = seek_help(
             care.params, need, severity, care.avoider, self.has_children, pol.outreach, draws
         )
@@ -226,7 +227,7 @@ class Gatekeeper(Process):
         asking.ravel()[need] = True
         asking = asking[:, hh]
         sub_severity = severity[:, hh]
-        in_care = care.slot[:, hh] >= 0
+        in_care = care.row[:, hh] >= 0
         state.rules = care.rules(month, draws.rules)
         rules = state.rules[hh]
         treat = state.treat = care.by_rules(

@@ -41,7 +41,7 @@ class Allocation(Process):
             care.intake_closed = True
         if care.intake_closed:
             cap[care.billed_individually] = 0
-        in_use = np.bincount(care.slot.ravel()[care.running], minlength=len(care.names))
+        in_use = np.bincount(care.run.prov, minlength=len(care.names))
         state.admitted = self.admit(
             month, cap - in_use, state.requests, state.draws.rules, state.severity
         )

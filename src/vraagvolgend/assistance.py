@@ -56,4 +56,4 @@ class SocialAssistance(Process):
                 on[start] = care.ledger.start(start, code, d, ch, month + 1)
 
     def reporters(self) -> dict[str, float]:
-        return {"on_benefit": int((self.care.entitled >= 0).any(axis=0).sum())}
+        return {"on_benefit": np.count_nonzero((self.care.entitled >= 0).any(axis=0))}

@@ -38,21 +38,21 @@ class Billing(Process):
         contract = care.contract(month)
         p_count = len(care.names)
         costs = state.costs
-        pos = care.running
-        prov = care.slot.ravel()[pos]
-        amount = np.zeros(len(pos))
+        run = care.run  # every row runs: the ended were dropped at the last month's end
+        prov = run.prov
+        amount = np.zeros(len(prov))
         indiv = care.billed_individually[prov]
         if not contract.lump_sum:
             p_ind = prov[indiv]
-            clients = np.where(
-                care.per_young_person[p_ind], care.children[pos[indiv] % care.n], 1.0
-            )
+            clients = np.ones(len(p_ind))
+            young = np.flatnonzero(indiv)[care.per_young_person[p_ind]]
+            clients[care.per_young_person[p_ind]] = care.children[run.hh[young]]
             amount[indiv] = contract.bill(
                 care.cost_month[p_ind] * clients,
-                care.intensity.ravel()[pos[indiv]],
-                care.months_in.ravel()[pos[indiv]],
-                care.duration[prov[indiv]],
-                care.upcoded.ravel()[pos[indiv]],
+                run.intensity[indiv],
+                run.months_in[indiv],
+                care.duration[p_ind],
+                run.upcoded[indiv],
             )
         # Lump sums: collective provisions always, individual ones under lump-sum contracts.
         lump = care.collective.copy()
@@ -70,7 +70,7 @@ class Billing(Process):
         line[p_count + np.flatnonzero(idle)] = lump_total[idle]
         # Entitlements live outside the slots (one per household and entitlement)
         if month >= 1:
-            care.ledger.add_cost(care.episode.ravel()[pos], amount)
+            care.ledger.add_cost(run.episode, amount)
         line[:p_count] += np.bincount(prov, weights=amount, minlength=p_count)
         for k, code in enumerate(care.entitlements):
             on = care.entitled[k][care.entitled[k] >= 0]

@@ -6,15 +6,21 @@ processes (:mod:`~vraagvolgend.access`, :mod:`~vraagvolgend.allocation`,
 :mod:`~vraagvolgend.reviews`, :mod:`~vraagvolgend.assistance`, :mod:`~vraagvolgend.budget`)
 read and change it.
 
-A household has at most one running provision per domain, kept as arrays of shape
-(domains, households): which provision (``slot``, −1 for none), months until its end or review
-(``left``), months it has run (``months_in``), its intensity, its episode id in the ledger, which
-regime runs it (``slot_rules``, an index into ``regimes``) and whether it is billed at the heavier
-tariff (``upcoded``). ``running`` lists the flat indices of running provisions so that no month
-scans the whole population. The waiting list is kept the same way.
+A household has at most one running provision per domain. Running provisions are kept one row
+per episode (:class:`Running`): its flat (domain × households) position, household, domain,
+provision, months until its end or review, months it has run, months its goal has held, its
+intensity, its episode id in the ledger, which regime runs it (``rule``, an index into
+``regimes``), whether it is billed at the heavier tariff and whether its need is chronic. Every
+care process works on these rows, so no month gathers or scatters population-sized arrays; one
+dense map, ``row`` (domains, households), says which row runs at a position (−1: none). The
+dense views of the old layout (``slot``, ``left``, ``intensity``, …) are built on demand, for
+inspection and tests. The waiting list is kept as (domains, households) arrays and a list of
+its positions.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import numpy as np
 
@@ -27,11 +33,51 @@ from .households import Households
 from .scenario import Scenario
 from .vocabulary import LAWS
 
-__all__ = ["EXTRA_LINES", "CareSystem"]
+__all__ = ["EXTRA_LINES", "CareSystem", "Running"]
 
 F32 = np.float32
 #: Cost lines besides the provisions and their idle capacity.
 EXTRA_LINES = ("conversation", "outreach", "network_programme", "implementation")
+
+
+class Running:
+    """Running provisions, one row per episode, in the order they started.
+
+    The order matters: costs and effects are summed in it, so keeping it keeps the results
+    bit for bit. Rows of episodes that ended this month have ``prov`` −1 until
+    :meth:`CareSystem.drop_ended` removes them at the month's end.
+    """
+
+    COLUMNS: ClassVar[dict[str, type]] = {
+        "pos": np.int64,  # flat (domain × households) position
+        "hh": np.int64,  # household
+        "dom": np.int8,  # domain
+        "prov": np.int16,  # provision, −1 once ended
+        "left": np.int16,  # months until its end or review
+        "months_in": np.int16,  # months it has run
+        "goal_months": np.int16,  # months its goal has held without a break
+        "intensity": F32,
+        "episode": np.int32,  # id in the ledger
+        "rule": np.int8,  # index into care.regimes
+        "upcoded": bool,  # billed at the heavier tariff
+        "chronic": bool,  # a chronic need
+    }
+
+    def __init__(self):
+        for name, dtype in self.COLUMNS.items():
+            setattr(self, name, np.zeros(0, dtype=dtype))
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def append(self, **columns) -> None:
+        for name, dtype in self.COLUMNS.items():
+            setattr(self, name, np.concatenate([getattr(self, name), columns[name].astype(dtype)]))
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Keep only ``rows`` (indices, in order)."""
+        for name in self.COLUMNS:
+            setattr(self, name, getattr(self, name)[rows])
 
 
 class CareSystem:
@@ -76,16 +122,9 @@ class CareSystem:
         self.n = n
         self.base_capacity = arrays["capacity_per_1000"] * n / 1000.0
 
-        # Running provisions, one slot per (domain, household)
-        self.slot = np.full((d, n), -1, dtype=np.int16)
-        self.left = np.zeros((d, n), dtype=np.int16)
-        self.months_in = np.zeros((d, n), dtype=np.int16)
-        self.goal_months = np.zeros((d, n), dtype=np.int16)  # months the goal has held
-        self.intensity = np.zeros((d, n), dtype=F32)
-        self.episode = np.full((d, n), -1, dtype=np.int32)
-        self.slot_rules = np.zeros((d, n), dtype=np.int8)
-        self.upcoded = np.zeros((d, n), dtype=bool)
-        self.running = np.zeros(0, dtype=np.int64)
+        # Running provisions: one row per episode, and the row at each (domain, household)
+        self.run = Running()
+        self.row = np.full((d, n), -1, dtype=np.int32)
         # Waiting list, one place per (domain, household)
         self.waiting = np.full((d, n), -1, dtype=np.int16)
         self.wait_since = np.zeros((d, n), dtype=np.int16)
@@ -96,12 +135,10 @@ class CareSystem:
 
         # Chronic needs: episodes that no review or reached goal ends while the household is
         # not self-reliant (household help and aids of the oldest households)
-        self.chronic = np.zeros((d, n), dtype=bool)
-        chronic_type = np.isin(
+        self.chronic_household = np.isin(
             households.household_type, [HOUSEHOLD_TYPES.index(t) for t in self.params.chronic_types]
         )
-        for name in self.params.chronic_domains:
-            self.chronic[DOMAINS.index(name)] = chronic_type
+        self.chronic_domain = np.isin(DOMAINS, self.params.chronic_domains)
         self.chronic_exit = F32(self.params.chronic_exit_severity)
 
         self.rng_access = streams["access"]
@@ -190,16 +227,70 @@ class CareSystem:
         """The cost line of an extra line (conversation, outreach, network programme)."""
         return len(self.names) * 2 + EXTRA_LINES.index(name)
 
+    # --- running provisions ------------------------------------------------------------------
+
+    def add_running(self, pos: np.ndarray, **columns) -> None:
+        """Start running provisions at free positions ``pos`` (columns as in :class:`Running`,
+        without ``pos``, ``hh``, ``dom`` and ``chronic``, which follow from the position)."""
+        dom, hh = np.divmod(pos, self.n)
+        start = len(self.run)
+        chronic = self.chronic_domain[dom] & self.chronic_household[hh]
+        self.run.append(pos=pos, hh=hh, dom=dom, chronic=chronic, **columns)
+        self.row.ravel()[pos] = np.arange(start, start + len(pos), dtype=np.int32)
+
+    def rows_at(self, pos: np.ndarray) -> np.ndarray:
+        """The rows of the provisions running at flat positions ``pos``."""
+        return self.row.ravel()[pos]
+
+    def end_rows(self, rows: np.ndarray) -> None:
+        """Free the positions of ended rows (removed at the month's end by :meth:`drop_ended`)."""
+        self.run.prov[rows] = -1
+        self.row.ravel()[self.run.pos[rows]] = -1
+
+    def drop_ended(self) -> None:
+        """Remove the rows of ended episodes, keeping the order of the others."""
+        ended = self.run.prov < 0
+        if not ended.any():
+            return
+        self.run.keep(np.flatnonzero(~ended))  # indices: one mask pass for every column
+        self.row.ravel()[self.run.pos] = np.arange(len(self.run), dtype=np.int32)
+
+    @property
+    def running(self) -> np.ndarray:
+        """Flat positions of the running provisions, in the order they started."""
+        return self.run.pos[self.run.prov >= 0]
+
+    def _dense(self, column: str, fill, dtype) -> np.ndarray:
+        out = np.full((len(DOMAINS), self.n), fill, dtype=dtype)
+        on = self.run.prov >= 0
+        out.ravel()[self.run.pos[on]] = getattr(self.run, column)[on]
+        return out
+
+    # Dense (domains, households) views of the running provisions, built on demand (copies)
+    slot = property(lambda self: self._dense("prov", -1, np.int16), doc="provision, −1: none")
+    left = property(lambda self: self._dense("left", 0, np.int16), doc="months to review")
+    months_in = property(lambda self: self._dense("months_in", 0, np.int16), doc="months run")
+    goal_months = property(lambda self: self._dense("goal_months", 0, np.int16))
+    intensity = property(lambda self: self._dense("intensity", 0, F32), doc="intensity")
+    episode = property(lambda self: self._dense("episode", -1, np.int32), doc="ledger id")
+    slot_rules = property(lambda self: self._dense("rule", 0, np.int8), doc="regime index")
+    upcoded = property(lambda self: self._dense("upcoded", False, bool), doc="upcoded")
+
+    @property
+    def chronic(self) -> np.ndarray:
+        """(domains, households): a provision there would be for a chronic need."""
+        return self.chronic_domain[:, None] & self.chronic_household[None, :]
+
     # --- census -------------------------------------------------------------------------------
 
     def served(self) -> dict[str, int]:
         """Households with a running provision, per law."""
-        hh = self.running % self.n
-        law = self.law[self.slot.ravel()[self.running]]
-        served = np.zeros(self.n, dtype=bool)
+        on = self.run.prov >= 0
+        hh = self.run.hh[on]
+        law = self.law[self.run.prov[on]]
         out = {}
         for code, name in enumerate(LAWS):
-            served[:] = False
+            served = np.zeros(self.n, dtype=bool)
             served[hh[law == code]] = True
-            out[f"served_{name}"] = int(served.sum())
+            out[f"served_{name}"] = int(np.count_nonzero(served))
         return out

@@ -34,34 +34,35 @@ class CareEffectsProcess(Process):
     def step(self, state: MonthState) -> None:
         care, n = self.care, self.care.n
         flex_hh, flex_rules = state.flexible
-        pos = care.running
-        hh = pos % n
-        prov = care.slot.ravel()[pos]
-        intensity = care.intensity.ravel()[pos]
+        run = care.run  # every row runs: the ended were dropped at the last month's end
+        hh, prov, intensity = run.hh, run.prov, run.intensity
         # Added recovery per household in care and domain: the sum over its provisions of
         # each provision's effect on that domain, times its intensity (plus one-off flexible
         # solutions).
         in_care = np.zeros(n, dtype=bool)
         in_care[hh] = True
         in_care[flex_hh] = True
-        row_of = (np.cumsum(in_care, dtype=np.int32) - 1).astype(np.int32)
-        row_of[~in_care] = -1
-        n_rows = int(row_of.max()) + 1 if n else 0
+        households = np.flatnonzero(in_care)
+        row_of = np.full(n, -1, dtype=np.int32)
+        row_of[households] = np.arange(len(households), dtype=np.int32)
+        n_rows = len(households)
         rows = np.concatenate([row_of[hh], row_of[flex_hh]])
         table = np.zeros((n_rows, len(DOMAINS)), dtype=F32)
         flex_effect = care.effect[care.flex] if care.flex >= 0 else np.zeros(len(DOMAINS), F32)
         for d in np.flatnonzero(care.effect.any(axis=0)):
+            on_domain = care.effect[:, d]  # per provision: one gather per domain, not a 2-D one
             weights = np.concatenate(
-                [care.effect[prov, d] * intensity, np.full(len(flex_hh), flex_effect[d])]
+                [on_domain[prov] * intensity, np.full(len(flex_hh), flex_effect[d])]
             )
             table[:, d] = np.bincount(rows, weights=weights, minlength=n_rows)
-        # Mitigation is looked up from the slots themselves (provision −1: none → 0)
-        mitigation = (np.append(care.mitigation, F32(0)), care.slot.ravel(), care.intensity.ravel())
+        # Escalation mitigation per running provision, found at an entry through care.row
+        per_row = care.mitigation[prov] * np.minimum(intensity, F32(1))
+        mitigation = (care.row.ravel(), np.append(per_row, F32(0)))
 
         # Network activation by the plans of regimes that activate it
         activation = np.zeros(n, dtype=F32)
         by_rule = np.array([r.activation() for r in care.regimes], dtype=F32)
-        rule = care.slot_rules.ravel()[pos]
+        rule = run.rule
         plan = by_rule[rule] > 0
         activation[hh[plan]] = by_rule[rule[plan]]
         if len(flex_hh):

@@ -159,7 +159,11 @@ def open_episodes(
     sev = severity.ravel()[pos]
     intensity = np.ones(len(pos), dtype=F32)
     months = care.duration[prov].astype(np.int64)
-    chronic = care.chronic.ravel()[pos]
+    rows = care.rows_at(pos) if renewal else None
+    if renewal:
+        chronic = care.run.chronic[rows]
+    else:
+        chronic = care.chronic_domain[dom] & care.chronic_household[hh]
     for i, regime in enumerate(care.regimes):
         sel = rules == i
         if sel.any():
@@ -168,17 +172,29 @@ def open_episodes(
     individual = care.billed_individually[prov]
     months, intensity = contract.response(months, intensity, individual)
     ids = care.ledger.start(hh, prov, dom, channel, month)
-    care.slot.ravel()[pos] = prov
-    care.left.ravel()[pos] = months
-    care.months_in.ravel()[pos] = 0
-    if not renewal:  # a renewal continues the same need: the goal's months carry over
-        care.goal_months.ravel()[pos] = 0
-    care.intensity.ravel()[pos] = intensity
-    care.episode.ravel()[pos] = ids
-    care.slot_rules.ravel()[pos] = rules
-    care.upcoded.ravel()[pos] = contract.upcoded(individual, u_upcode[hh])
-    if not renewal:  # renewals and escalations reuse a running slot
-        care.running = np.concatenate([care.running, pos])
+    upcoded = contract.upcoded(individual, u_upcode[hh])
+    if renewal:  # renewals and escalations reuse a running row; the goal's months carry over
+        run = care.run
+        run.prov[rows] = prov
+        run.left[rows] = months
+        run.months_in[rows] = 0
+        run.intensity[rows] = intensity
+        run.episode[rows] = ids
+        run.rule[rows] = rules
+        run.upcoded[rows] = upcoded
+    else:
+        zero = np.zeros(len(pos), dtype=np.int16)
+        care.add_running(
+            pos,
+            prov=prov,
+            left=months,
+            months_in=zero,
+            goal_months=zero,
+            intensity=intensity,
+            episode=ids,
+            rule=np.asarray(rules),
+            upcoded=upcoded,
+        )
     return len(pos)
 
 

@@ -54,6 +54,10 @@ class ProblemState:
     active_index: np.ndarray  # flat indices of the active entries
     n_active: np.ndarray  # active problems per household (int8)
     load: np.ndarray  # summed severity per household (float32)
+    # Per active entry, read once for every process: its domain, household and severity
+    active_domain: np.ndarray | None = None
+    active_household: np.ndarray | None = None
+    active_severity: np.ndarray | None = None
 
 
 class CareEffects:
@@ -66,8 +70,8 @@ class CareEffects:
     Args:
         row_of: Per household: its row in ``recovery``, or −1 when not in care.
         recovery: (households in care, domains) recovery probability added.
-        mitigation: (mitigation per provision with a 0 appended, flat provision per entry with
-            −1 for none, flat intensity per entry).
+        mitigation: (flat row of the running provision per entry, −1 for none; mitigation
+            per row, with a 0 appended for the entries without one).
         activation: Per household: extra pull on its network.
         stacking_relief: Per household: the fraction by which an integrated plan lowers the
             stacking penalty on its recovery and escalation (``None``: none anywhere).
@@ -82,12 +86,13 @@ class CareEffects:
 
     def recovery_at(self, domain: np.ndarray, household: np.ndarray) -> np.ndarray:
         """Recovery probability added at the given (domain, household) entries."""
-        return self.recovery[self.row[household], domain]
+        # Flat indices into the table; a household not in care (row −1) reads the zero row
+        return self.recovery.ravel()[self.row[household] * len(DOMAINS) + domain]
 
     def mitigation_at(self, flat: np.ndarray) -> np.ndarray:
         """Escalation mitigation at the given flat (domain × household) entries."""
-        per_provision, slot, intensity = self.mitigation
-        return per_provision[slot[flat]] * np.minimum(intensity[flat], 1)
+        row, per_row = self.mitigation
+        return per_row[row[flat]]
 
 
 def _decode16(bits: np.ndarray) -> np.ndarray:
@@ -176,10 +181,9 @@ class ProblemDynamics(Process):
                 risk = by_type / by_type.mean()
         persistent = streams["persistence"].random(self.n) < p.persistent_share * risk
         self.persistent = persistent
-        self.slow = np.ones((len(DOMAINS), self.n), dtype=F32)
-        for d in p.persistent_domains:
-            self.slow[domain_index(d), persistent] = F32(p.persistent_recovery)
-        self.any_slow = bool(persistent.any())
+        self.persistent_domain = np.isin(DOMAINS, p.persistent_domains)
+        self.slow = F32(p.persistent_recovery)
+        self.any_slow = bool(persistent.any() and self.persistent_domain.any())
         self.rng_transitions = streams["transitions"]
         self.rng_refine = streams["transitions_refine"]
 
@@ -199,11 +203,19 @@ class ProblemDynamics(Process):
     def read(self, severity: np.ndarray) -> ProblemState:
         """Which domains are active problems at the start of a month (shared by all processes)."""
         active = severity >= self.threshold
+        idx = np.flatnonzero(active)
+        n = severity.shape[1]
+        # The indices are sorted domain by domain: each domain's run ends where the next begins
+        per_domain = np.diff(np.searchsorted(idx, np.arange(len(DOMAINS) + 1) * n))
+        dom = np.repeat(np.arange(len(DOMAINS)), per_domain)
         return ProblemState(
             active=active,
-            active_index=np.flatnonzero(active),
+            active_index=idx,
             n_active=active.sum(axis=0, dtype=np.int8),
             load=severity.sum(axis=0, dtype=F32),
+            active_domain=dom,
+            active_household=idx - dom * n,
+            active_severity=severity.ravel()[idx],
         )
 
     def advance(
@@ -266,8 +278,7 @@ class ProblemDynamics(Process):
 
         # Active problems: recovery or escalation
         idx = state.active_index
-        dom, hh = np.divmod(idx, n)
-        sev = severity.ravel()[idx]
+        dom, hh, sev = state.active_domain, state.active_household, state.active_severity
         stack = np.maximum(state.n_active[hh].astype(F32) - 1, 0)
         if care is not None and care.stacking_relief is not None:
             # Problems addressed together in one plan stack less (an integrated plan)
@@ -281,7 +292,7 @@ class ProblemDynamics(Process):
             recover_p += care.recovery_at(dom, hh)
             step *= 1 - care.mitigation_at(idx)
         if self.any_slow:
-            recover_p *= self.slow.ravel()[idx]
+            recover_p[self.persistent[hh] & self.persistent_domain[dom]] *= self.slow
         recover = _decode16(bits[idx]) < recover_p
         new.ravel()[idx] = np.where(
             recover, sev * F32(self.params.recovered_fraction), np.minimum(sev + step, 1)

@@ -129,6 +129,8 @@ class Result:
 
         care = self._require_care()
         e = care.ledger.frame(care.names, care.laws, DOMAINS, ALL_CHANNELS, first_month=1)
+        # A renewal decided in the last month starts after the horizon: not an episode of it
+        e = e[e["start_month"].to_numpy() <= self.months].reset_index(drop=True)
         started = e["start_month"].to_numpy()
         e = _file_benefit_apart(e, self.scenario)
         e["start_month"] = np.maximum(started, 1).astype(started.dtype)

@@ -39,7 +39,11 @@ F32 = np.float32
 
 
 class Reviews(Process):
-    """Ages, escalates and reviews running episodes (process ``reviews``)."""
+    """Ages, escalates and reviews running episodes (process ``reviews``).
+
+    Works on the rows of the running provisions (:class:`~vraagvolgend.care.Running`); the
+    helpers take row numbers.
+    """
 
     name = "reviews"
     escalations = 0
@@ -51,59 +55,58 @@ class Reviews(Process):
 
     def step(self, state: MonthState) -> None:
         care, n, month = self.care, self.care.n, state.month
+        run = care.run  # every row runs: the ended were dropped at the last month's end
         severity = state.severity_end
+        sev = severity.ravel()[run.pos]  # each episode's domain at the end of the month
         contract = care.contract(month)
-        pos = care.running
-        care.left.ravel()[pos] -= 1
-        care.months_in.ravel()[pos] += 1
-        review_cost = self.escalate(state, pos, severity, contract)
-        self.track_goal(severity)
+        run.left -= 1
+        run.months_in += 1
+        review_cost = self.escalate(state, sev, severity, contract)
+        self.track_goal(sev)
         self.end_on_goal(state)
 
-        pos = care.running[care.slot.ravel()[care.running] >= 0]
-        due = pos[care.left.ravel()[pos] <= 0]
+        due = np.flatnonzero((run.prov >= 0) & (run.left <= 0))
         # One exit rule: an episode whose goal is reached but has not yet held for the lag is
         # not reviewed now; its review waits until the lag has passed (or the goal is lost),
         # so that a review never ends care sooner than the rule between reviews would.
         waiting = self.goal_reached(due) & ~self.exit_due(due, contract)
-        care.left.ravel()[due[waiting]] = (
-            self.lag(due[waiting], contract) + 1 - (care.goal_months.ravel()[due[waiting]])
-        )
+        wait = due[waiting]
+        run.left[wait] = self.lag(wait, contract) + 1 - run.goal_months[wait]
         due = due[~waiting]
         share_new = care.share_new(month)
         if share_new > 0:  # during a switch, reviews move over to the new way of working
             u = care.rng_care.random(n, dtype=F32)
-            moving = due[u[due % n] < share_new]
-            care.slot_rules.ravel()[moving] = len(care.regimes) - 1
+            moving = due[u[run.hh[due]] < share_new]
+            run.rule[moving] = len(care.regimes) - 1
         for i, regime in enumerate(care.regimes):
-            sel = due[care.slot_rules.ravel()[due] == i]
+            sel = due[run.rule[due] == i]
             if len(sel) == 0:
                 continue
-            keep, intensity = regime.review(severity.ravel()[sel])
-            chronic = care.chronic.ravel()[sel]
+            keep, intensity = regime.review(sev[sel])
+            chronic = run.chronic[sel]
             # Chronic needs end on their own goal (self-reliance), by the same exit rule
             keep = np.where(chronic, True, keep) & ~self.exit_due(sel, contract)
             stop, go = sel[~keep], sel[keep]
-            care.ledger.end(care.episode.ravel()[stop], month)
-            care.slot.ravel()[stop] = -1
+            care.ledger.end(run.episode[stop], month)
+            care.end_rows(stop)
             review_cost += self.review_price(sel, regime)
             if regime.continuation == "prolong":  # the same episode, resized, to the next review
-                prov_go = care.slot.ravel()[go]
+                prov_go = run.prov[go]
                 months = next_review(
-                    regime, care.duration[prov_go].astype(np.int64), care.chronic.ravel()[go]
+                    regime, care.duration[prov_go].astype(np.int64), run.chronic[go]
                 )
                 months, new_int = contract.response(
                     months, intensity[keep], care.billed_individually[prov_go]
                 )
-                care.left.ravel()[go] = months
-                care.intensity.ravel()[go] = new_int
+                run.left[go] = months
+                run.intensity[go] = new_int
             else:  # renewed: a new episode of the same provision, from next month
-                care.ledger.end(care.episode.ravel()[go], month)
+                care.ledger.end(run.episode[go], month)
                 channel = np.full(len(go), ALL_CHANNELS.index("renewal"), dtype=np.int8)
                 open_episodes(
                     care,
                     month + 1,
-                    Requests(go, care.slot.ravel()[go].copy(), channel),
+                    Requests(run.pos[go], run.prov[go].copy(), channel),
                     severity,
                     state.draws.upcode,
                     contract,
@@ -111,55 +114,55 @@ class Reviews(Process):
                     renewal=True,
                 )
         state.costs[care.line("conversation")] += review_cost * care.params.conversation_cost
-        care.running = care.running[care.slot.ravel()[care.running] >= 0]  # drop the ended
+        care.drop_ended()
         self.served = care.served()
 
-    def review_price(self, positions, regime) -> float:
-        """Conversation units paid for reviewing (renewing, re-indicating) ``positions``.
+    def review_price(self, rows, regime) -> float:
+        """Conversation units paid for reviewing (renewing, re-indicating) ``rows``.
 
         The one pricing rule of the lifecycle: each household whose episodes are reviewed
         together pays one review, ``review_units()`` conversations of the regime running them,
         whether the review prolongs, renews, ends or escalates.
         """
-        return len(np.unique(positions % self.care.n)) * regime.review_units()
+        households = np.zeros(self.care.n, dtype=bool)  # distinct households, without a sort
+        households[self.care.run.hh[rows]] = True
+        return np.count_nonzero(households) * regime.review_units()
 
-    def track_goal(self, severity) -> None:
+    def track_goal(self, sev) -> None:
         """Count, per running episode, the months its goal has held without a break.
 
         The goal is the regime's ``exit_threshold``; for a chronic need it is self-reliance
         (``access.chronic_exit_severity``).
+
+        Args:
+            sev: Per running episode, its domain's severity at the end of the month.
         """
-        care = self.care
-        pos = care.running[care.slot.ravel()[care.running] >= 0]
-        sev = severity.ravel()[pos]
-        rule = care.slot_rules.ravel()[pos]
-        threshold = np.empty(len(pos), dtype=F32)
-        for i, regime in enumerate(care.regimes):
-            threshold[rule == i] = F32(regime.exit_threshold)
-        threshold = np.where(care.chronic.ravel()[pos], care.chronic_exit, threshold)
+        care, run = self.care, self.care.run
+        threshold = np.array([r.exit_threshold for r in care.regimes], dtype=F32)[run.rule]
+        threshold = np.where(run.chronic, care.chronic_exit, threshold)
         reached = sev < threshold
-        care.goal_months.ravel()[pos] = np.where(reached, care.goal_months.ravel()[pos] + 1, 0)
+        run.goal_months = np.where(reached, run.goal_months + 1, 0).astype(np.int16)
 
-    def goal_reached(self, positions) -> np.ndarray:
+    def goal_reached(self, rows) -> np.ndarray:
         """Per episode: its goal holds this month."""
-        return self.care.goal_months.ravel()[positions] > 0
+        return self.care.run.goal_months[rows] > 0
 
-    def lag(self, positions, contract) -> np.ndarray:
+    def lag(self, rows, contract) -> np.ndarray:
         """Months the goal must hold before each episode ends: the regime's
         ``exit_lag_months``, under the contract's incentive for individual provisions."""
         care = self.care
-        rule = care.slot_rules.ravel()[positions]
-        individual = care.billed_individually[care.slot.ravel()[positions]]
-        out = np.zeros(len(positions), dtype=np.int64)
+        rule = care.run.rule[rows]
+        individual = care.billed_individually[care.run.prov[rows]]
+        out = np.zeros(len(rows), dtype=np.int64)
         for i, regime in enumerate(care.regimes):
             sel = rule == i
             own = regime.exit_lag_months
             out[sel] = np.where(individual[sel], contract.exit_lag(own), own)
         return out
 
-    def exit_due(self, positions, contract) -> np.ndarray:
+    def exit_due(self, rows, contract) -> np.ndarray:
         """The exit rule: per episode, its goal has held for longer than the lag."""
-        return self.care.goal_months.ravel()[positions] > self.lag(positions, contract)
+        return self.care.run.goal_months[rows] > self.lag(rows, contract)
 
     def end_on_goal(self, state: MonthState) -> None:
         """End episodes whose goal has held for the regime's lag, without waiting for a review.
@@ -168,52 +171,51 @@ class Reviews(Process):
         their episodes end only at a review (every ``chronic_review_months``), by the same
         exit rule.
         """
-        care, month = self.care, state.month
+        care, run, month = self.care, self.care.run, state.month
         contract = care.contract(month)
-        pos = care.running[care.slot.ravel()[care.running] >= 0]
-        rule = care.slot_rules.ravel()[pos]
-        on_goal = np.zeros(len(pos), dtype=bool)
-        for i, regime in enumerate(care.regimes):
-            on_goal[rule == i] = regime.end_on_goal
-        sel = pos[on_goal & ~care.chronic.ravel()[pos]]
+        on_goal = np.array([r.end_on_goal for r in care.regimes], dtype=bool)[run.rule]
+        sel = np.flatnonzero(on_goal & ~run.chronic)
         stop = sel[self.exit_due(sel, contract)]
-        care.ledger.end(care.episode.ravel()[stop], month)
-        care.slot.ravel()[stop] = -1
+        care.ledger.end(run.episode[stop], month)
+        care.end_rows(stop)
         state.counts["ended_on_goal"] = state.counts.get("ended_on_goal", 0) + len(stop)
 
-    def escalate(self, state: MonthState, pos, severity, contract) -> float:
+    def escalate(self, state: MonthState, sev, severity, contract) -> float:
         """Move running episodes to the provision they escalate to (from next month).
+
+        Args:
+            sev: Per running episode, its domain's severity at the end of the month.
+            severity: The state at the end of the month.
 
         Returns:
             The conversation units of the re-indications (priced as reviews).
         """
-        care, month = self.care, state.month
-        prov = care.slot.ravel()[pos]
+        care, run, month = self.care, self.care.run, state.month
+        prov = run.prov
         target = care.routing.escalates_to[prov]
-        dom = pos // care.n
         escalate = (
             (target >= 0)
-            & care.routing.serves[np.maximum(target, 0), dom]
-            & (severity.ravel()[pos] >= care.routing.escalation_severity[prov])
+            & care.routing.serves[np.maximum(target, 0), run.dom]
+            & (sev >= care.routing.escalation_severity[prov])
         )
-        esc = pos[escalate]
+        esc = np.flatnonzero(escalate)
         self.escalations = len(esc)
         state.counts["escalations"] = len(esc)
         units = 0.0
         if len(esc):
-            rule = care.slot_rules.ravel()[esc]
+            rule = run.rule[esc]
             for i, regime in enumerate(care.regimes):
                 units += self.review_price(esc[rule == i], regime)
-            care.ledger.end(care.episode.ravel()[esc], month)
+            care.ledger.end(run.episode[esc], month)
             channel = np.full(len(esc), ALL_CHANNELS.index("escalation"), dtype=np.int8)
             open_episodes(
                 care,
                 month + 1,  # billed from next month, like a renewal
-                Requests(esc, target[escalate].astype(np.int16), channel),
+                Requests(run.pos[esc], target[esc].astype(np.int16), channel),
                 severity,
                 state.draws.upcode,
                 contract,
-                rules=care.slot_rules.ravel()[esc],
+                rules=run.rule[esc],
                 renewal=True,
             )
         return units

@@ -35,7 +35,7 @@ class CarerStrain(Process):
 
     def step(self, state: MonthState) -> None:
         state.strain_end = update_strain(self.params, state.strain, state.support.given)
-        self.under_strain = int((state.strain_end >= self.params.strain_level).sum())
+        self.under_strain = np.count_nonzero(state.strain_end >= self.params.strain_level)
 
     def reporters(self) -> dict[str, float]:
         return {"carers_under_strain": self.under_strain}

@@ -91,8 +91,9 @@ class InformalSupport(Process):
             zeros = np.zeros(n, dtype=F32)
             return SupportFlow(coverage=zeros, given=zeros)
         p = self.params
-        idx = state.active_index
-        need = np.bincount(idx % n, weights=severity.ravel()[idx], minlength=n).astype(F32)
+        need = np.bincount(
+            state.active_household, weights=state.active_severity, minlength=n
+        ).astype(F32)
         needy = np.flatnonzero(need > 0)
         pull = need[needy] if activation is None else need[needy] * (1 + activation[needy])
         load = state.load
@@ -115,15 +116,19 @@ class InformalSupport(Process):
                 return rows, rows.T @ values
 
             done = in_parallel(slice_and_spread, self.blocks, parts)
-            need_around = np.sum([spread for _, spread in done], axis=0, dtype=F32)
+            # Added block by block, in order (as a sum over the stacked blocks would, without
+            # the stacking copy)
+            need_around = done[0][1].astype(F32, copy=True)
+            for _, spread in done[1:]:
+                need_around += spread
         else:
             full_pull = np.zeros(n, dtype=F32)
             full_pull[needy] = pull
             need_around = self.network @ full_pull
         offer = spare * np.minimum(need_around / F32(p.need_saturation), 1)
-        per_unit_need = np.divide(
-            offer, need_around, out=np.zeros_like(offer), where=need_around > 0
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):  # faster than a masked divide
+            per_unit_need = offer / need_around
+        per_unit_need[~(need_around > 0)] = 0
         if n > SLICE_ABOVE:
             received = np.concatenate(
                 in_parallel(lambda rows: rows @ per_unit_need, [rows for rows, _ in done])
@@ -148,5 +153,5 @@ class InformalSupport(Process):
             return {"informal_support_given": 0.0, "households_supported": 0}
         return {
             "informal_support_given": float(self.last.given.sum(dtype=np.float64)),
-            "households_supported": int((self.last.coverage > 0).sum()),
+            "households_supported": np.count_nonzero(self.last.coverage > 0),
         }
