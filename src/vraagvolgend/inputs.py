@@ -113,7 +113,7 @@ def _experiment(data: dict, path: Path):
         for i, entry in enumerate(_list_of(data, kind, [])):
             if not isinstance(entry, dict):
                 raise ParameterError(f"{kind}[{i}]", f"{_short(entry)} is not a table")
-            allowed = ["name", "low", "high", "values"]
+            allowed = ["name", "low", "high", "values", "distribution", "mode", "integer"]
             unknown = set(entry) - set(allowed)
             if unknown:
                 raise _unknown_key(f"{kind}[{i}]", sorted(unknown)[0], allowed)
