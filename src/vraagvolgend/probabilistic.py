@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 
 from . import outputs as _outputs
 from .parameters import ParameterError, _short
+from .scenario import Scenario
 from .uncertainty import POLICY, Uncertainty
 
 __all__ = ["DESIGNS", "QUADRANTS", "UncertaintyResult"]
@@ -119,7 +120,9 @@ class Plan:
     def _resolve(self, u: Uncertainty) -> Uncertainty:
         """The input with a triangular's missing mode set to the parameter's base value."""
         if u.target == "policy" and u.by_policy is None and not self._having(u.path):
-            raise ParameterError(u.name, "no compared policy has this parameter")
+            raise ParameterError(u.name, "no compared policy has this parameter" + self._hint(u))
+        if u.target == "scenario" and _flat_value(self.scenario, u.path) is ...:
+            raise ParameterError(u.name, "is not a scenario parameter" + self._hint(u))
         if u.values is None and not u.integer and self._whole(u):
             u = replace(u, integer=True)  # an integer parameter takes whole numbers
         if u.by_policy is not None:
@@ -157,6 +160,20 @@ class Plan:
             u.name, u.low, u.high, distribution="triangular",
             mode=self._mode(u, base, u.low, u.high), integer=u.integer,
         )  # fmt: skip
+
+    def _hint(self, u: Uncertainty) -> str:
+        """A "did you mean" for a misspelt parameter path."""
+        import difflib
+
+        from .financing import Policy, _flat
+
+        sections = [self.scenario] if u.target == "scenario" else self.policies
+        known = {
+            k for s in sections if isinstance(s, Policy | Scenario) for k in _flat(s.to_dict())
+        }
+        close = difflib.get_close_matches(u.path, sorted(known), n=1)
+        prefix = "" if u.target == "scenario" else POLICY
+        return f"; did you mean {prefix + close[0]!r}?" if close else ""
 
     def _whole(self, u: Uncertainty) -> bool:
         """Whether the parameter holds an integer (its base value is one)."""

@@ -252,8 +252,6 @@ class Uncertainty:
         """The values of a full-factorial design: the list, or k levels across the range."""
         if self.values is not None:
             return list(self.values)
-        if self.low == self.high:
-            return [self.low]
         levels = np.linspace(self.low, self.high, k)
         return [round(float(v)) if self.integer else float(v) for v in levels]
 
