@@ -172,3 +172,16 @@ def test_experiments_sample_the_declared_distribution():
     e = vv.Experiment("tri", ["supply-driven"], [u], design="lhs", samples=64, replications=1)
     degrees = e.scenario_points()["network.mean_degree"]
     assert degrees.between(4, 12).all() and degrees.mean() < 8  # a peak at 4 pulls it down
+
+
+def test_salib_takes_the_declared_distribution():
+    from vraagvolgend.sensitivity import _problem
+
+    tri = Uncertainty("a", 0, 10, distribution="triangular", mode=2)
+    problem = _problem([tri, Uncertainty("b", 1, 2)])
+    assert problem["dists"] == ["triang", "unif"]
+    assert problem["bounds"] == [[0.0, 10.0, 0.2], [1.0, 2.0]]
+    with pytest.raises(vv.ParameterError, match="Morris samples a grid"):
+        _problem([tri], distributions=False)
+    with pytest.raises(vv.ParameterError, match="does not vary"):
+        _problem([Uncertainty.point("a", 1)])
