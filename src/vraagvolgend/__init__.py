@@ -18,6 +18,7 @@ from .calibration import Fit, Target, calibrate, fit_table, load_targets
 from .comparison import Comparison, compare
 from .decomposition import Decomposition, decompose, decompose_comparison
 from .domains import DOMAINS, HOUSEHOLD_TYPES, zrm_level
+from .draws import UncertaintyResult
 from .experiments import Experiment, SweepInterrupted, run_experiment
 from .financing import Contracts, DemandDriven, Policy, PolicySwitch, SupplyDriven
 from .households import Households, HouseholdView, build_households
@@ -25,7 +26,6 @@ from .model import PROCESSES, MunicipalityModel
 from .month import MonthState, Pipeline, Process
 from .network import build_network, to_networkx
 from .parameters import ParameterError
-from .probabilistic import UncertaintyResult
 from .provisions import Catalogue, Provision
 from .results import HouseholdCosts, Result
 from .rng import Streams
