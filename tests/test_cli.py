@@ -132,6 +132,27 @@ def test_compare_baseline_option(tmp_path, small, capsys):
     assert done.returncode == 2 and "baseline" in done.stderr
 
 
+def test_compare_with_uncertainty_and_an_uncertainty_file(tmp_path, small, capsys):
+    out = tmp_path / "cmp"
+    args = ("compare", "--scenario", small, "--replications", 1, "--months", 12, "--no-plots")
+    file = tmp_path / "u.toml"
+    file.write_text(
+        "[uncertainty]\ndefaults = false\n[[uncertainty.inputs]]\n"
+        "name = 'access.conversation_cost'\nlow = 150\nhigh = 500\n"
+    )
+    done = in_process(capsys, *args, "--out", out, "--uncertainty", 2, "--uncertain", file)
+    assert done.returncode == 0, done.stderr
+    assert "probability it is cheaper" in done.stdout and "2 parameter sets" in done.stdout
+    from vraagvolgend import Comparison
+
+    u = Comparison.load(out).uncertainty
+    assert len(u.draws) == 2 and u.parameters == ["access.conversation_cost"]
+    file.write_text("[uncertainty]\n[[uncertainty.inputs]]\nname = 'x'\nlow = 2\nhigh = 1\n")
+    done = in_process(capsys, *args, "--out", tmp_path / "y", "--uncertain", file)
+    assert done.returncode == 2 and "uncertainty.inputs[0].x: needs low ≤ high" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
 def test_scenario_and_policy_print_and_validate(tmp_path):
     text = cli("scenario").stdout
     assert "n_households = 24000" in text

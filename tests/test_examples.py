@@ -108,3 +108,15 @@ def test_notebook_display_and_plots():
     c = vv.compare(["supply-driven", "demand-driven"], s, replications=2, months=12, progress=False)
     assert "<table" in c._repr_html_()
     assert len(c.plot().axes[0].patches) == 2 * 7
+
+
+def test_uncertainty(capsys, monkeypatch, tmp_path):
+    out = tmp_path / "draws.csv"
+    argv = ["x", "--draws", "2", "--replications", "1", "--households", "300", "--months", "12"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--workers", "1", "--out", str(out)])
+    runpy.run_path(str(EXAMPLES / "uncertainty.py"), run_name="__main__")
+    text = capsys.readouterr().out
+    assert "probability it is cheaper" in text and "policy.continuation" in text
+    import pandas as pd
+
+    assert len(pd.read_csv(out)) == 2

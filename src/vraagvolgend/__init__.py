@@ -18,7 +18,8 @@ from .calibration import Fit, Target, calibrate, fit_table, load_targets
 from .comparison import Comparison, compare
 from .decomposition import Decomposition, decompose, decompose_comparison
 from .domains import DOMAINS, HOUSEHOLD_TYPES, zrm_level
-from .experiments import Experiment, Lever, SweepInterrupted, Uncertainty, run_experiment
+from .draws import UncertaintyResult
+from .experiments import Experiment, SweepInterrupted, run_experiment
 from .financing import Contracts, DemandDriven, Policy, PolicySwitch, SupplyDriven
 from .households import Households, HouseholdView, build_households
 from .model import PROCESSES, MunicipalityModel
@@ -41,6 +42,7 @@ from .scenario import (
 )
 from .simulation import run
 from .store import ResultStore, StoreWarning
+from .uncertainty import Lever, Uncertainty, default_uncertainties
 
 try:
     __version__ = version("vraagvolgend")
@@ -87,6 +89,7 @@ __all__ = [
     "SweepInterrupted",
     "Target",
     "Uncertainty",
+    "UncertaintyResult",
     "__version__",
     "build_households",
     "build_network",
@@ -94,6 +97,7 @@ __all__ = [
     "compare",
     "decompose",
     "decompose_comparison",
+    "default_uncertainties",
     "fit_table",
     "load_targets",
     "outputs",

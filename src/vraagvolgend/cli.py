@@ -103,6 +103,15 @@ def _cmd_compare(args) -> int:
         manifest = {"kind": "comparison", "status": "running"}
         (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     store = out / "replications"
+    uncertain = {}
+    if args.uncertain is not None:
+        from .inputs import load_uncertainty
+
+        uncertain = load_uncertainty(args.uncertain, scenario, policies)
+    if args.uncertainty is not None:
+        uncertain["uncertainty"] = args.uncertainty
+    if uncertain and "uncertainty" not in uncertain:
+        raise ParameterError("--uncertainty", "give the number of draws (or draws = N in the file)")
     try:
         executor = _executor(args)
         comparison = compare(
@@ -118,6 +127,7 @@ def _cmd_compare(args) -> int:
             check_memory=not args.no_memory_check,
             baseline=args.baseline,
             burn_in=args.burn_in,
+            **uncertain,
         )
         if args.decompose is not None:
             from .decomposition import decompose_comparison
@@ -136,6 +146,9 @@ def _cmd_compare(args) -> int:
         if getattr(args, "_client", None) is not None:
             args._client.close()
     print(comparison)
+    if comparison.uncertainty is not None:
+        print()
+        print(comparison.uncertainty)
     if comparison.decomposition is not None:
         print()
         print(comparison.decomposition)
@@ -414,6 +427,22 @@ def build_parser() -> argparse.ArgumentParser:
         "mechanism (Shapley "
         "values over their rules and settings) on the first N replications, on a process pool "
         "(N: 2 if omitted; not done by default%(default).0s)",
+    )
+    p.add_argument(
+        "--uncertainty",
+        type=_count(1, 100_000),
+        default=None,
+        metavar="N",
+        help="also draw N parameter sets from the plausible ranges (Latin hypercube) and run "
+        "every policy on each: the probability the alternative is cheaper, or worse for "
+        "households, and the cost-effectiveness plane (not done by default%(default).0s)",
+    )
+    p.add_argument(
+        "--uncertain",
+        metavar="FILE",
+        default=None,
+        help="a TOML file with an [uncertainty] table: the inputs (ranges, distributions, "
+        "fixed), draws, design and replications per draw",
     )
     executors(p, "serial")
     recompute(p)

@@ -115,6 +115,9 @@ class Comparison:
         self.seed = seed
         self.details = details or {}
         self.decomposition = decomposition
+        #: The probabilistic comparison (:class:`~vraagvolgend.probabilistic.UncertaintyResult`)
+        #: of ``compare(..., uncertainty=N)``, or ``None``.
+        self.uncertainty = None
         self.lines, added_outcomes = self._declared()
         self.summary = self._table([f"cost_{c}" for c in self.lines], "line", "cost_")
         self.outcomes = self._table([*OUTCOMES, *added_outcomes], "outcome", "")
@@ -208,6 +211,8 @@ class Comparison:
         (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         if self.decomposition is not None:
             self.decomposition.save(out / "decomposition")
+        if self.uncertainty is not None:
+            self.uncertainty.save(out / "uncertainty")
         return out
 
     @classmethod
@@ -236,7 +241,7 @@ class Comparison:
             from .decomposition import Decomposition
 
             decomposition = Decomposition.load(folder / "decomposition")
-        return cls(
+        comparison = cls(
             runs,
             policies,
             scenario,
@@ -248,6 +253,11 @@ class Comparison:
             baseline=manifest.get("baseline", policies[0].name),
             burn_in=manifest.get("burn_in", "each"),  # folders written before forks
         )
+        if (folder / "uncertainty").is_dir():
+            from .probabilistic import UncertaintyResult
+
+            comparison.uncertainty = UncertaintyResult.load(folder / "uncertainty")
+        return comparison
 
     def table(self, labels: bool = False) -> pd.DataFrame:
         """Mean annual cost per cost line (rows) and policy (columns), in thousands of EUR.
@@ -376,6 +386,10 @@ def compare(
     baseline: str | None = None,
     burn_in: str = "baseline",
     processes: Sequence | None = None,
+    uncertainty: int | None = None,
+    uncertainties: Sequence | None = None,
+    design: str = "lhs",
+    draw_replications: int | None = None,
 ) -> Comparison:
     """Run several policies on common random numbers and summarise their costs and outcomes.
 
@@ -420,6 +434,19 @@ def compare(
         processes: Processes of your own (:class:`~vraagvolgend.month.Process`) in every run,
             as in :func:`~vraagvolgend.simulation.run`; the cost lines and outcomes they
             report reach the summary when they declare them.
+        uncertainty: Also draw this many parameter sets from the uncertain inputs and run
+            every policy on each, on the same replication seeds (a probabilistic comparison:
+            :mod:`vraagvolgend.probabilistic`); the answer is ``comparison.uncertainty``, an
+            :class:`~vraagvolgend.probabilistic.UncertaintyResult`. ``None``: only the base
+            values.
+        uncertainties: The uncertain inputs (:class:`~vraagvolgend.uncertainty.Uncertainty`;
+            default: every parameter declared with a plausible range,
+            :func:`~vraagvolgend.uncertainty.default_uncertainties`).
+        design: How the draws fill the inputs' space: ``"lhs"`` (a Latin hypercube) or
+            ``"sobol"`` (a scrambled Sobol sequence: with a store, more draws extend the
+            stored ones), seeded from ``seed``.
+        draw_replications: Replications per draw (default: ``replications``); replication
+            ``r`` of every draw uses the seed of replication ``r`` here.
 
     Example:
         >>> import vraagvolgend as vv
@@ -449,7 +476,13 @@ def compare(
     scenario = Scenario.default() if scenario is None else scenario
     if check_memory:
         fits(scenario.n_households, months, "scenario.n_households")
-    children = as_seed_sequence(seed).spawn(replications)
+    plan = None
+    root = as_seed_sequence(seed)
+    if uncertainty is not None or uncertainties is not None:
+        plan = _plan(uncertainty, uncertainties, design, draw_replications or replications,
+                     scenario, resolved, root)  # fmt: skip
+    # spawned once: the draws' replications use the plain comparison's seeds
+    children = root.spawn(max(replications, plan.replications if plan else 0))
     from .executors import SweepInterrupted, run_all
 
     at = names.index(baseline)
@@ -458,7 +491,7 @@ def compare(
     processes = list(processes or ())
     tasks = [
         (scenario, resolved, child, months, r, at, burn_in, processes)
-        for r, child in enumerate(children)
+        for r, child in enumerate(children[:replications])
     ]
     done: dict[int, tuple[list, dict]] = {}
     order = {id(task): i for i, task in enumerate(tasks)}
@@ -495,7 +528,7 @@ def compare(
         for name, tables in done[i][1].items():
             details.setdefault(name, []).extend(tables)
     merged = {name: pd.concat(tables, ignore_index=True) for name, tables in details.items()}
-    return Comparison(
+    comparison = Comparison(
         pd.DataFrame(rows),
         resolved,
         scenario,
@@ -506,3 +539,26 @@ def compare(
         burn_in=burn_in,
         processes=processes,
     )
+    if plan is not None:
+        from .probabilistic import run_draws
+
+        comparison.uncertainty = run_draws(
+            plan, comparison, children, executor=executor, workers=workers, progress=progress,
+            store=store, recompute=recompute,
+        )  # fmt: skip
+    return comparison
+
+
+def _plan(draws, inputs, design, replications, scenario, policies, root):
+    """The draws of a probabilistic comparison, checked before any run."""
+    from .probabilistic import Plan
+    from .uncertainty import default_uncertainties, fixed_parameters
+
+    if draws is None:
+        raise ParameterError("uncertainty", "give the number of draws (uncertainties are drawn)")
+    if inputs is None:
+        inputs = default_uncertainties(scenario, policies)
+    elif isinstance(inputs, str | bytes | dict) or not isinstance(inputs, list | tuple):
+        raise ParameterError("uncertainties", f"{inputs!r:.40} is not a list of Uncertainty")
+    fixed = fixed_parameters(scenario, policies, inputs)
+    return Plan(draws, list(inputs), scenario, policies, root, design, replications, fixed)

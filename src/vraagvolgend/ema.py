@@ -65,8 +65,8 @@ def _parameter(ew, item: Uncertainty):
     name = identifier(item.name)
     if item.values is not None:
         return ew.CategoricalParameter(name, list(item.values))
-    if isinstance(item.low, int) and isinstance(item.high, int):
-        return ew.IntegerParameter(name, item.low, item.high)
+    if item.integer:
+        return ew.IntegerParameter(name, int(item.low), int(item.high))
     return ew.RealParameter(name, float(item.low), float(item.high))
 
 

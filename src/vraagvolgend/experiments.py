@@ -33,6 +33,7 @@ from .provenance import code_of, determinants
 from .scenario import Scenario
 from .simulation import MAX_MONTHS, run
 from .store import ResultStore, RunKey, check_name
+from .uncertainty import Lever, Uncertainty, _hashable
 
 try:
     __version__ = version("vraagvolgend")
@@ -53,84 +54,6 @@ __all__ = [
 ]
 
 # --- Experiments: uncertainties × policies × replications, on any executor ---------------------
-
-
-@dataclass(frozen=True)
-class Uncertainty:
-    """A scenario parameter that is uncertain: a range (``low``, ``high``) or a list of values.
-
-    ``name`` is a dotted path into the scenario, as in :meth:`Scenario.with_changes`
-    (e.g. ``"problems.onset_rate.finances"``).
-    """
-
-    name: str
-    low: float | None = None
-    high: float | None = None
-    values: tuple | None = None
-
-    def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name:
-            raise ParameterError("name", f"{_short(self.name)} is not a dotted parameter name")
-        if self.values is not None:
-            if self.low is not None or self.high is not None:
-                raise ParameterError(self.name, "give a range (low, high) or values, not both")
-            if isinstance(self.values, str | bytes | dict) or not isinstance(
-                self.values, list | tuple
-            ):
-                raise ParameterError(f"{self.name}.values", f"{_short(self.values)} is not a list")
-            if len(self.values) == 0:
-                raise ParameterError(f"{self.name}.values", "must not be empty")
-            distinct = {_hashable(v) for v in self.values}
-            if len(distinct) != len(self.values):
-                raise ParameterError(f"{self.name}.values", "must be distinct values")
-            object.__setattr__(self, "values", tuple(self.values))
-            return
-        for bound in ("low", "high"):
-            value = getattr(self, bound)
-            if value is None:
-                raise ParameterError(self.name, "needs low and high, or values")
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise ParameterError(f"{self.name}.{bound}", f"{_short(value)} is not a number")
-            try:
-                value = float(value)
-            except OverflowError:
-                raise ParameterError(f"{self.name}.{bound}", "is too large") from None
-            if not math.isfinite(value):
-                raise ParameterError(f"{self.name}.{bound}", f"{_short(value)} is not finite")
-            object.__setattr__(self, bound, value)
-        if not self.low <= self.high:
-            raise ParameterError(
-                self.name, f"needs low ≤ high or values, got {self.low}, {self.high}"
-            )
-
-    def from_unit(self, u: np.ndarray) -> list:
-        """Map points in [0, 1) onto the range or the list."""
-        if self.values is not None:
-            return [self.values[min(int(x * len(self.values)), len(self.values) - 1)] for x in u]
-        return [float(self.low + x * (self.high - self.low)) for x in u]
-
-    def levels(self, k: int) -> list:
-        """The values of a full-factorial design: the list, or k levels across the range."""
-        if self.values is not None:
-            return list(self.values)
-        return [float(v) for v in np.linspace(self.low, self.high, k)]
-
-
-@dataclass(frozen=True)
-class Lever(Uncertainty):
-    """A policy parameter the municipality chooses (a dotted path into the policy).
-
-    A lever needs at least two choices: a range with ``low < high``, or ``values``.
-    """
-
-    def __post_init__(self):
-        super().__post_init__()
-        if self.values is None and self.low == self.high:
-            raise ParameterError(
-                self.name,
-                f"low and high are both {self.low}: a lever needs low < high (or values = "
-                "[...] for chosen values)",
-            )
 
 
 DESIGNS = ("full", "lhs")
@@ -377,15 +300,6 @@ def variant_label(label: str) -> str:
     ``supply-driven, contract = effort``."""
     base, *levers = label.split("__")
     return ", ".join([base, *(lever.replace("=", " = ", 1) for lever in levers)])
-
-
-def _hashable(value):
-    """A value as a dictionary key (lists and tables from TOML become tuples)."""
-    if isinstance(value, dict):
-        return ("__table__", tuple((k, _hashable(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return tuple(_hashable(v) for v in value)
-    return value
 
 
 def _plain(value):

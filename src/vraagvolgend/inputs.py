@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .parameters import ParameterError, _short, _unknown_key, load_toml
 
-__all__ = ["EXPERIMENT_KEYS", "load_experiment"]
+__all__ = ["EXPERIMENT_KEYS", "load_experiment", "load_uncertainty"]
 
 
 def _scenario(path: str | None, households: int | None = None):
@@ -113,7 +113,7 @@ def _experiment(data: dict, path: Path):
         for i, entry in enumerate(_list_of(data, kind, [])):
             if not isinstance(entry, dict):
                 raise ParameterError(f"{kind}[{i}]", f"{_short(entry)} is not a table")
-            allowed = ["name", "low", "high", "values"]
+            allowed = ["name", "low", "high", "values", "distribution", "mode", "integer"]
             unknown = set(entry) - set(allowed)
             if unknown:
                 raise _unknown_key(f"{kind}[{i}]", sorted(unknown)[0], allowed)
@@ -143,3 +143,23 @@ def _experiment_scenario(path: Path):
         return _scenario(str(path))
     except ParameterError as err:
         raise ParameterError(f"scenario: {err.field}", err.message) from None
+
+
+def load_uncertainty(path: str | Path, scenario=None, policies=("supply-driven", "demand-driven")):
+    """Read the ``[uncertainty]`` table of a TOML file (the whole file when it has none):
+    keyword arguments of :func:`~vraagvolgend.comparison.compare` (see
+    :func:`~vraagvolgend.uncertainty.uncertainty_from_dict`).
+
+    Raises:
+        ParameterError: naming the file and the key.
+    """
+    from .uncertainty import uncertainty_from_dict
+
+    def build(data):
+        table = data.get("uncertainty", data) if isinstance(data, dict) else data
+        if isinstance(data, dict) and "uncertainty" in data and len(data) > 1:
+            other = sorted(k for k in data if k != "uncertainty")[0]
+            raise ParameterError(other, "unknown key; the file holds an [uncertainty] table")
+        return uncertainty_from_dict(table, scenario, policies)
+
+    return load_toml(Path(path), build, "uncertainty")

@@ -229,6 +229,7 @@ def replicate(
     baseline: int = 0,
     burn_in: str = "baseline",
     processes=(),
+    with_details: bool = True,
 ):
     """One replication of a comparison: every policy on one seed (common random numbers).
 
@@ -239,7 +240,8 @@ def replicate(
     external cost is the budget rule's effect (``cost_budget_rule``; zero where it never acted).
 
     Returns:
-        (one row per policy with its cost lines and outcomes, {detail name: tables}).
+        (one row per policy with its cost lines and outcomes, {detail name: tables}); without
+        ``with_details`` the tables are left out (an uncertainty analysis needs only the rows).
     """
     start = Start(scenario, policies[baseline], seed, burn_in, processes)
     reference, budget = None, None
@@ -263,7 +265,7 @@ def replicate(
         row["inhabitants"] = people
         row["budget_eur"] = float(sum(scenario.budget.per_inhabitant.values())) * people
         rows.append(row)
-        for name, table in run_details(result).items():
+        for name, table in (run_details(result) if with_details else {}).items():
             details.setdefault(name, []).append(table.assign(policy=policy.name))
     return rows, details
 

@@ -38,15 +38,36 @@ def _salib():
         ) from None
 
 
-def _problem(uncertainties) -> dict:
+def _problem(uncertainties, *, distributions: bool = True) -> dict:
+    """SALib's problem: the ranges, and each input's distribution where SALib's sampler takes
+    it (``distributions``: Sobol does, Morris's grid does not)."""
+    dists = []
     for u in uncertainties:
-        if u.values is not None:
+        if u.values is not None or u.by_policy is not None:
             raise ParameterError(u.name, "Sobol and Morris need ranges (low, high), not lists")
-    return {
+        if u.distribution == "point":
+            raise ParameterError(u.name, "a point does not vary: leave it out of the analysis")
+        if u.distribution == "triangular":
+            if not distributions:
+                raise ParameterError(
+                    f"{u.name}.distribution", "Morris samples a grid: give uniform ranges"
+                )
+            if u.mode is None:
+                raise ParameterError(f"{u.name}.mode", "give the triangular's mode")
+        dists.append("triang" if u.distribution == "triangular" else "unif")
+    problem = {
         "num_vars": len(uncertainties),
         "names": [u.name for u in uncertainties],
         "bounds": [[u.low, u.high] for u in uncertainties],
     }
+    if "triang" in dists:
+        # SALib's triangular: low, high and the peak as a share of the width
+        problem["bounds"] = [
+            [u.low, u.high, (u.mode - u.low) / (u.high - u.low)] if d == "triang" else b
+            for u, d, b in zip(uncertainties, dists, problem["bounds"], strict=True)
+        ]
+        problem["dists"] = dists
+    return problem
 
 
 def _outcome(experiment, results, column: str) -> np.ndarray:
@@ -89,7 +110,7 @@ def sobol(
     """First-order and total Sobol indices of ``outcome`` for each uncertainty.
 
     Args:
-        uncertainties: Ranges to analyse.
+        uncertainties: Ranges to analyse (uniform, or triangular with a mode: sampled so).
         policy: The policy (object or name).
         store: Result store (folder); the analysis resumes like any experiment.
         samples: SALib's base sample size N (runs: N × (d + 2) × replications).
@@ -139,7 +160,7 @@ def morris(
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
-    problem = _problem(uncertainties)
+    problem = _problem(uncertainties, distributions=False)
     x = sample.sample(problem, trajectories, num_levels=levels, seed=seed)
     design = pd.DataFrame(x, columns=problem["names"])
     y = _run_design(name, policy, uncertainties, design, store, outcome, seed, experiment_options)
