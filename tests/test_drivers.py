@@ -274,7 +274,7 @@ def test_explain_names_the_driver_break_even_and_rule():
     worse = explain(break_evens=[severity], output="mean_severity", alternative="the plan")
     assert worse.startswith("The plan leaves households better off when x is above about 0.7")
     flat = explain(break_evens=[break_even(lambda v: np.ones(2), 0.0, 1.0, parameter="q")])
-    assert flat == "Demand-driven does not save money for any q from 0 to 1."
+    assert flat == "Demand-driven does not save money over the whole range of q from 0 to 1."
 
 
 def test_parameter_labels_from_declarations():

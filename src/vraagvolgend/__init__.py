@@ -13,7 +13,7 @@ Example:
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import outputs
+from . import drivers, outputs
 from .calibration import Fit, Target, calibrate, fit_table, load_targets
 from .comparison import Comparison, compare
 from .decomposition import Decomposition, decompose, decompose_comparison
@@ -26,6 +26,7 @@ from .model import PROCESSES, MunicipalityModel
 from .month import MonthState, Pipeline, Process
 from .network import build_network, to_networkx
 from .parameters import ParameterError
+from .probabilistic import add_uncertainty
 from .provisions import Catalogue, Provision
 from .results import HouseholdCosts, Result
 from .rng import Streams
@@ -91,6 +92,7 @@ __all__ = [
     "Uncertainty",
     "UncertaintyResult",
     "__version__",
+    "add_uncertainty",
     "build_households",
     "build_network",
     "calibrate",
@@ -98,6 +100,7 @@ __all__ = [
     "decompose",
     "decompose_comparison",
     "default_uncertainties",
+    "drivers",
     "fit_table",
     "load_targets",
     "outputs",

@@ -28,12 +28,13 @@ QUADRANTS = ("cheaper and better", "cheaper and worse", "dearer and better", "de
 BOOKKEEPING = ("draw", "replication", "policy", "inhabitants", "budget_eur")
 
 
-def _at_defaults(comparison) -> pd.DataFrame:
-    """The plain comparison's paired differences with their simulation-only 95% intervals."""
+def _at_defaults(comparison, policies) -> pd.DataFrame:
+    """The plain comparison's paired differences with their simulation-only 95% intervals, for
+    the ``policies`` drawn."""
     costs = comparison.summary.assign(column="cost_" + comparison.summary["line"])
     outcomes = comparison.outcomes.assign(column=comparison.outcomes["outcome"])
     both = pd.concat([costs, outcomes], ignore_index=True)
-    both = both[both["policy"] != comparison.baseline]
+    both = both[(both["policy"] != comparison.baseline) & both["policy"].isin(policies)]
     return both[
         ["policy", "column", "difference", "difference_ci_low", "difference_ci_high"]
     ].rename(columns={"difference_ci_low": "ci_low", "difference_ci_high": "ci_high"})
@@ -81,6 +82,8 @@ class UncertaintyResult:
         self.info = dict(info)
         self.baseline = self.info["baseline"]
         self.parameters = list(self.info["parameters"])
+        #: What decides the answer (:func:`vraagvolgend.drivers.analyse`), or ``None``.
+        self.drivers = None
 
     @classmethod
     def from_runs(cls, runs: pd.DataFrame, plan, comparison) -> UncertaintyResult:
@@ -94,7 +97,7 @@ class UncertaintyResult:
         index = ["draw", "replication"]
         base = runs[runs["policy"] == baseline].set_index(index)[measured]
         parts = []
-        for name in [p.name for p in comparison.policies if p.name != baseline]:
+        for name in [p.name for p in plan.policies if p.name != baseline]:
             mine = runs[runs["policy"] == name].set_index(index)[measured]
             diff = (mine - base.loc[mine.index]).reset_index()
             parts.append(diff.assign(policy=name)[[*index, "policy", *measured]])
@@ -108,7 +111,7 @@ class UncertaintyResult:
             draws = pd.DataFrame(columns=["draw", "policy", *plan.columns(), *measured])
         info = {
             "baseline": baseline,
-            "policies": [p.name for p in comparison.policies],
+            "policies": [p.name for p in plan.policies],
             "parameters": plan.columns(),
             "draws": plan.draws,
             "design": plan.design_kind,
@@ -124,7 +127,7 @@ class UncertaintyResult:
             plan.design.rename_axis("draw").reset_index(),
             plan.table(),
             pd.DataFrame(plan.fixed, columns=["parameter", "why"]),
-            _at_defaults(comparison),
+            _at_defaults(comparison, [p.name for p in plan.policies]),
             info,
         )
 
@@ -312,6 +315,8 @@ class UncertaintyResult:
             table.to_parquet(out / f"{name}.parquet", index=False)
         manifest = {"kind": "uncertainty", **self.info}
         (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        if self.drivers is not None:
+            self.drivers.save(out / "drivers")
         return out
 
     @classmethod
@@ -325,4 +330,9 @@ class UncertaintyResult:
         tables["inputs"]["values"] = tables["inputs"]["values"].map(
             lambda v: json.loads(v) if isinstance(v, str) else None
         )
-        return cls(**tables, info=info)
+        result = cls(**tables, info=info)
+        if (folder / "drivers").is_dir():
+            from .drivers import Drivers
+
+            result.drivers = Drivers.load(folder / "drivers")
+        return result

@@ -46,6 +46,7 @@ LIBRARY_ENTRIES = (
     "policy.toml",
     "policies",
     "decomposition",
+    "uncertainty",
     "replications",
     "report.html",
     "report.md",

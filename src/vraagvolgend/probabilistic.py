@@ -34,7 +34,7 @@ from .parameters import ParameterError, _short
 from .scenario import Scenario
 from .uncertainty import POLICY, Uncertainty
 
-__all__ = ["DESIGNS", "QUADRANTS", "Plan", "UncertaintyResult", "run_draws"]
+__all__ = ["DESIGNS", "QUADRANTS", "Plan", "UncertaintyResult", "add_uncertainty", "run_draws"]
 
 #: Space-filling designs of the draws: a Latin hypercube or a scrambled Sobol sequence.
 DESIGNS = ("lhs", "sobol")
@@ -342,7 +342,7 @@ def run_draws(plan: Plan, comparison, children, *, executor, workers, progress, 
     from .provenance import code_of, determinants
     from .store import ResultStore, RunKey
 
-    names = [p.name for p in comparison.policies]
+    names = [p.name for p in plan.policies]
     at = names.index(comparison.baseline)
     processes = list(comparison.processes)
     tasks, keys, current = [], [], {}
@@ -391,3 +391,63 @@ def run_draws(plan: Plan, comparison, children, *, executor, workers, progress, 
     # the serial order, whatever order they finished in: identical on every executor
     runs = pd.DataFrame([row for i in range(len(tasks)) for row in done[i]])
     return UncertaintyResult.from_runs(runs, plan, comparison)
+
+
+def add_uncertainty(
+    comparison,
+    draws: int,
+    *,
+    uncertainties=None,
+    policies=None,
+    design: str = "lhs",
+    replications: int | None = None,
+    executor="serial",
+    workers: int | None = None,
+    progress: bool | None = None,
+    store=None,
+    recompute: bool = False,
+) -> UncertaintyResult:
+    """Add a probabilistic comparison to a finished comparison (``comparison.uncertainty``).
+
+    The same as ``compare(..., uncertainty=draws)`` without running the plain comparison
+    again: the draws run on the comparison's scenario, months, burn-in, baseline and
+    replication seeds, and its simulation-only intervals stand beside theirs.
+
+    Args:
+        comparison: A :class:`~vraagvolgend.comparison.Comparison`.
+        draws: How many parameter sets.
+        uncertainties: The inputs (default: every declared plausible range).
+        policies: The names of the policies to run on every draw, the baseline included
+            (default: all of the comparison's), e.g. leaving a switch out.
+        design: ``"lhs"`` or ``"sobol"``.
+        replications: Replications per draw (default: the comparison's).
+        executor: As in :func:`~vraagvolgend.comparison.compare`.
+        workers: Worker processes for ``"processes"`` and ``"dask"``.
+        progress: Show a progress bar (default: only on a terminal).
+        store: A store that keeps every finished draw (resumable).
+        recompute: Compute again stored draws made with another definition.
+
+    Returns:
+        The :class:`UncertaintyResult`, also set as ``comparison.uncertainty``.
+    """
+    from .comparison import _plan
+    from .rng import as_seed_sequence
+
+    known = [p.name for p in comparison.policies]
+    chosen = known if policies is None else list(policies)
+    for name in chosen:
+        if name not in known:
+            raise ParameterError("policies", f"{_short(name)} is not one of {', '.join(known)}")
+    if comparison.baseline not in chosen:
+        raise ParameterError("policies", f"must include the baseline {comparison.baseline!r}")
+    resolved = [p for p in comparison.policies if p.name in chosen]
+    reps = len(comparison.runs["replication"].unique())
+    root = as_seed_sequence(comparison.seed)
+    plan = _plan(draws, uncertainties, design, replications or reps, comparison.scenario,
+                 resolved, root)  # fmt: skip
+    children = root.spawn(max(reps, plan.replications))
+    comparison.uncertainty = run_draws(
+        plan, comparison, children, executor=executor, workers=workers, progress=progress,
+        store=store, recompute=recompute,
+    )  # fmt: skip
+    return comparison.uncertainty

@@ -10,7 +10,8 @@ with a ``replication`` column), whatever made it:
   band of the paired difference contains zero;
 * :func:`discover`: a short rule (a box found by PRIM) for the draws in which the alternative is
   cheaper, with its coverage and density;
-* :func:`explain`: two to four plain sentences for a policy adviser.
+* :func:`explain`: two to four plain sentences for a policy adviser;
+* :func:`analyse`: all of it for a probabilistic comparison (``compare(..., uncertainty=N)``).
 
 Parameters are named by their dotted path: a scenario parameter as in
 :meth:`~vraagvolgend.scenario.Scenario.with_changes` (``access.conversation_cost``,
@@ -30,6 +31,7 @@ Example:
     0.475
 """
 
+from .analysis import Drivers, analyse, varied_inputs
 from .breakeven import BreakEven, break_even, break_even_for
 from .discovery import Limit, Rule, discover
 from .indices import METHOD, sensitivity
@@ -39,12 +41,15 @@ __all__ = [
     "LABELS",
     "METHOD",
     "BreakEven",
+    "Drivers",
     "Limit",
     "Rule",
+    "analyse",
     "break_even",
     "break_even_for",
     "discover",
     "explain",
     "parameter_label",
     "sensitivity",
+    "varied_inputs",
 ]

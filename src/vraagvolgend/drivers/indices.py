@@ -167,7 +167,8 @@ def sensitivity(
     lo, hi = np.percentile(boot, [tail, 100 - tail], axis=0)
     contains = (lo <= 0) & (hi >= 0)
     low = np.where(contains, 0.0, np.minimum(lo**2, hi**2))
-    high = np.maximum(lo**2, hi**2)
+    # a share of the variance is at most 1 (a resample with collinear ranks can square above it)
+    high = np.minimum(np.maximum(lo**2, hi**2), 1.0)
     table = pd.DataFrame(
         {
             "parameter": inputs,

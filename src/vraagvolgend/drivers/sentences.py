@@ -27,6 +27,15 @@ LABELS = {
     "policy.review_months": "the months between reviews of a plan",
     "policy.review_factor": "the cost of a review, in conversations",
     "policy.max_parallel": "how many problems a plan treats at once",
+    "policy.network_programme_cost": "the yearly cost of a network programme per household",
+    "policy.outreach_cost": "the cost of finding a household by outreach",
+    "policy.exit_threshold": "the severity below which a goal counts as reached",
+    "policy.chronic_review_months": "the months between reviews of a chronic need",
+    "policy.network_activation": "how strongly plans draw on the household's network",
+    "policy.flexible_budget": "the chance that a plan includes a one-off flexible solution",
+    "policy.plan_stacking_relief": "how much an integrated plan eases stacked problems",
+    "policy.min_intensity": "the smallest package, relative to the standard one",
+    "policy.max_intensity": "the largest package, relative to the standard one",
 }
 
 
@@ -56,6 +65,7 @@ def _meaning(parameter: str) -> str:
 
 def _unit(parameter: str) -> str:
     """``"EUR"``, ``"months"`` or ``""``, from the declared meaning and the name."""
+    parameter = parameter.partition("[")[0]
     meaning, name = _meaning(parameter), parameter.rsplit(".", 1)[-1]
     if "(EUR" in meaning or name.startswith("cost") or name.endswith(("_cost", "_price")):
         return "EUR"
@@ -78,6 +88,10 @@ def parameter_label(parameter: str, labels: Mapping[str, str] | None = None) -> 
         for name in (parameter, parameter.removeprefix("scenario.")):
             if name in table:
                 return table[name]
+    # a draws column of an input with a range per policy: ``policy.review_factor[demand-driven]``
+    path, _, policy = parameter.partition("[")
+    if policy:
+        return f"{parameter_label(path, labels)} under {policy.rstrip(']')}"
     meaning = _meaning(parameter)
     if meaning:
         return meaning.replace(" (EUR)", "").split(";")[0]
@@ -186,7 +200,7 @@ def explain(
         below, value, note = _crossing(b, good, label(b.parameter))
         if below is None:
             verb = does if note == "good" else does_not
-            crossings.append(f"{alternative} {verb} for any {value}")
+            crossings.append(f"{alternative} {verb} over the whole range of {value}")
         elif b.parameter == driver and ": below" not in sentences[0]:
             lower, upper = (does, short) if below else (short, does)
             sentences[0] += f": below about {value} it {lower}, above it {upper}{note}"

@@ -177,4 +177,7 @@ CAPTIONS = {
     "lorenz.png": "How individual-provision cost is spread over households.",
     "by_group.png": "Individual-provision cost per household by neighbourhood, household type "
     "and income quintile.",
+    "plane.png": "The cost-effectiveness plane: one point per draw of the assumptions, the "
+    "difference in external cost against the difference in outcomes (green: cheaper), with the "
+    "share of draws in each quadrant.",
 }

@@ -14,6 +14,7 @@ from .figures import CAPTIONS, report_figures
 from .numbers import GROUPS, PAGE_WIDTH_IN, _inhabitants, _names, _replications, fmt_number, label
 from .tables import _table, report_tables
 from .text import LIMITATIONS, _budget_notes, _decomposition_note, _waiting_note, headline
+from .uncertainty import lead, plane_figure, uncertainty_context
 
 
 def _start_note(c) -> str:
@@ -108,6 +109,8 @@ def write_report(comparison: Comparison, directory: str | Path, plots: bool = Tr
     if plots and has_details:
         try:
             drawn = report_figures(c)
+            if getattr(c, "uncertainty", None) is not None and len(c.uncertainty.draws):
+                drawn["plane.png"] = plane_figure(c)
         except ImportError:
             drawn, plot_note = {}, "Plots were skipped: install matplotlib (vraagvolgend[plots])."
         for file, fig in drawn.items():
@@ -148,7 +151,8 @@ def write_report(comparison: Comparison, directory: str | Path, plots: bool = Tr
         "months": c.months,
         "burn_in": s.burn_in_months,
         "seed": html.escape(str(c.seed)),
-        "headline": headline(c, people),
+        "headline": [p for p in (lead(c), *headline(c, people)) if p],
+        "uncertainty": uncertainty_context(c, _table),
         "warnings": warnings,
         "sections": sections,
         "figure": figure,
