@@ -450,9 +450,12 @@ def UncertaintyView(result):
     info = result.info
     varied = result.inputs["input"].nunique()
     _html("How sure is the answer?", tag="h3")
+    design = {"lhs": "a Latin hypercube", "sobol": "a Sobol sequence"}.get(info["design"], "")
+    per_draw = info["replications"]
     _html(
-        f"{info['draws']} parameter draws ({info['design']}) × {info['replications']} "
-        f"replications; {varied} assumptions varied over their plausible ranges, "
+        f"{info['draws']} parameter draws ({design}), {per_draw} replication"
+        f"{'s' if per_draw != 1 else ''} each; {varied} assumptions varied over their "
+        "plausible ranges, "
         f"{len(result.fixed)} declared ranges kept fixed. Every draw runs every policy on the "
         "same households and life events."
     )

@@ -116,6 +116,10 @@ def _per_input(result, policy: str) -> tuple[pd.DataFrame, list[str]]:
     return frame.rename(columns={v: k for k, v in columns.items()}), names
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def drivers(result, policy: str, seed: int = 0) -> Drivers:
     """The inputs that explain most of the spread of the external cost difference over the
     draws (squared standardised rank regression coefficients, bootstrap intervals) and the
@@ -136,7 +140,7 @@ def drivers(result, policy: str, seed: int = 0) -> Drivers:
     return Drivers(
         pd.DataFrame(
             {
-                "Parameter": [parameter_label(p) for p in shown["parameter"]],
+                "Parameter": [_capital(parameter_label(p)) for p in shown["parameter"]],
                 "Path": shown["parameter"],
                 "Share of the spread (SRRC²)": shown["index"].map(lambda x: f"{x:.2f}"),
                 "95% interval": [
