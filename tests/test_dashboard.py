@@ -36,7 +36,10 @@ from vraagvolgend.dashboard import (
     build_scenario,
     one_line,
 )
-from vraagvolgend.dashboard.plots import HouseholdPlot, MonthPlots
+from vraagvolgend.dashboard.certainty import drivers, interval_table, probabilities
+from vraagvolgend.dashboard.controls import check_uncertainty
+from vraagvolgend.dashboard.plots import HouseholdPlot, MonthPlots, plane_png
+from vraagvolgend.uncertainty import Uncertainty
 
 CHROMIUM = shutil.which("chromium")
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -148,11 +151,89 @@ def test_compare_job_reports_progress_and_a_result_folder(tiny):
         time.sleep(0.05)
     assert job.wait(60) == "done", job.error
     assert job.done == job.total == 4 and max(seen) <= 4
+    # told replication by replication (a tqdm bar counting replications, not runs, once
+    # left the page at 0 until the end)
+    assert job.events == [("replications", n, 2) for n in range(3)]
     c = job.comparison()
     assert [p.name for p in c.policies] == ["supply-driven", "demand-driven"]
     assert c.runs["replication"].nunique() == 2
     names = zipfile.ZipFile(BytesIO(job.zip_bytes())).namelist()
     assert "comparison/report.html" in names and "comparison/manifest.json" in names
+
+
+def test_compare_job_runs_an_uncertainty_analysis_draw_by_draw(tiny):
+    policies = [vv.SupplyDriven(), vv.DemandDriven()]
+    job = CompareJob(tiny, policies, replications=1, months=12, draws=3, draw_replications=1)
+    assert job.total == (1 + 3) * 2  # runs: a policy in a replication of the plain or a draw
+    assert job.start().wait(240) == "done", job.error
+    assert job.events == [
+        ("replications", 0, 1),
+        ("replications", 1, 1),
+        *[("uncertainty", n, 3) for n in range(4)],
+    ]
+    assert job.phase == "uncertainty" and job.draws_done == 3 and job.done == job.total
+    u = job.comparison().uncertainty  # saved by the worker, read back
+    assert len(u.draws) == 3 and u.info["replications"] == 1
+    assert u.quadrants("demand-driven").sum() == pytest.approx(1.0)
+    assert plane_png(u, "demand-driven").startswith(b"\x89PNG")
+    told = probabilities(u, "demand-driven")
+    cheaper = round(100 * u.probability_cheaper("demand-driven"))
+    assert told[0].startswith("The probability that demand-driven is cheaper")
+    assert f"{cheaper}% of 3 parameter draws" in told[0] and "worse off" in told[1]
+    table = interval_table(u, "demand-driven")
+    assert list(table["Difference"]) == [
+        "External cost (EUR thousand a year)",
+        vv.outputs.OUTCOMES["mean_severity"].label,
+        vv.outputs.OUTCOMES["share_3plus_problems"].label,
+    ]
+    # 31 inputs varied: too few draws to read the drivers, and the page says how many it needs
+    assert drivers(u, "demand-driven").note.startswith(
+        "What decides the answer needs at least 41 draws (31 inputs varied, plus 10)"
+    )
+
+
+def test_the_drivers_name_the_varied_inputs_once_each(tiny):
+    """An input with a range per policy has a column per policy; it is one driver."""
+    inputs = [
+        Uncertainty("access.conversation_cost", 100, 600),
+        Uncertainty(
+            "policy.review_factor",
+            by_policy={"supply-driven": (0.5, 1.0), "demand-driven": (0.25, 1.0)},
+        ),
+    ]
+    c = vv.compare(
+        ["supply-driven", "demand-driven"], tiny, replications=1, months=12, progress=False,
+        uncertainty=12, uncertainties=inputs,
+    )  # fmt: skip
+    found = drivers(c.uncertainty, "demand-driven")
+    assert found.note == "" and found.sentences.endswith(".")
+    assert sorted(found.table["Path"]) == ["access.conversation_cost", "policy.review_factor"]
+    assert "The price of an access conversation" in list(found.table["Parameter"])
+
+
+@pytest.mark.parametrize(
+    ("draws", "per_draw", "says"),
+    [
+        (-1, 1, "uncertainty: -1 must be an integer from 1 to 100,000 draws"),
+        (100_001, 1, "uncertainty: 100001 must be an integer from 1 to 100,000 draws"),
+        (4, 0, "draw_replications: 0 must be an integer ≥ 1"),
+    ],
+)
+def test_bad_draw_counts_are_refused_in_one_line_before_any_run(draws, per_draw, says):
+    pytest.importorskip("solara")
+    from vraagvolgend.dashboard import app
+
+    before = dict(app.compare_settings.value)
+    try:
+        app.compare_settings.set({**before, "draws": draws, "draw_replications": per_draw})
+        app._run_comparison()
+        assert app.compare_error.value == says
+        assert app.job.value is None  # nothing started
+    finally:
+        app.compare_settings.set(before)
+        app.compare_error.set(None)
+    scenario, policies = build_scenario(SCENARIO_DEFAULTS), [build_policy(POLICY_DEFAULTS)] * 2
+    check_uncertainty(0, 0, scenario, policies)  # 0 draws: no analysis, nothing to refuse
 
 
 def test_compare_job_failure_is_the_library_one_line_error(tiny):
@@ -365,6 +446,8 @@ def test_dashboard_in_a_headless_browser(dashboard, tmp_path):
                 ("Burn-in months", 12),
                 ("Replications", 2),
                 ("Months", 12),
+                ("Parameter draws (0 = none)", 3),
+                ("Replications per draw", 1),
             ):
                 field = page.get_by_label(name, exact=True).last
                 field.fill(str(value))
@@ -378,6 +461,17 @@ def test_dashboard_in_a_headless_browser(dashboard, tmp_path):
             assert page.locator("img").count() >= 2  # cost per year; cost per group
             assert page.get_by_text("Download the report").count() == 1
             assert page.get_by_text("Fewer than 3 replications").count() == 1
+            # the uncertainty analysis: the probabilities, both intervals, the plane
+            page.get_by_text("How sure is the answer?").wait_for(timeout=30_000)
+            text = page.inner_text("body")
+            assert "The probability that demand-driven is cheaper" in text
+            assert "probability" in text and "worse off" in text
+            assert "95% interval, simulation only" in text
+            assert "95% interval, parameters and simulation" in text
+            assert "What decides the answer needs at least" in text  # 3 draws are too few
+            plane = page.locator("img.vv-plane")
+            plane.wait_for(timeout=30_000)
+            assert plane.evaluate("img => img.complete && img.naturalWidth > 0")
             page.wait_for_timeout(500)
             shot = tmp_path / "dashboard.png"
             page.screenshot(path=str(shot))

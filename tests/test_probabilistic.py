@@ -137,6 +137,24 @@ def test_serial_process_pool_and_dask_give_identical_draws(tiny):
         pd.testing.assert_frame_equal(serial.uncertainty.runs, other.uncertainty.runs)
 
 
+def test_progress_is_told_to_a_callback_phase_by_phase(tiny):
+    """Every finished task is told, in order, first the replications then the draws'."""
+    events = []
+    options = {**OPTIONS, "replications": 2, "uncertainty": 2, "uncertainties": INPUTS[:1]}
+    c = vv.compare(
+        POLICIES, tiny, **options, draw_replications=1, on_progress=lambda *e: events.append(e)
+    )
+    assert events == [
+        ("replications", 0, 2),
+        ("replications", 1, 2),
+        ("replications", 2, 2),
+        ("uncertainty", 0, 2),
+        ("uncertainty", 1, 2),
+        ("uncertainty", 2, 2),
+    ]
+    assert len(c.uncertainty.draws) == 2
+
+
 def test_an_interrupted_analysis_resumes_without_recomputing_stored_draws(
     tiny, tmp_path, monkeypatch
 ):
@@ -163,8 +181,13 @@ def test_an_interrupted_analysis_resumes_without_recomputing_stored_draws(
     assert computed == [(0, 0), (0, 1), (1, 0), (1, 1)]
 
     monkeypatch.setattr(module, "_draw_one", lambda t: computed.append((t[-1], t[4])) or real(t))
-    resumed = vv.compare(POLICIES, tiny, **options)
+    events = []
+    resumed = vv.compare(POLICIES, tiny, **options, on_progress=lambda *e: events.append(e))
     assert computed[4:] == [(2, 0), (2, 1)]  # draws 0 and 1 were not computed again
+    # the progress starts from the stored replications
+    assert [e for e in events if e[0] == "uncertainty"] == [
+        ("uncertainty", n, 6) for n in (4, 5, 6)
+    ]
     options.pop("store")
     whole = vv.compare(POLICIES, tiny, **options)
     pd.testing.assert_frame_equal(resumed.uncertainty.draws, whole.uncertainty.draws)

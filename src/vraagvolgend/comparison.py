@@ -16,13 +16,12 @@ import functools
 import html
 import json
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from tqdm.auto import tqdm
 
 from . import outputs as _outputs
 from .financing import Policy, PolicySwitch, resolve_policy
@@ -390,6 +389,7 @@ def compare(
     uncertainties: Sequence | None = None,
     design: str = "lhs",
     draw_replications: int | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> Comparison:
     """Run several policies on common random numbers and summarise their costs and outcomes.
 
@@ -447,6 +447,12 @@ def compare(
             stored ones), seeded from ``seed``.
         draw_replications: Replications per draw (default: ``replications``); replication
             ``r`` of every draw uses the seed of replication ``r`` here.
+        on_progress: Called as ``on_progress(phase, done, total)`` when a phase starts and
+            after every finished task, in this process, whatever the executor (for a page or
+            a log that follows the work; ``progress`` draws the terminal's bar): phase
+            ``"replications"`` counts the replications (each runs every policy), then
+            ``"uncertainty"`` the replications of the draws (draw by draw, in order on the
+            serial executor).
 
     Example:
         >>> import vraagvolgend as vv
@@ -483,7 +489,7 @@ def compare(
                      scenario, resolved, root)  # fmt: skip
     # spawned once: the draws' replications use the plain comparison's seeds
     children = root.spawn(max(replications, plan.replications if plan else 0))
-    from .executors import SweepInterrupted, run_all
+    from .executors import SweepInterrupted, progress_bar, run_all
 
     at = names.index(baseline)
     if burn_in not in BURN_IN:
@@ -505,9 +511,8 @@ def compare(
             kept.write(order[id(task)], *value)
 
     todo = [task for i, task in enumerate(tasks) if i not in done]
-    disable = None if progress is None else not progress
     try:
-        with tqdm(total=len(tasks), initial=len(done), desc="replications", disable=disable) as bar:
+        with progress_bar("replications", len(tasks), len(done), progress, on_progress) as bar:
             run_all(
                 _compare_one,
                 todo,
@@ -544,7 +549,7 @@ def compare(
 
         comparison.uncertainty = run_draws(
             plan, comparison, children, executor=executor, workers=workers, progress=progress,
-            store=store, recompute=recompute,
+            store=store, recompute=recompute, on_progress=on_progress,
         )  # fmt: skip
     return comparison
 

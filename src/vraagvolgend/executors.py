@@ -24,7 +24,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 
 from .parameters import ParameterError, _short
 
-__all__ = ["SweepInterrupted", "run_all"]
+__all__ = ["SweepInterrupted", "progress_bar", "run_all"]
 
 # --- Executors: one place for process pools, Dask and plain executors -------------------------
 
@@ -230,6 +230,43 @@ def run_all(
         raise
     finally:
         runner.close(cancel=cancel)
+
+
+class _Reporting:
+    """A tqdm bar that also tells a callback how far the work is (``bar`` of :func:`run_all`)."""
+
+    def __init__(self, bar, phase: str, done: int, on_progress):
+        self.bar, self.phase, self.on_progress = bar, phase, on_progress
+        self.done = done  # counted here: a disabled tqdm bar does not count
+
+    def tell(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.phase, self.done, self.bar.total)
+
+    def update(self, n: int = 1) -> None:
+        self.bar.update(n)
+        self.done += n
+        self.tell()
+
+
+@contextlib.contextmanager
+def progress_bar(phase: str, total: int, done: int, progress, on_progress=None):
+    """A progress bar for :func:`run_all`, on the terminal and to a callback.
+
+    Args:
+        phase: What is counted (the bar's description), e.g. ``"replications"``.
+        total: Items in all; ``done``: items already finished (stored ones).
+        progress: Show the tqdm bar (``None``: only on a terminal).
+        on_progress: Called as ``on_progress(phase, done, total)`` once at the start and after
+            every finished item (in this process), e.g. to follow the work from a dashboard.
+    """
+    from tqdm.auto import tqdm
+
+    disable = None if progress is None else not progress
+    with tqdm(total=total, initial=done, desc=phase, disable=disable) as bar:
+        reporting = _Reporting(bar, phase, done, on_progress)
+        reporting.tell()
+        yield reporting
 
 
 class SweepInterrupted(KeyboardInterrupt):

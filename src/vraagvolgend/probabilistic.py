@@ -27,7 +27,6 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from .draws import QUADRANTS, UncertaintyResult
 from .parameters import ParameterError, _short
@@ -329,7 +328,18 @@ def _draw_one(task) -> list[dict]:
     return [{"draw": draw, "replication": r, **row} for row in rows]
 
 
-def run_draws(plan: Plan, comparison, children, *, executor, workers, progress, store, recompute):
+def run_draws(
+    plan: Plan,
+    comparison,
+    children,
+    *,
+    executor,
+    workers,
+    progress,
+    store,
+    recompute,
+    on_progress=None,
+):
     """Run every draw's replications (those not stored) and summarise them.
 
     Args:
@@ -337,8 +347,10 @@ def run_draws(plan: Plan, comparison, children, *, executor, workers, progress, 
         comparison: The plain comparison at the base values (its simulation-only intervals
             stand beside the result's).
         children: The replications' seeds (the comparison's).
+        on_progress: Called as ``on_progress("uncertainty", done, total)`` at the start and
+            after every finished replication of a draw (:func:`~vraagvolgend.comparison.compare`).
     """
-    from .executors import SweepInterrupted, run_all
+    from .executors import SweepInterrupted, progress_bar, run_all
     from .provenance import code_of, determinants
     from .store import ResultStore, RunKey
 
@@ -377,9 +389,8 @@ def run_draws(plan: Plan, comparison, children, *, executor, workers, progress, 
             store.write(keys[i], pd.DataFrame(rows), meta, key_columns=False)
 
     todo = [task for i, task in enumerate(tasks) if i not in done]
-    disable = None if progress is None else not progress
     try:
-        with tqdm(total=len(tasks), initial=len(done), desc="uncertainty", disable=disable) as bar:
+        with progress_bar("uncertainty", len(tasks), len(done), progress, on_progress) as bar:
             run_all(_draw_one, todo, executor=executor, workers=workers, handle=handle,
                     bar=bar, raise_errors=True)  # fmt: skip
     except KeyboardInterrupt:

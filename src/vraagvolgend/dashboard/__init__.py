@@ -7,7 +7,10 @@ no network):
 * *Municipality*: one model month by month under one policy, with play/step/reset, controls
   for the main scenario values and policy levers, and a household inspector;
 * *Compare*: two or more policies on common random numbers in a worker process, with a
-  progress bar, the report's tables and plots, and downloads of the result folder and report.
+  progress bar, the report's tables and plots, and downloads of the result folder and report;
+  with an uncertainty analysis (parameter draws), how sure the answer is: the probabilities
+  that the alternative is cheaper and that it leaves households worse off, the interval over
+  both sources beside the simulation-only one, the cost-effectiveness plane and the drivers.
 
 The model-side parts (:class:`MonthlyHistory`, :class:`CompareJob`, the control validation)
 import without Solara, so they can be used and tested on their own.

@@ -17,19 +17,22 @@ import solara
 import solara.lab
 
 from .. import reports
+from .certainty import drivers, interval_table, probabilities
 from .controls import (
     BUDGET_RULES,
     CONTRACTS,
     POLICY_DEFAULTS,
     REGIMES,
     SCENARIO_DEFAULTS,
+    UNCERTAINTY_DEFAULTS,
     build_policy,
     build_scenario,
+    check_uncertainty,
     one_line,
 )
 from .history import LAWS, MonthlyHistory
 from .jobs import CompareJob
-from .plots import HouseholdPlot, MonthPlots
+from .plots import HouseholdPlot, MonthPlots, plane_png
 
 __all__ = ["Page"]
 
@@ -381,7 +384,9 @@ compare_policies = solara.reactive(
         {**POLICY_DEFAULTS, "name": "demand-driven", "regime": "demand-driven"},
     ]
 )
-compare_settings = solara.reactive({"replications": 3, "months": 24, "seed": 0})
+compare_settings = solara.reactive(
+    {"replications": 3, "months": 24, "seed": 0, **UNCERTAINTY_DEFAULTS}
+)
 job = solara.reactive(None)
 compare_error = solara.reactive(None)
 poll = solara.reactive(0)
@@ -390,6 +395,11 @@ poll = solara.reactive(0)
 def _run_comparison() -> None:
     s = compare_settings.value
     scenario, policies, error = _validated(compare_scenario.value, compare_policies.value)
+    if error is None:
+        try:
+            check_uncertainty(s["draws"], s["draw_replications"], scenario, policies)
+        except (ValueError, TypeError) as err:
+            error = one_line(err)
     compare_error.set(error)
     if error is None:
         old = job.value
@@ -402,8 +412,62 @@ def _run_comparison() -> None:
                 replications=s["replications"],
                 months=s["months"],
                 seed=s["seed"],
+                draws=s["draws"],
+                draw_replications=s["draw_replications"],
             ).start()
         )
+
+
+@solara.component
+def AlternativeCertainty(result, policy: str):
+    """How sure the answer is for one alternative: the probabilities, the intervals, the
+    cost-effectiveness plane and what decides it."""
+    png = solara.use_memo(lambda: plane_png(result, policy), [result, policy])
+    found = solara.use_memo(lambda: drivers(result, policy), [result, policy])
+    for sentence in probabilities(result, policy):
+        _html(sentence)
+    solara.HTML(tag="div", unsafe_innerHTML=_styled(interval_table(result, policy)))
+    _html("Cost-effectiveness plane", tag="h4")
+    solara.Image(png, format="png", classes=["vv-plane"])
+    _html("What decides it", tag="h4")
+    if found.table is None:
+        _html(found.note)
+        return
+    if found.sentences:
+        _html(found.sentences)
+    solara.HTML(tag="div", unsafe_innerHTML=_styled(found.table))
+    _html(
+        "Share of the spread: how much of the spread of the external cost difference over the "
+        "draws each assumption explains (squared standardised rank regression coefficient, "
+        "bootstrap 95% interval). Break-even values are not computed here: each needs runs of "
+        "its own."
+    )
+
+
+@solara.component
+def UncertaintyView(result):
+    """The uncertainty analysis of a comparison, alternative by alternative."""
+    info = result.info
+    varied = result.inputs["input"].nunique()
+    _html("How sure is the answer?", tag="h3")
+    design = {"lhs": "a Latin hypercube", "sobol": "a Sobol sequence"}.get(info["design"], "")
+    per_draw = info["replications"]
+    _html(
+        f"{info['draws']} parameter draws ({design}), {per_draw} replication"
+        f"{'s' if per_draw != 1 else ''} each; {varied} assumptions varied over their "
+        "plausible ranges, "
+        f"{len(result.fixed)} declared ranges kept fixed. Every draw runs every policy on the "
+        "same households and life events."
+    )
+    if info["draws"] < 20:
+        solara.Warning(
+            f"Only {info['draws']} draws: each draw moves a probability by {1 / info['draws']:.0%}."
+        )
+    alternatives = [p for p in info["policies"] if p != result.baseline]
+    for policy in alternatives:
+        if len(alternatives) > 1:
+            _html(f"{policy} against {result.baseline}", tag="h4")
+        AlternativeCertainty(result, policy)
 
 
 @solara.component
@@ -414,6 +478,8 @@ def ComparisonView(j: CompareJob):
         _html(paragraph)
     if c.runs["replication"].nunique() < 3:
         solara.Warning("Fewer than 3 replications: the intervals are unreliable.")
+    if c.uncertainty is not None:
+        UncertaintyView(c.uncertainty)
     with solara.Row():
         solara.FileDownload(
             lambda: j.zip_bytes(),
@@ -453,6 +519,18 @@ def ComparisonView(j: CompareJob):
             solara.HTML(tag="div", unsafe_innerHTML=tables[f"groups_{by}"].html)
     if "by_group.png" in figures:
         solara.FigureMatplotlib(figures["by_group.png"], format="png", dpi=80)
+
+
+def _phase(j: CompareJob) -> str:
+    """What the job is doing, in words."""
+    if j.done >= j.total:
+        return "writing the report"
+    if j.phase == "uncertainty":
+        return (
+            f"uncertainty analysis, {j.draws_done} of {j.draws} parameter draws done "
+            f"({j.done} of {j.total} runs)"
+        )
+    return f"{j.done} of {j.total} runs done"
 
 
 @solara.component
@@ -513,6 +591,17 @@ def ComparePage():
                 )
                 solara.InputInt("Months", value=settings["months"], on_value=set_setting("months"))
                 solara.InputInt("Seed", value=settings["seed"], on_value=set_setting("seed"))
+            with solara.Card("Uncertainty", margin=0):
+                solara.InputInt(
+                    "Parameter draws (0 = none)",
+                    value=settings["draws"],
+                    on_value=set_setting("draws"),
+                )
+                solara.InputInt(
+                    "Replications per draw",
+                    value=settings["draw_replications"],
+                    on_value=set_setting("draw_replications"),
+                )
         with solara.Column():
             _html(
                 "Choose two or more policies; the first is the baseline. Every policy runs on "
@@ -536,12 +625,7 @@ def ComparePage():
             if compare_error.value:
                 solara.Error(compare_error.value)
             if j is not None and j.state == "running":
-                phase = (
-                    "writing the report"
-                    if j.done >= j.total
-                    else f"{j.done} of {j.total} runs done"
-                )
-                _html(f"Running the comparison: {phase} …")
+                _html(f"Running the comparison: {_phase(j)} …")
                 solara.ProgressLinear(value=100 * max(j.fraction, 0.02))
                 solara.Button("Cancel", on_click=j.cancel)
             elif j is not None and j.state == "failed":

@@ -2,8 +2,9 @@
 
 :class:`CompareJob` writes the scenario and policies as TOML into a folder, starts
 ``python -m vraagvolgend.dashboard.worker`` on it (which calls :func:`vraagvolgend.compare`,
-saves the comparison and writes the report) and follows the worker's progress bar. The
-dashboard stays responsive while it runs and can cancel it.
+with an uncertainty analysis when draws are asked for, saves the comparison and writes the
+report) and follows the progress the worker tells, task by task. The dashboard stays
+responsive while it runs and can cancel it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["CompareJob"]
+from .worker import PROGRESS
 
-_PROGRESS = re.compile(rb"(\d+)/(\d+)")
+__all__ = ["CompareJob"]
 
 
 class CompareJob:
@@ -35,11 +35,17 @@ class CompareJob:
         replications: Replications per policy.
         months: Months per run.
         seed: Root seed.
+        draws: Parameter sets of an uncertainty analysis (0: none).
+        draw_replications: Replications per draw.
         folder: Where to work (default: a new temporary folder).
 
     Attributes:
         state: ``"new"``, ``"running"``, ``"done"``, ``"failed"`` or ``"cancelled"``.
-        done, total: Runs finished and runs in all.
+        done, total: Runs finished and runs in all (a run is one policy in one replication,
+            of the comparison or of a draw).
+        phase: What runs now: ``"replications"`` (the comparison), then ``"uncertainty"``.
+        events: The progress told by the worker: ``(phase, done, total)`` in tasks (a task
+            runs every policy in one replication).
         error: The worker's one-line error when it failed.
     """
 
@@ -51,6 +57,8 @@ class CompareJob:
         replications: int,
         months: int,
         seed: int = 0,
+        draws: int = 0,
+        draw_replications: int = 1,
         folder: str | Path | None = None,
     ):
         self.folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="vv-compare-"))
@@ -59,9 +67,14 @@ class CompareJob:
         self.replications = replications
         self.months = months
         self.seed = seed
+        self.draws = draws
+        self.draw_replications = draw_replications
         self.state = "new"
+        self.phase = "replications"
+        self.events: list[tuple[str, int, int]] = []
+        self._finished = {"replications": 0, "uncertainty": 0}  # tasks per phase
         self.done = 0
-        self.total = replications * len(self.policies)
+        self.total = self._tasks() * len(self.policies)
         self.error: str | None = None
         self._process: subprocess.Popen | None = None
         self._comparison = None
@@ -70,9 +83,20 @@ class CompareJob:
     def result_folder(self) -> Path:
         return self.folder / "result"
 
+    def _tasks(self) -> int:
+        """Tasks in all: the comparison's replications, and the draws' when there are any."""
+        extra = self.draws * self.draw_replications if self.draws > 0 else 0
+        return self.replications + max(extra, 0)
+
     @property
     def fraction(self) -> float:
         return self.done / self.total if self.total else 0.0
+
+    @property
+    def draws_done(self) -> int:
+        """Draws of the uncertainty analysis with all their replications finished (the worker
+        runs them draw by draw)."""
+        return self._finished["uncertainty"] // max(self.draw_replications, 1)
 
     def start(self) -> CompareJob:
         """Write the inputs and start the worker; returns at once."""
@@ -88,6 +112,8 @@ class CompareJob:
             "replications": self.replications,
             "months": self.months,
             "seed": self.seed,
+            "draws": self.draws,
+            "draw_replications": self.draw_replications,
         }
         (self.folder / "job.json").write_text(json.dumps(spec), encoding="utf-8")
         env = {**os.environ, "VRAAGVOLGEND_THREADS": os.environ.get("VRAAGVOLGEND_THREADS", "1")}
@@ -104,14 +130,12 @@ class CompareJob:
     def _follow(self) -> None:
         process = self._process
         fd = process.stderr.fileno()
-        tail = b""
+        tail = partial = b""
         while chunk := os.read(fd, 4096):
             tail = (tail + chunk)[-4096:]
-            hits = _PROGRESS.findall(tail)
-            if hits:
-                done, total = (int(x) for x in hits[-1])
-                if total == self.total:
-                    self.done = done
+            *lines, partial = (partial + chunk).split(b"\n")
+            for line in lines:
+                self._told(line.decode("utf-8", "replace").strip())
         code = process.wait()
         process.stderr.close()
         if self.state == "cancelled":
@@ -123,12 +147,22 @@ class CompareJob:
             lines = [
                 line.strip()
                 for line in tail.decode("utf-8", "replace").replace("\r", "\n").splitlines()
-                if line.strip()
+                if line.strip() and not line.startswith(PROGRESS)
             ]
             message = next((x for x in reversed(lines) if "error" in x.lower()), None)
             self.error = message or (lines[-1] if lines else f"worker exit status {code}")
             self.error = self.error.removeprefix("vraagvolgend: error: ")
             self.state = "failed"
+
+    def _told(self, line: str) -> None:
+        """Take in a progress line of the worker (other lines are left for the error)."""
+        if not line.startswith(PROGRESS):
+            return
+        phase, done, total = json.loads(line.removeprefix(PROGRESS))
+        self.events.append((phase, done, total))
+        self.phase = phase
+        self._finished[phase] = done
+        self.done = min(sum(self._finished.values()) * len(self.policies), self.total)
 
     def wait(self, timeout: float | None = None) -> str:
         """Wait for the worker to end; returns the state."""

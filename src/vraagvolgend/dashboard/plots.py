@@ -1,4 +1,5 @@
-"""The Municipality page's plots: one figure each, kept and redrawn month after month.
+"""The dashboard's plots: the Municipality page's, kept and redrawn month after month, and
+the Compare page's cost-effectiveness plane.
 
 Building a matplotlib figure and letting a layout engine place it costs more than the month it
 shows, so each plot is built once, with fixed margins, and every month only the data and the
@@ -31,11 +32,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from .. import reports
+from .. import outputs, reports
 from ..domains import DOMAINS
+from ..draws import QUADRANTS
 from .history import LAWS
 
-__all__ = ["HouseholdPlot", "MonthPlots"]
+__all__ = ["HouseholdPlot", "MonthPlots", "plane_png"]
 
 label = reports.label
 #: The x axis shows at least the first year, so the first months are not stretched across it.
@@ -199,3 +201,61 @@ class HouseholdPlot(_Canvas):
             last = months.max() if months.size else 0
             self.ax.set_xlim(first - 0.5, max(first + MIN_MONTHS, last) + 0.5)
             return self.encode()
+
+
+#: The plane's quadrants: green where the alternative is cheaper and better, red where dearer
+#: and worse (in the order of :data:`~vraagvolgend.draws.QUADRANTS`).
+_QUADRANT_COLOURS = ("#4c9f70", "#f2a541", "#4a7fb5", "#c8453d")
+
+
+def _plain_text(text: str) -> str:
+    """User-named text for matplotlib: a ``$`` would start mathematics."""
+    return text.replace("$", r"\$")
+
+
+def _corner(quadrant: str, better_is_down: bool) -> tuple[float, float, str, str]:
+    """Where a quadrant's label goes (axes fraction x, y, alignments): cheaper is left of
+    zero cost; better is below zero when lower is better."""
+    left = quadrant.startswith("cheaper")
+    down = quadrant.endswith("better") == better_is_down
+    return (0.02 if left else 0.98, 0.03 if down else 0.97,
+            "left" if left else "right", "bottom" if down else "top")  # fmt: skip
+
+
+def plane_png(result, policy: str) -> bytes:
+    """The cost-effectiveness plane of ``policy`` against the baseline: per draw, the
+    difference in external cost (EUR thousand a year) against the difference in the primary
+    outcome, on axes centred on zero, each quadrant labelled with its share of the draws."""
+    plane = result.plane(policy)
+    shares = result.quadrants(policy)
+    primary = outputs.OUTCOMES[outputs.PRIMARY]
+    with matplotlib.rc_context(reports._RC):
+        canvas = _Canvas((8, 5.2))
+        ax = canvas.figure.subplots()
+        canvas.figure.subplots_adjust(left=0.13, right=0.97, bottom=0.12, top=0.9)
+        x = plane["cost"].to_numpy(float) / 1000
+        y = plane["outcome"].to_numpy(float)
+        for quadrant, colour in zip(QUADRANTS, _QUADRANT_COLOURS, strict=True):
+            mine = (plane["quadrant"] == quadrant).to_numpy()
+            ax.scatter(x[mine], y[mine], s=28, color=colour, alpha=0.85, edgecolors="none")
+            cx, cy, ha, va = _corner(quadrant, primary.better == "lower")
+            ax.text(cx, cy, f"{quadrant}: {shares[quadrant]:.0%}", transform=ax.transAxes,
+                    ha=ha, va=va, fontsize=11, color=colour, fontweight="bold")  # fmt: skip
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.axvline(0, color="grey", linewidth=0.8)
+        # centred on zero, with room for the labels: every quadrant is in view
+        ax.set_xlim(*_symmetric(x))
+        ax.set_ylim(*_symmetric(y))
+        ax.set_xlabel("External cost difference (EUR thousand a year)")
+        up = "worse" if primary.better == "lower" else "better"
+        ax.set_ylabel(f"Difference in {primary.label.split(',')[0].lower()} (up: {up})")
+        ax.set_title(_plain_text(f"{policy} − {result.baseline}, one point per parameter draw"))
+        return canvas.encode()
+
+
+def _symmetric(values: np.ndarray) -> tuple[float, float]:
+    """Limits centred on zero, a third wider than the largest difference (1e-9 when none)."""
+    finite = values[np.isfinite(values)]
+    reach = float(np.abs(finite).max()) if finite.size else 0.0
+    reach = reach * 1.35 if reach > 0 else 1e-9
+    return -reach, reach

@@ -1,9 +1,11 @@
 """The worker process of a dashboard comparison: ``python -m vraagvolgend.dashboard.worker DIR``.
 
-Reads ``DIR/job.json`` (policy files, replications, months, seed) and ``DIR/scenario.toml``,
-runs :func:`vraagvolgend.compare` with its progress bar on stderr, saves the comparison to
-``DIR/result`` (with ``decomposition.parquet`` when the comparison carries a decomposition)
-and writes the report there. A bad input ends with the command line's one-line error.
+Reads ``DIR/job.json`` (policy files, replications, months, seed, and the draws of an
+uncertainty analysis with their replications) and ``DIR/scenario.toml``, runs
+:func:`vraagvolgend.compare`, telling its progress on stderr (one line per finished task:
+:data:`PROGRESS` and ``[phase, done, total]`` as JSON), saves the comparison to ``DIR/result``
+(with ``decomposition.parquet`` when the comparison carries a decomposition) and writes the
+report there. A bad input ends with the command line's one-line error.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ import json
 import sys
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["PROGRESS", "main"]
+
+#: The start of a progress line on the worker's stderr.
+PROGRESS = "vraagvolgend progress: "
+
+
+def _tell(phase: str, done: int, total: int) -> None:
+    print(PROGRESS + json.dumps([phase, done, total]), file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
             replications=spec["replications"],
             months=spec["months"],
             seed=spec["seed"],
-            progress=True,
+            progress=False,
+            on_progress=_tell,
+            # 0 draws: no uncertainty analysis (a negative number is refused by compare)
+            uncertainty=spec.get("draws") or None,
+            draw_replications=spec.get("draw_replications"),
         )
         out = folder / "result"
         comparison.save(out)
