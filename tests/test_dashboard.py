@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -561,3 +562,42 @@ def test_the_reports_budget_section_and_regime_rows_render_in_a_browser(tmp_path
     assert "budget rule" in " ".join(budget)
     # the demand-driven regime's own parameters, with both values
     assert "Months between reviews" in text and "prolong" in text
+
+
+def test_the_reports_uncertainty_section_renders_in_a_browser(tmp_path):
+    """The section for a policy adviser: it names the probability and the break-even value and
+    shows the cost-effectiveness plane (an image that loads), with no console errors."""
+    from vraagvolgend.reports import write_report
+
+    sync_playwright = _browser_or_skip()
+    s = vv.Scenario.default().with_changes(n_households=600, burn_in_months=12)
+    inputs = [
+        vv.Uncertainty("access.conversation_cost", 150, 500),
+        vv.Uncertainty("policy.conversation_factor", 2, 5),
+    ]
+    c = vv.compare(
+        ["supply-driven", "demand-driven"], s, replications=2, months=12, progress=False,
+        uncertainty=14, uncertainties=inputs, draw_replications=1,
+    )  # fmt: skip
+    vv.drivers.analyse(c, break_even=1, replications=2, max_evaluations=3, bootstrap=100)
+    page_file = write_report(c, tmp_path)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            errors = _watch_console(page)
+            page.goto(page_file.as_uri())
+            text = page.inner_text("body")
+            plane = page.locator('img[alt^="The cost-effectiveness plane"]')
+            loaded = plane.evaluate("img => img.complete && img.naturalWidth > 0")
+        finally:
+            browser.close()
+    assert not errors, errors
+    section = text.split("How sure is the answer?", 1)[1].split("Annual cost per law", 1)[0]
+    assert "probability that 'demand-driven' is cheaper" in section
+    assert "Break-even values" in section and "What decides it" in section
+    assert loaded
+    shares = [
+        int(x) for x in re.findall(r"(?:cheaper|dearer) and (?:better|worse)\t(\d+)%", section)
+    ]
+    assert len(shares) == 4 and abs(sum(shares) - 100) <= 2  # rounded shares of one plane
