@@ -294,3 +294,83 @@ def test_discover_without_the_workbench_says_which_extra(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "ema_workbench", None)
     with pytest.raises(ImportError, match=r"pip install 'vraagvolgend\[ema\]'"):
         discover(_draws(100), output="cost_total")
+
+
+# --- analyse: a probabilistic comparison's drivers, end to end --------------------------------
+
+
+@pytest.fixture(scope="module")
+def probabilistic():
+    """A tiny comparison of three policies with 14 draws of two inputs on two of them: the
+    conversation factor (it moves only demand-driven's access cost) and a provision price that
+    no run uses (no episode of sheltered housing starts at this size: a null input)."""
+    s = vv.Scenario.default().with_changes(n_households=500, burn_in_months=12)
+    policies = [vv.SupplyDriven(), vv.DemandDriven(), vv.DemandDriven().with_changes(name="dd2")]
+    c = vv.compare(policies, s, replications=2, months=12, progress=False)
+    inputs = [
+        vv.Uncertainty("policy.conversation_factor", 2, 5),
+        vv.Uncertainty("provisions.wmo.sheltered_housing.cost_month", 2670, 3260),
+    ]
+    vv.add_uncertainty(c, 14, uncertainties=inputs, policies=["supply-driven", "demand-driven"])
+    return c
+
+
+def test_add_uncertainty_is_compare_with_uncertainty(probabilistic):
+    """Adding draws to a finished comparison gives the draws compare(uncertainty=N) gives on
+    the same seeds, for the chosen policies only."""
+    c = probabilistic
+    u = c.uncertainty
+    assert u.info["policies"] == ["supply-driven", "demand-driven"]
+    assert set(u.draws["policy"]) == {"demand-driven"}
+    again = vv.compare(
+        c.policies[:2], c.scenario, replications=2, months=12, progress=False,
+        uncertainty=14, uncertainties=[vv.Uncertainty(**x) for x in u.info["inputs"]],
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(again.uncertainty.draws, u.draws)
+    with pytest.raises(ParameterError, match="policies: must include the baseline"):
+        vv.add_uncertainty(c, 4, policies=["demand-driven"])
+    with pytest.raises(ParameterError, match="policies: 'nope' is not one of"):
+        vv.add_uncertainty(c, 4, policies=["supply-driven", "nope"])
+
+
+def test_analyse_finds_the_driver_its_break_even_and_keeps_them(probabilistic, tmp_path):
+    """The conversation factor explains the spread, the unused price does not; the break-even
+    search runs for the top input only; the analysis is saved and loaded with the comparison."""
+    from vraagvolgend.drivers import analyse
+
+    c = probabilistic
+    d = analyse(c, break_even=1, replications=2, max_evaluations=3, bootstrap=200)
+    assert c.uncertainty.drivers is d
+    table = d.sensitivity.set_index("parameter")
+    assert table.loc["policy.conversation_factor", "rank"] == 1
+    assert table.loc["provisions.wmo.sheltered_housing.cost_month", "index"] < 0.05
+    assert [b.parameter for b in d.break_evens] == ["policy.conversation_factor"]
+    assert d.break_evens[0].mean_high > d.break_evens[0].mean_low  # dearer with the factor
+    assert "conversation" in d.text
+    c.save(tmp_path / "c")
+    loaded = vv.Comparison.load(tmp_path / "c").uncertainty.drivers
+    assert loaded.text == d.text
+    pd.testing.assert_frame_equal(loaded.break_even_table(), d.break_even_table())
+    pd.testing.assert_frame_equal(
+        loaded.sensitivity.reset_index(drop=True), d.sensitivity.reset_index(drop=True)
+    )
+
+
+def test_analyse_refuses_what_it_cannot_do_in_one_line(probabilistic):
+    from vraagvolgend.drivers import analyse
+
+    plain = vv.compare(
+        ["supply-driven", "demand-driven"],
+        probabilistic.scenario.with_changes(n_households=200),
+        replications=2,
+        months=12,
+        progress=False,
+    )
+    with pytest.raises(ParameterError, match="comparison: has no uncertainty analysis"):
+        analyse(plain)
+    with pytest.raises(ParameterError, match="break_even: -1 must be a whole number"):
+        analyse(probabilistic, break_even=-1)
+    with pytest.raises(ParameterError, match="replications: 1 must be a whole number ≥ 2"):
+        analyse(probabilistic, replications=1)
+    with pytest.raises(ParameterError, match="output: 'cost_nothing' is not a column"):
+        analyse(probabilistic, output="cost_nothing")
