@@ -16,6 +16,8 @@ What is shared with the library, so that both start from identical households:
   (:func:`vraagvolgend.build_network`) and the initial severities
   (:meth:`vraagvolgend.problems.ProblemDynamics.initial_severity`), built from
   ``vraagvolgend.Streams(seed)`` exactly as ``MunicipalityModel.__init__`` does;
+* two household traits drawn once, like the population: persistent problems (the library's
+  draw, whose chance follows the household type's risk) and avoiding help;
 * every parameter, read from the :class:`~vraagvolgend.Scenario` and the
   :class:`~vraagvolgend.financing.Policy`, and the gatekeeper's product tables.
 
@@ -32,7 +34,11 @@ agents (``self.agents.do(...)``) or a model-level allocation:
    network (a giver sizes its offer from the need around it, a receiver then collects its
    share), after which each household computes its next severities and strain;
 4. ``advance``: each household commits its next state and runs the end of the month of formal
-   care (youth care escalating to residential care, reviews and renewals, social assistance);
+   care: the episode lifecycle (youth care escalating to residential care; the months each
+   episode's goal has held; end on goal once it has held for longer than the exit lag, except
+   for a chronic need; reviews, on ``chronic_review_months`` for a chronic need and
+   ``review_months`` for any other, that end, renew or prolong, and wait for the lag where
+   the goal is reached but not yet held) and social assistance;
 5. the model books the month's costs and applies the budget rule at a year end.
 
 Random numbers are scalar draws from the model's seeded ``random.Random`` (``agent.random``
@@ -40,8 +46,11 @@ in Mesa), made only where a decision needs one; the library draws whole arrays f
 streams, so the two agree in distribution, not run by run.
 
 Only the two built-in regimes are reproduced (:class:`~vraagvolgend.SupplyDriven`,
-:class:`~vraagvolgend.DemandDriven` and their parameter variants); a subclass that overrides a
-rule method is not, and a :class:`~vraagvolgend.PolicySwitch` is not supported.
+:class:`~vraagvolgend.DemandDriven` and their parameter variants: contract, levers, budget
+rule, every lifecycle parameter); a subclass that overrides a rule method is not, nor are a
+:class:`~vraagvolgend.PolicySwitch`, a contract or budget rule of a user's own, a catalogue
+with other routing than the default's (the routing is written out below), a user's own
+processes, forks, or the episode ledger (only the aggregates are kept).
 
 Example:
     >>> import vraagvolgend as vv
