@@ -16,6 +16,8 @@ What is shared with the library, so that both start from identical households:
   (:func:`vraagvolgend.build_network`) and the initial severities
   (:meth:`vraagvolgend.problems.ProblemDynamics.initial_severity`), built from
   ``vraagvolgend.Streams(seed)`` exactly as ``MunicipalityModel.__init__`` does;
+* two household traits drawn once, like the population: persistent problems (the library's
+  draw, whose chance follows the household type's risk) and avoiding help;
 * every parameter, read from the :class:`~vraagvolgend.Scenario` and the
   :class:`~vraagvolgend.financing.Policy`, and the gatekeeper's product tables.
 
@@ -32,7 +34,11 @@ agents (``self.agents.do(...)``) or a model-level allocation:
    network (a giver sizes its offer from the need around it, a receiver then collects its
    share), after which each household computes its next severities and strain;
 4. ``advance``: each household commits its next state and runs the end of the month of formal
-   care (youth care escalating to residential care, reviews and renewals, social assistance);
+   care: the episode lifecycle (youth care escalating to residential care; the months each
+   episode's goal has held; end on goal once it has held for longer than the exit lag, except
+   for a chronic need; reviews, on ``chronic_review_months`` for a chronic need and
+   ``review_months`` for any other, that end, renew or prolong, and wait for the lag where
+   the goal is reached but not yet held) and social assistance;
 5. the model books the month's costs and applies the budget rule at a year end.
 
 Random numbers are scalar draws from the model's seeded ``random.Random`` (``agent.random``
@@ -40,8 +46,11 @@ in Mesa), made only where a decision needs one; the library draws whole arrays f
 streams, so the two agree in distribution, not run by run.
 
 Only the two built-in regimes are reproduced (:class:`~vraagvolgend.SupplyDriven`,
-:class:`~vraagvolgend.DemandDriven` and their parameter variants); a subclass that overrides a
-rule method is not, and a :class:`~vraagvolgend.PolicySwitch` is not supported.
+:class:`~vraagvolgend.DemandDriven` and their parameter variants: contract, levers, budget
+rule, every lifecycle parameter); a subclass that overrides a rule method is not, nor are a
+:class:`~vraagvolgend.PolicySwitch`, a contract or budget rule of a user's own, a catalogue
+with other routing than the default's (the routing is written out below), a user's own
+processes, forks, or the episode ledger (only the aggregates are kept).
 
 Example:
     >>> import vraagvolgend as vv
@@ -145,6 +154,8 @@ class Episode:
     upcoded: bool
     start: int
     channel: str
+    chronic: bool = False  # a chronic need: reviewed on its own interval, never ended on goal
+    goal_months: int = 0  # months its goal has held without a break
 
 
 @dataclass
@@ -172,9 +183,39 @@ def _nonzero(mapping) -> tuple[tuple[int, float], ...]:
     return tuple((DOMAINS.index(d), float(v)) for d, v in mapping.items() if v != 0)
 
 
-def plan_intensity(policy: DemandDriven, severity: float) -> float:
-    """A demand-driven package sized to need (1 = the catalogue's standard package)."""
-    return min(max(severity / policy.reference_severity, policy.min_intensity), 1.5)
+def plan_intensity(policy: Policy, severity: float) -> float:
+    """The package's intensity (1 = the catalogue's standard package).
+
+    A demand-driven plan is sized to need; a supply-driven product is the standard package.
+    """
+    if isinstance(policy, DemandDriven):
+        sized = severity / policy.reference_severity
+        return min(max(sized, policy.min_intensity), policy.max_intensity)
+    return 1.0
+
+
+def next_review(policy: Policy, provision: ProvisionInfo, chronic: bool) -> int:
+    """Months until an episode's first (or next) review, before the contract's response.
+
+    A chronic need follows ``chronic_review_months``, any other need ``review_months``; 0
+    means the provision's typical duration (the length of an indication).
+    """
+    interval = policy.chronic_review_months if chronic else policy.review_months
+    return interval if interval > 0 else provision.duration
+
+
+def exit_lag(policy: Policy, provision: ProvisionInfo) -> int:
+    """Months an episode's goal must hold before it ends (``exit_lag_months``), as the
+    contract stretches or shortens it for individual provisions."""
+    lag = policy.exit_lag_months
+    if not provision.billed_individually:
+        return lag
+    c = policy.contracts
+    if policy.contract == "effort":
+        return round((lag + 1) * (1 + c.effort_prolongation)) - 1
+    if policy.contract == "output":
+        return max(round((lag + 1) * (1 - c.output_shortening)) - 1, 0)
+    return lag
 
 
 def contract_response(policy: Policy, individual: bool, months: int, intensity: float):
@@ -216,6 +257,8 @@ class Household(mesa.Agent):
         vulnerability: Latent vulnerability.
         deprivation: Deprivation of the household's neighbourhood.
         severity: Initial severity per domain.
+        persistent: Its problems in ``problems.persistent_domains`` recover slowly.
+        avoider: It never seeks help itself.
     """
 
     def __init__(
@@ -230,6 +273,7 @@ class Household(mesa.Agent):
         deprivation: float,
         severity: list[float],
         persistent: bool = False,
+        avoider: bool = False,
     ):
         super().__init__(model)
         sc = model.scenario_params
@@ -238,6 +282,8 @@ class Household(mesa.Agent):
         self.has_children = n_children > 0
         self.n_children = n_children
         self.persistent = persistent  # persistent problems in p.persistent_domains
+        # Its needs in the chronic domains are chronic (household help of the oldest)
+        self.chronic_type = household_type in sc.access.chronic_types
         self.n_persons = n_persons
         self.income_quintile = income_quintile
         self.severity = list(severity)
@@ -261,7 +307,7 @@ class Household(mesa.Agent):
             for ev in model.events
         ]
         self.support_capacity = sc.support.capacity[household_type]
-        self.avoider = self.random.random() < sc.access.avoider_share
+        self.avoider = avoider  # never seeks help itself (outreach may find it)
 
         # Formal care
         self.care: dict[int, Episode] = {}  # domain → running provision
@@ -276,6 +322,7 @@ class Household(mesa.Agent):
         self.tiebreak = 0.0
         self.activation = 0.0
         self.need = self.pull = self.spare = self.given = self.per_unit_need = 0.0
+        self.stacking_relief = 0.0
         self.next_severity = self.severity
         self.next_strain = 0.0
 
@@ -369,23 +416,30 @@ class Household(mesa.Agent):
         n_laws = len({p.law for p in self.requests.values()})
         units = pol.conversation_factor if isinstance(pol, DemandDriven) else n_laws
         m.month_costs["access"] += units * acc.conversation_cost
-        # A demand-driven plan may pay a one-off, non-catalogue solution.
-        self.flexible = isinstance(pol, DemandDriven) and rnd() < pol.flexible_budget
+        # A new plan may pay a one-off, non-catalogue solution (demand-driven's flexible budget).
+        self.flexible = pol.flexible_budget > 0 and rnd() < pol.flexible_budget
 
     # --- 2. episodes and bills (called by the model's allocation) ---------------------------
 
     def start_episode(
-        self, d: int, provision: ProvisionInfo, month: int, channel: str, upcode: bool = True
+        self,
+        d: int,
+        provision: ProvisionInfo,
+        month: int,
+        channel: str,
+        upcode: bool = True,
+        goal_months: int = 0,
     ) -> None:
-        """Start a provision for domain ``d`` (replacing any running one)."""
+        """Start a provision for domain ``d`` (replacing any running one).
+
+        A renewal or an escalation passes the running episode's ``goal_months`` on: the months
+        its goal has held carry over to the new episode.
+        """
         m = self.model
         pol = m.policy
-        if isinstance(pol, DemandDriven):
-            intensity = plan_intensity(pol, self.severity[d])
-            months = pol.review_months  # a plan is reviewed, not ended
-        else:
-            intensity = 1.0
-            months = provision.duration
+        chronic = self.chronic_type and d in m.chronic_domains
+        intensity = plan_intensity(pol, self.severity[d])
+        months = next_review(pol, provision, chronic)
         individual = provision.billed_individually
         months, intensity = contract_response(pol, individual, months, intensity)
         upcoded = (
@@ -394,7 +448,9 @@ class Household(mesa.Agent):
             and individual
             and self.random.random() < pol.contracts.output_upcoding
         )
-        self.care[d] = Episode(provision, months, 0, intensity, upcoded, month, channel)
+        self.care[d] = Episode(
+            provision, months, 0, intensity, upcoded, month, channel, chronic, goal_months
+        )
 
     def bill(self, lump_per_client: dict[str, float]) -> None:
         """Book this month's cost of the household's running provisions and benefit."""
@@ -438,9 +494,11 @@ class Household(mesa.Agent):
         if self.flexible:
             for dd, effect in m.catalogue["flexible_budget"].effects:
                 self.extra_recovery[dd] += effect
-        # A demand-driven plan activates the household's network.
-        in_plan = self.flexible or (isinstance(m.policy, DemandDriven) and bool(self.care))
+        # A plan activates the household's network (demand-driven: network_activation > 0) ...
+        in_plan = self.flexible or bool(self.care)
         self.activation = m.policy.network_activation if in_plan else 0.0
+        # ... and, while an episode runs, addresses its problems together: they stack less.
+        self.stacking_relief = m.policy.plan_stacking_relief if self.care else 0.0
 
         threshold = m.scenario_params.problems.threshold
         self.need = sum(x for x in s if x >= threshold)
@@ -482,7 +540,7 @@ class Household(mesa.Agent):
         s = self.severity
         threshold = p.threshold
         n_active = sum(1 for x in s if x >= threshold)
-        stack = max(n_active - 1, 0)
+        stack = max(n_active - 1, 0) * (1 - self.stacking_relief)
         lo, hi = p.onset_severity
         new = []
         for d in range(D):
@@ -530,9 +588,15 @@ class Household(mesa.Agent):
             self._end_month(self.model.current_month)
 
     def _end_month(self, month: int) -> None:
+        """The episode lifecycle at the end of the month, from the state at its end.
+
+        In order: every episode ages a month; ambulant youth care escalates to residential
+        care; each episode counts the months its goal has held; an episode whose goal has
+        held for longer than the exit lag ends (between reviews, unless the need is chronic);
+        an episode whose months until review ran out is reviewed.
+        """
         m = self.model
-        sc = m.scenario_params
-        acc = sc.access
+        acc = m.scenario_params.access
         pol = m.policy
         s = self.severity
         for ep in self.care.values():
@@ -546,32 +610,59 @@ class Household(mesa.Agent):
             and youth.provision.name == "youth_ambulant"
             and s[PARENTING] >= RESIDENTIAL_THRESHOLD
         ):
-            self.start_episode(PARENTING, m.catalogue["youth_residential"], month + 1, "escalation")
+            self.start_episode(
+                PARENTING,
+                m.catalogue["youth_residential"],
+                month + 1,
+                "escalation",
+                goal_months=youth.goal_months,
+            )
             m.escalations += 1
             # A re-indication is priced as a review
             m.month_costs["access"] += pol.review_factor * acc.conversation_cost
 
-        # Reviews: supply-driven renews the product while not recovered, demand-driven resizes
-        # the plan or ends it. Every review is priced, in both regimes, once per household.
+        # The goal: the domain below the regime's exit threshold; for a chronic need,
+        # self-reliance (below access.chronic_exit_severity).
+        for d, ep in self.care.items():
+            goal = acc.chronic_exit_severity if ep.chronic else pol.exit_threshold
+            ep.goal_months = ep.goal_months + 1 if s[d] < goal else 0
+
+        # End on goal: care whose goal has held for longer than the lag ends now, without
+        # waiting for its review (never for a chronic need: that ends only at a review).
+        if pol.end_on_goal:
+            for d, ep in list(self.care.items()):
+                if not ep.chronic and ep.goal_months > exit_lag(pol, ep.provision):
+                    del self.care[d]
+
+        # Reviews. An episode whose goal is reached but has not yet held for the lag waits
+        # for it (its review moves to the month the lag is over). Any other is reviewed: it
+        # ends once its goal has held for longer than the lag, otherwise it continues (a
+        # chronic need whatever its severity, any other need while its goal is not reached),
+        # prolonged (the same episode, resized) or renewed (a new episode from next month).
+        # Every review is priced, once per household reviewed this month.
         reviewed = False
         for d, ep in list(self.care.items()):
             if ep.left > 0:
                 continue
+            lag = exit_lag(pol, ep.provision)
+            if 0 < ep.goal_months <= lag:
+                ep.left = lag + 1 - ep.goal_months
+                continue
             reviewed = True
-            if isinstance(pol, DemandDriven):
-                if s[d] < sc.problems.threshold:
-                    del self.care[d]
-                    continue
+            goal_held = ep.goal_months > lag
+            if goal_held or not (ep.chronic or s[d] >= pol.exit_threshold):
+                del self.care[d]
+            elif pol.continuation == "prolong":
                 ep.left, ep.intensity = contract_response(
                     pol,
                     ep.provision.billed_individually,
-                    pol.review_months,
+                    next_review(pol, ep.provision, ep.chronic),
                     plan_intensity(pol, s[d]),
                 )
-            elif s[d] >= pol.exit_threshold:
-                self.start_episode(d, ep.provision, month + 1, "renewal")
             else:
-                del self.care[d]
+                self.start_episode(
+                    d, ep.provision, month + 1, "renewal", goal_months=ep.goal_months
+                )
         if reviewed:
             m.month_costs["access"] += pol.review_factor * acc.conversation_cost
 
@@ -610,10 +701,13 @@ class ReferenceModel(mesa.Model):
         streams = vv.Streams(seed_sequence)
         h = vv.build_households(scenario, streams["population"])
         w = vv.build_network(h, scenario.network, streams["network"])
-        severity = _dynamics(scenario, h, streams).initial_severity(streams["initial"])
-        # The persistent trait: the same draw as the library's (a household characteristic)
-        persistent = vv.Streams(seed_sequence)["persistence"].random(h.n)
-        persistent = persistent < scenario.problems.persistent_share
+        dynamics = _dynamics(scenario, h, streams)
+        severity = dynamics.initial_severity(streams["initial"])
+        # The persistent trait is a household characteristic, like the population: the
+        # library's own draw (its chance follows the household type's relative risk).
+        persistent = dynamics.persistent
+        # So is avoiding help: the library's draw, from the same stream.
+        avoider = streams["access_setup"].random(h.n) < scenario.access.avoider_share
         households = [
             Household(
                 self,
@@ -625,6 +719,7 @@ class ReferenceModel(mesa.Model):
                 deprivation=float(h.deprivation[i]),
                 severity=severity[:, i].astype(float).tolist(),
                 persistent=bool(persistent[i]),
+                avoider=bool(avoider[i]),
             )
             for i in range(h.n)
         ]
@@ -704,6 +799,7 @@ class ReferenceModel(mesa.Model):
         self.light = [self.catalogue[LIGHT_PRODUCT[d]] for d in DOMAINS]
         self.heavy = [self.catalogue[HEAVY_PRODUCT[d]] for d in DOMAINS]
         self.network_programme = policy.network_programme if policy is not None else 0.0
+        self.chronic_domains = {DOMAINS.index(d) for d in scenario.access.chronic_domains}
         if isinstance(policy, DemandDriven):
             self.root_rank = [policy.root_cause_order.index(d) for d in DOMAINS]
 
@@ -855,12 +951,17 @@ class ReferenceModel(mesa.Model):
         """The main aggregates, in the shape :func:`library_aggregates` gives them.
 
         Returns:
-            ``{"mean_severity": {domain: float}, "served": {law: [households per month]},
-            "costs": {year: {cost key: EUR}}}``; ``served`` and ``costs`` are empty without
+            ``{"mean_severity": {domain: float}, "mean_severity_monthly": {domain: [mean
+            severity per month]}, "served": {law: [households per month]}, "costs": {year:
+            {cost key: EUR}}}``; ``served`` and ``costs`` are empty without
             formal care.
         """
+        monthly = self.datacollector.get_model_vars_dataframe()
         return {
             "mean_severity": self.mean_severity(),
+            "mean_severity_monthly": {
+                d: monthly[f"mean_severity_{d}"].astype(float).tolist() for d in DOMAINS
+            },
             "served": {law: list(v) for law, v in self.served.items()} if self.policy else {},
             "costs": {y: dict(c) for y, c in sorted(self.costs.items())},
         }
@@ -883,6 +984,9 @@ def library_aggregates(result_or_model) -> dict:
     last = monthly.iloc[-1]
     out = {
         "mean_severity": {d: float(last[f"mean_severity_{d}"]) for d in DOMAINS},
+        "mean_severity_monthly": {
+            d: monthly[f"mean_severity_{d}"].astype(float).tolist() for d in DOMAINS
+        },
         "served": {},
         "costs": {},
     }
