@@ -34,8 +34,9 @@ from vraagvolgend.vocabulary import format_interval, format_number
 
 #: The uncertainty analysis of the main job, sized to add about a minute on an idle 2-core
 #: machine: draws (one replication each) of the inputs below, and break-even searches for the
-#: two most influential of them (at most 4 comparisons of 3 replications each). Sensitivity
-#: needs more draws than inputs (at least inputs + 10). A fuller analysis varies every
+#: two most influential of them (at most 4 comparisons of 3 replications each). With 2 draws
+#: per input the drivers are read from rank correlations (drivers.sensitivity). A fuller
+#: analysis varies every
 #: declared range: ``vraagvolgend compare --uncertainty 200``.
 DRAWS = 32
 #: The inputs the main job varies: every regime and access assumption with a plausible range

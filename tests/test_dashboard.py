@@ -187,9 +187,9 @@ def test_compare_job_runs_an_uncertainty_analysis_draw_by_draw(tiny):
         vv.outputs.OUTCOMES["mean_severity"].label,
         vv.outputs.OUTCOMES["share_3plus_problems"].label,
     ]
-    # 31 inputs varied: too few draws to read the drivers, and the page says how many it needs
+    # 3 draws: too few to read the drivers, and the page says how many it needs
     assert drivers(u, "demand-driven").note.startswith(
-        "What decides the answer needs at least 41 draws (31 inputs varied, plus 10)"
+        "What decides the answer needs at least 10 draws (31 inputs varied)"
     )
 
 

@@ -374,3 +374,22 @@ def test_analyse_refuses_what_it_cannot_do_in_one_line(probabilistic):
         analyse(probabilistic, replications=1)
     with pytest.raises(ParameterError, match="output: 'cost_nothing' is not a column"):
         analyse(probabilistic, output="cost_nothing")
+
+
+def test_sensitivity_with_few_draws_per_input_uses_the_rank_correlation():
+    """32 draws of 16 inputs: a regression on 16 inputs would be unstable, so ``auto`` uses
+    each input's squared rank correlation; the one input that matters stands out with an
+    interval above 0, and most of the 15 without effect get intervals from 0."""
+    u = qmc.LatinHypercube(d=16, seed=3).random(32)
+    names = [f"policy.x{i}" for i in range(16)]
+    draws = pd.DataFrame(u, columns=names)
+    draws["cost"] = 4 * draws["policy.x0"] + np.random.default_rng(3).normal(0, 0.3, 32)
+    table = sensitivity(draws, names, "cost", bootstrap=300)
+    assert table.attrs["method"].startswith("squared rank correlation")
+    top = table.iloc[0]
+    assert top["parameter"] == "policy.x0" and top["low"] > 0.3
+    assert (table.iloc[1:]["low"] == 0).sum() >= 13
+    regression = sensitivity(draws, names, "cost", bootstrap=300, method="regression")
+    assert regression.attrs["method"].startswith("squared standardised rank regression")
+    with pytest.raises(ParameterError, match="method: 'x': one of auto"):
+        sensitivity(draws, names, "cost", method="x")

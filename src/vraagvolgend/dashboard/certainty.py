@@ -16,7 +16,7 @@ Example:
     >>> probabilities(c.uncertainty, "demand-driven")[0].startswith("The probability that")
     True
     >>> drivers(c.uncertainty, "demand-driven").note
-    'What decides the answer needs at least 11 draws (one input varied, plus 10); this run has 2.'
+    'What decides the answer needs at least 10 draws (one input varied); this run has 2.'
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ TOP = 5
 #: Bootstrap resamples of the drivers' intervals: enough for a page, fast at a few hundred
 #: draws (the library's default is 500).
 BOOTSTRAP = 200
+#: Fewest draws the drivers are read from (the rank correlation's minimum; see
+#: :func:`vraagvolgend.drivers.sensitivity`).
+MIN_DRAWS = 10
 
 
 def probabilities(result, policy: str) -> list[str]:
@@ -125,13 +128,13 @@ def drivers(result, policy: str, seed: int = 0) -> Drivers:
     draws (squared standardised rank regression coefficients, bootstrap intervals) and the
     sentences :func:`vraagvolgend.drivers.explain` makes of them."""
     frame, names = _per_input(result, policy)
-    needed = len(names) + 10
+    needed = MIN_DRAWS
     if len(frame) < needed:
         varied = "one input" if len(names) == 1 else f"{len(names)} inputs"
         return Drivers(
             None,
             "",
-            f"What decides the answer needs at least {needed} draws ({varied} varied, plus 10); "
+            f"What decides the answer needs at least {needed} draws ({varied} varied); "
             f"this run has {len(frame)}.",
         )
     table = sensitivity(frame, names, "cost_external_total", bootstrap=BOOTSTRAP, seed=seed)
@@ -142,7 +145,7 @@ def drivers(result, policy: str, seed: int = 0) -> Drivers:
             {
                 "Parameter": [_capital(parameter_label(p)) for p in shown["parameter"]],
                 "Path": shown["parameter"],
-                "Share of the spread (SRRC²)": shown["index"].map(lambda x: f"{x:.2f}"),
+                "Share of the spread": shown["index"].map(lambda x: f"{x:.2f}"),
                 "95% interval": [
                     f"{a:.2f} to {b:.2f}" for a, b in zip(shown["low"], shown["high"], strict=True)
                 ],

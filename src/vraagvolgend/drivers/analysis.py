@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from ..parameters import ParameterError
-from .breakeven import BreakEven, break_even_for
+from ..uncertainty import Uncertainty
+from .breakeven import BreakEven, break_even, break_even_for
 from .discovery import Limit, Rule, discover
 from .indices import sensitivity
 from .sentences import explain, parameter_label
@@ -50,6 +51,48 @@ def _target(column: str, baseline) -> str:
         has = _flat_value(baseline, column.removeprefix("policy.")) is not ...
         return "both" if has else "alternative"
     return "both"
+
+
+def _break_even_together(u, column, comparison, pair, output, replications, max_evaluations,
+                         executor, workers) -> BreakEven:  # fmt: skip
+    """The break-even of an input with a range per policy, as the draws move it: one quantile
+    applied to every policy's own range (searched on the quantile, reported in the
+    alternative's values)."""
+    from ..comparison import compare
+
+    alt = pair[1].name
+    path = _path(column).removeprefix("policy.")
+    top = 1.0 - 1e-9  # quantiles are in [0, 1)
+
+    def values(q: float) -> dict[str, float]:
+        return {p: v[0] for p, v in u.by_unit([min(max(q, 0.0), top)]).items()}
+
+    def paired(q: float):
+        at = values(q)
+        ps = [p.with_changes({path: at[p.name]}) if p.name in at else p for p in pair]
+        c = compare(
+            ps, comparison.scenario, replications=replications, seed=comparison.seed,
+            months=comparison.months, baseline=pair[0].name, burn_in=comparison.burn_in,
+            executor=executor, workers=workers, progress=False,
+        )  # fmt: skip
+        runs = c.runs.sort_values("replication")
+        by = {p.name: runs.loc[runs["policy"] == p.name, output].to_numpy(float) for p in pair}
+        return by[alt] - by[pair[0].name]
+
+    b = break_even(paired, 0.0, top, parameter=column, max_evaluations=max_evaluations)
+
+    def shown(q: float) -> float:
+        return float(values(q)[alt]) if math.isfinite(q) else q
+
+    table = b.table.assign(value=b.table["value"].map(shown))
+    return replace(
+        b,
+        low=shown(0.0),
+        high=shown(top),
+        value=shown(b.value),
+        interval=(shown(b.interval[0]), shown(b.interval[1])),
+        table=table,
+    )
 
 
 @dataclass
@@ -83,7 +126,7 @@ class Drivers:
 
     def labels(self) -> dict[str, str]:
         """A short label for every input (the path without a policy suffix)."""
-        return {p: parameter_label(_path(p)) for p in self.sensitivity["parameter"]}
+        return {p: parameter_label(p) for p in self.sensitivity["parameter"]}
 
     def break_even_table(self) -> pd.DataFrame:
         """One row per break-even search: parameter, value, interval, the range searched, the
@@ -289,7 +332,16 @@ def analyse(
     top = table.sort_values("rank")["parameter"].head(break_even).tolist()
     pair = [next(p for p in comparison.policies if p.name == n) for n in (result.baseline, alt)]
     evens = []
+    inputs_by_name = {x["name"]: Uncertainty(**x) for x in result.info["inputs"]}
     for column in top:
+        if "[" in column:  # a range per policy: search on the quantile the draws share
+            evens.append(
+                _break_even_together(
+                    inputs_by_name[_path(column)], column, comparison, pair, output,
+                    replications, max_evaluations, executor, workers,
+                )
+            )  # fmt: skip
+            continue
         b = break_even_for(
             _path(column),
             pair,
@@ -308,7 +360,7 @@ def analyse(
         evens.append(b)
     seconds["break_even"] = time.perf_counter() - started
 
-    labels = {c: parameter_label(_path(c)) for c in inputs}
+    labels = {c: parameter_label(c) for c in inputs}
     text = explain(table, evens, rule, alternative=alt, output=output, labels=labels)
     drivers = Drivers(
         output,

@@ -1,4 +1,4 @@
-"""Global sensitivity of a difference over parameter draws (SRRC², bootstrap intervals), and
+"""Global sensitivity of a difference over parameter draws (SRRC² or ρ², bootstrap intervals), and
 the reading of a draws table shared by the analyses of :mod:`vraagvolgend.drivers`."""
 
 from __future__ import annotations
@@ -12,10 +12,15 @@ from scipy import stats
 
 from ..parameters import ParameterError
 
-__all__ = ["METHOD", "sensitivity"]
+__all__ = ["DRAWS_PER_INPUT", "METHOD", "METHOD_FEW", "sensitivity"]
 
 #: The method of :func:`sensitivity`, as named in its table.
 METHOD = "squared standardised rank regression coefficient (SRRC²), bootstrap interval"
+#: The method with few draws for the inputs (:func:`sensitivity`'s ``method="auto"``).
+METHOD_FEW = "squared rank correlation (Spearman ρ²), bootstrap interval"
+#: Draws per input below which ``method="auto"`` uses the rank correlation: a regression on
+#: d inputs needs many more draws than d before its bootstrap is stable.
+DRAWS_PER_INPUT = 5
 
 
 def _frame(draws, name: str = "draws") -> pd.DataFrame:
@@ -96,6 +101,17 @@ def _srrc(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return beta, float(1 - residual @ residual / (zy @ zy))
 
 
+def _src(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Each input's rank correlation with the output (Spearman; a constant input gets 0), and
+    the sum of their squares (for independent inputs: the additive model's R²)."""
+    zx = _standardise(stats.rankdata(x, axis=0))
+    zy = _standardise(stats.rankdata(y))
+    if not zy.any():
+        return np.zeros(x.shape[1]), 0.0
+    rho = zx.T @ zy / len(zy)
+    return rho, float(min((rho**2).sum(), 1.0))
+
+
 def sensitivity(
     draws: pd.DataFrame,
     inputs: Sequence[str] | None,
@@ -104,6 +120,7 @@ def sensitivity(
     bootstrap: int = 500,
     level: float = 0.95,
     seed=0,
+    method: str = "auto",
 ) -> pd.DataFrame:
     """Which inputs explain the spread of a difference across parameter draws.
 
@@ -118,6 +135,12 @@ def sensitivity(
     draws and is biased upward for an input without effect (about 0.05–0.1 at 400 draws), so
     its interval does not reach 0 where it should. SRRC² is fast, robust to outliers and to
     monotone non-linearity, and unbiased near 0.
+
+    With fewer than :data:`DRAWS_PER_INPUT` draws per input (``method="auto"``, or
+    ``method="correlation"``) the index is the squared rank correlation (Spearman ρ²) of each
+    input with the output instead: the regression's bootstrap is unstable with few draws per
+    input, while in a Latin hypercube the inputs are nearly uncorrelated, so ρ² estimates the
+    same share one input at a time (``method="regression"`` insists on SRRC²).
 
     The interval is a percentile bootstrap of the signed coefficient (draws resampled and
     ranked again), squared: when the coefficient's interval contains 0 the index's interval
@@ -134,6 +157,7 @@ def sensitivity(
         bootstrap: Bootstrap resamples for the intervals (≥ 50).
         level: Confidence level of the intervals.
         seed: Seed of the bootstrap (an int, ``SeedSequence`` or ``Generator``).
+        method: ``"auto"``, ``"regression"`` (SRRC²) or ``"correlation"`` (ρ²).
 
     Returns:
         One row per input, most influential first: ``parameter``, ``index`` (SRRC²),
@@ -153,16 +177,22 @@ def sensitivity(
     ok = np.isfinite(y) & np.isfinite(x).all(axis=1)
     x, y = x[ok], y[ok]
     n, d = x.shape
-    if n < d + 10:
+    if method not in ("auto", "regression", "correlation"):
+        raise ParameterError("method", f"{method!r}: one of auto, regression, correlation")
+    if method == "auto":
+        method = "regression" if n >= DRAWS_PER_INPUT * d else "correlation"
+    need = d + 10 if method == "regression" else 10
+    if n < need:
         raise ParameterError(
-            "draws", f"{n} usable draws for {d} inputs: need at least {d + 10} (inputs + 10)"
+            "draws", f"{n} usable draws for {d} inputs: the {method} needs at least {need}"
         )
-    beta, r2 = _srrc(x, y)
+    estimate = _srrc if method == "regression" else _src
+    beta, r2 = estimate(x, y)
     rng = np.random.default_rng(seed)
     boot = np.empty((bootstrap, d))
     for b in range(bootstrap):
         i = rng.integers(0, n, n)
-        boot[b] = _srrc(x[i], y[i])[0]
+        boot[b] = estimate(x[i], y[i])[0]
     tail = 100 * (1 - level) / 2
     lo, hi = np.percentile(boot, [tail, 100 - tail], axis=0)
     contains = (lo <= 0) & (hi >= 0)
@@ -176,10 +206,11 @@ def sensitivity(
             "low": low,
             "high": high,
             "coefficient": beta,
-            "method": "srrc2",
+            "method": "srrc2" if method == "regression" else "rho2",
         }
     ).sort_values("index", ascending=False, kind="stable")
     table.insert(4, "rank", np.arange(1, d + 1))
     table = table.reset_index(drop=True)
-    table.attrs.update(method=METHOD, r2=r2, n=n, output=output, level=level, bootstrap=bootstrap)
+    name = METHOD if method == "regression" else METHOD_FEW
+    table.attrs.update(method=name, r2=r2, n=n, output=output, level=level, bootstrap=bootstrap)
     return table

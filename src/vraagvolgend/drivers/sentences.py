@@ -91,7 +91,7 @@ def parameter_label(parameter: str, labels: Mapping[str, str] | None = None) -> 
     # a draws column of an input with a range per policy: ``policy.review_factor[demand-driven]``
     path, _, policy = parameter.partition("[")
     if policy:
-        return f"{parameter_label(path, labels)} under {policy.rstrip(']')}"
+        return f"{parameter_label(path, labels)} (each regime on its own range; {policy[:-1]}'s)"
     meaning = _meaning(parameter)
     if meaning:
         return meaning.replace(" (EUR)", "").split(";")[0]

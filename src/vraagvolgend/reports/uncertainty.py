@@ -155,9 +155,10 @@ def uncertainty_context(comparison, table) -> dict | None:
             break_even=None if evens is None else table(evens, text=True),
             rule=None if drivers.rule is None else str(drivers.rule),
             method=(
-                "Share of the spread: squared standardised rank regression coefficients "
-                f"(R² {drivers.sensitivity.attrs.get('r2', float('nan')):.2f}), with bootstrap "
-                "95% intervals. Break-even values: the value at which the mean paired "
+                f"Share of the spread: {drivers.sensitivity.attrs.get('method', 'rank index')} "
+                f"over {drivers.sensitivity.attrs.get('n', '?')} draws (together "
+                f"{drivers.sensitivity.attrs.get('r2', float('nan')):.0%} of the spread of the "
+                "difference's ranks). Break-even values: the value at which the mean paired "
                 "difference crosses zero with every other assumption at its default, found by "
                 f"root-finding on paired runs ({drivers.settings.get('replications')} "
                 "replications per evaluation); its interval is where the 95% band of the paired "
