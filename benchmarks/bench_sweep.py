@@ -1,19 +1,34 @@
-"""Sweep throughput: runs per minute, serial vs local process pool vs local Dask cluster.
+"""Sweep throughput: runs per minute, serial vs local process pool vs local Dask cluster;
+or runs per hour against another commit.
 
 The same experiment (both regimes × 2 scenario points × ``--replications``, default
 municipality at ``--households``) runs on each executor into a fresh store, one after the
 other in this process; the ratios against serial are measured in the same run.
 
+With ``--against COMMIT`` the sweep of issue 19 is timed instead: ``--households`` (default
+24,000) × 180 months in all (the commit's default burn-in plus the months after it), both
+regimes × ``--levels`` values of the lever ``outreach`` (1: no lever) × ``--replications``, on
+a local process pool of ``--workers``, in fresh processes with each commit's own ``src`` (the
+other commit from a temporary git worktree), alternating ``--repeats`` times; this tree runs
+with ``burn_in="each"`` (one burn-in per run, as before) and ``"baseline"`` (one per
+replication, forked for every variant). Runs per hour are the runs over the wall time of
+``run_experiment`` (pool start included).
+
 Run:  .venv/bin/python benchmarks/bench_sweep.py [--households 10000] [--replications 4]
+      .venv/bin/python benchmarks/bench_sweep.py --against 0fd389e [--replications 2 --levels 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -51,10 +66,103 @@ def main(households: int, replications: int, months: int) -> None:
         )
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+#: One timed sweep, run in a fresh process with a commit's ``src`` first on the path; it
+#: passes ``burn_in`` only where given (older commits have no such option).
+CHILD = """
+import json, sys, tempfile, time
+import vraagvolgend as vv
+households, replications, levels, workers, burn_in = json.loads(sys.argv[1])
+scenario = vv.Scenario.default().with_changes(n_households=households)
+options = {} if burn_in is None else {"burn_in": burn_in}
+levers = [vv.Lever("outreach", values=[0.0, 0.1, 0.2][:levels])] if levels > 1 else []
+e = vv.Experiment("bench", ["supply-driven", "demand-driven"], levers=levers,
+                  replications=replications, months=180 - scenario.burn_in_months,
+                  scenario=scenario, **options)
+with tempfile.TemporaryDirectory() as store:
+    start = time.perf_counter()
+    out = vv.run_experiment(e, store, executor="processes", workers=workers, progress=False)
+    seconds = time.perf_counter() - start
+assert "error" not in out.columns
+print(json.dumps({"runs": len(e.runs()), "seconds": seconds,
+                  "burn_in": scenario.burn_in_months}))
+"""
+
+
+def _time(tree: Path, args: list) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(args)],
+        cwd=tree,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def against(
+    commit: str, households: int, replications: int, levels: int, workers: int, repeats: int
+) -> None:
+    variants = 2 * max(levels, 1)
+    print(f"vraagvolgend {vv.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}")
+    print(
+        f"{households:,} households × 180 months, 2 regimes × {max(levels, 1)} outreach "
+        f"level(s) × {replications} replications = {variants * replications} runs, process "
+        f"pool of {workers}, {len(os.sched_getaffinity(0))} cores, {repeats} repeat(s)\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        other = Path(tmp) / "other"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(other), commit],
+            check=True,
+            capture_output=True,
+        )
+        configs = [
+            (commit, other, None),
+            ("this, burn_in=each", ROOT, "each"),
+            ("this, burn_in=baseline", ROOT, "baseline"),
+        ]
+        per_hour: dict[str, list[float]] = {label: [] for label, _, _ in configs}
+        try:
+            for _ in range(repeats):
+                for label, tree, burn_in in configs:
+                    r = _time(tree, [households, replications, levels, workers, burn_in])
+                    per_hour[label].append(3600 * r["runs"] / r["seconds"])
+                    print(
+                        f"{label:>24}: {r['runs']} runs ({r['burn_in']} burn-in + "
+                        f"{180 - r['burn_in']} months) in {r['seconds']:.1f} s, "
+                        f"{per_hour[label][-1]:,.0f} runs/hour",
+                        flush=True,
+                    )
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)],
+                check=False,
+                capture_output=True,
+            )
+    before = statistics.median(per_hour[commit])
+    print(f"\nmedian runs/hour, ratio against {commit}:")
+    for label, values in per_hour.items():
+        median = statistics.median(values)
+        print(f"{label:>24}: {median:8,.0f}  {median / before:.2f}x")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=10_000, help="default: 10000")
-    parser.add_argument("--replications", type=int, default=4, help="default: 4")
+    parser.add_argument("--households", type=int, default=None, help="default: 10000 (24000)")
+    parser.add_argument("--replications", type=int, default=None, help="default: 4 (2)")
     parser.add_argument("--months", type=int, default=60, help="default: 60")
+    parser.add_argument("--against", metavar="COMMIT", help="runs per hour against COMMIT")
+    parser.add_argument("--levels", type=int, default=1, help="with --against: outreach levels")
+    parser.add_argument("--workers", type=int, default=2, help="with --against: default 2")
+    parser.add_argument("--repeats", type=int, default=1, help="with --against: default 1")
     a = parser.parse_args()
-    main(a.households, a.replications, a.months)
+    if a.against:
+        against(
+            a.against, a.households or 24_000, a.replications or 2, a.levels, a.workers, a.repeats
+        )
+    else:
+        main(a.households or 10_000, a.replications or 4, a.months)
