@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 import vraagvolgend as vv
+from bench_main_job import ROOT, worktree
 
 
 def main(households: int, replications: int, months: int) -> None:
@@ -65,8 +66,6 @@ def main(households: int, replications: int, months: int) -> None:
             flush=True,
         )
 
-
-ROOT = Path(__file__).resolve().parent.parent
 
 #: One timed sweep, run in a fresh process with a commit's ``src`` first on the path; it
 #: passes ``burn_in`` only where given (older commits have no such option).
@@ -113,36 +112,23 @@ def against(
         f"level(s) × {replications} replications = {variants * replications} runs, process "
         f"pool of {workers}, {len(os.sched_getaffinity(0))} cores, {repeats} repeat(s)\n"
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        other = Path(tmp) / "other"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(other), commit],
-            check=True,
-            capture_output=True,
-        )
+    with tempfile.TemporaryDirectory() as tmp, worktree(commit, Path(tmp) / "other") as other:
         configs = [
             (commit, other, None),
             ("this, burn_in=each", ROOT, "each"),
             ("this, burn_in=baseline", ROOT, "baseline"),
         ]
         per_hour: dict[str, list[float]] = {label: [] for label, _, _ in configs}
-        try:
-            for _ in range(repeats):
-                for label, tree, burn_in in configs:
-                    r = _time(tree, [households, replications, levels, workers, burn_in])
-                    per_hour[label].append(3600 * r["runs"] / r["seconds"])
-                    print(
-                        f"{label:>24}: {r['runs']} runs ({r['burn_in']} burn-in + "
-                        f"{180 - r['burn_in']} months) in {r['seconds']:.1f} s, "
-                        f"{per_hour[label][-1]:,.0f} runs/hour",
-                        flush=True,
-                    )
-        finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)],
-                check=False,
-                capture_output=True,
-            )
+        for _ in range(repeats):
+            for label, tree, burn_in in configs:
+                r = _time(tree, [households, replications, levels, workers, burn_in])
+                per_hour[label].append(3600 * r["runs"] / r["seconds"])
+                print(
+                    f"{label:>24}: {r['runs']} runs ({r['burn_in']} burn-in + "
+                    f"{180 - r['burn_in']} months) in {r['seconds']:.1f} s, "
+                    f"{per_hour[label][-1]:,.0f} runs/hour",
+                    flush=True,
+                )
     before = statistics.median(per_hour[commit])
     print(f"\nmedian runs/hour, ratio against {commit}:")
     for label, values in per_hour.items():
