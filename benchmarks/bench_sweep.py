@@ -8,11 +8,12 @@ other in this process; the ratios against serial are measured in the same run.
 With ``--against COMMIT`` the sweep of issue 19 is timed instead: ``--households`` (default
 24,000) × 180 months in all (the commit's default burn-in plus the months after it), both
 regimes × ``--levels`` values of the lever ``outreach`` (1: no lever) × ``--replications``, on
-a local process pool of ``--workers``, in fresh processes with each commit's own ``src`` (the
-other commit from a temporary git worktree), alternating ``--repeats`` times; this tree runs
-with ``burn_in="each"`` (one burn-in per run, as before) and ``"baseline"`` (one per
-replication, forked for every variant). Runs per hour are the runs over the wall time of
-``run_experiment`` (pool start included).
+serially (default: ``--executor serial``; on a shared machine the CPU time of the process is
+the steadier measure, runs per CPU-hour) or on a local process pool of ``--workers``, in fresh
+processes with each commit's own ``src`` (the other commit from a temporary git worktree),
+alternating ``--repeats`` times; this tree runs with ``burn_in="each"`` (one burn-in per run,
+as before) and ``"baseline"`` (one per replication, forked for every variant). Runs per hour
+are the runs over the wall time of ``run_experiment`` (a pool's start included).
 
 Run:  .venv/bin/python benchmarks/bench_sweep.py [--households 10000] [--replications 4]
       .venv/bin/python benchmarks/bench_sweep.py --against 0fd389e [--replications 2 --levels 2]
@@ -72,7 +73,7 @@ def main(households: int, replications: int, months: int) -> None:
 CHILD = """
 import json, sys, tempfile, time
 import vraagvolgend as vv
-households, replications, levels, workers, burn_in = json.loads(sys.argv[1])
+households, replications, levels, workers, burn_in, executor = json.loads(sys.argv[1])
 scenario = vv.Scenario.default().with_changes(n_households=households)
 options = {} if burn_in is None else {"burn_in": burn_in}
 levers = [vv.Lever("outreach", values=[0.0, 0.1, 0.2][:levels])] if levels > 1 else []
@@ -80,11 +81,11 @@ e = vv.Experiment("bench", ["supply-driven", "demand-driven"], levers=levers,
                   replications=replications, months=180 - scenario.burn_in_months,
                   scenario=scenario, **options)
 with tempfile.TemporaryDirectory() as store:
-    start = time.perf_counter()
-    out = vv.run_experiment(e, store, executor="processes", workers=workers, progress=False)
-    seconds = time.perf_counter() - start
+    start, cpu = time.perf_counter(), time.process_time()
+    out = vv.run_experiment(e, store, executor=executor, workers=workers, progress=False)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 assert "error" not in out.columns
-print(json.dumps({"runs": len(e.runs()), "seconds": seconds,
+print(json.dumps({"runs": len(e.runs()), "seconds": seconds, "cpu": cpu,
                   "burn_in": scenario.burn_in_months}))
 """
 
@@ -103,37 +104,51 @@ def _time(tree: Path, args: list) -> dict:
 
 
 def against(
-    commit: str, households: int, replications: int, levels: int, workers: int, repeats: int
+    commit: str,
+    households: int,
+    replications: int,
+    levels: int,
+    workers: int,
+    repeats: int,
+    executor: str,
 ) -> None:
     variants = 2 * max(levels, 1)
     print(f"vraagvolgend {vv.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}")
+    where = "serially, in one process" if executor == "serial" else f"{workers} workers"
     print(
         f"{households:,} households × 180 months, 2 regimes × {max(levels, 1)} outreach "
-        f"level(s) × {replications} replications = {variants * replications} runs, process "
-        f"pool of {workers}, {len(os.sched_getaffinity(0))} cores, {repeats} repeat(s)\n"
+        f"level(s) × {replications} replications = {variants * replications} runs, {where}, "
+        f"{len(os.sched_getaffinity(0))} cores, {repeats} repeat(s)\n"
     )
+    serial = executor == "serial"
     with tempfile.TemporaryDirectory() as tmp, worktree(commit, Path(tmp) / "other") as other:
         configs = [
             (commit, other, None),
             ("this, burn_in=each", ROOT, "each"),
             ("this, burn_in=baseline", ROOT, "baseline"),
         ]
-        per_hour: dict[str, list[float]] = {label: [] for label, _, _ in configs}
+        rates: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in configs}
         for _ in range(repeats):
             for label, tree, burn_in in configs:
-                r = _time(tree, [households, replications, levels, workers, burn_in])
-                per_hour[label].append(3600 * r["runs"] / r["seconds"])
+                r = _time(tree, [households, replications, levels, workers, burn_in, executor])
+                wall = 3600 * r["runs"] / r["seconds"]
+                cpu = 3600 * r["runs"] / r["cpu"] if serial else float("nan")
+                rates[label].append((wall, cpu))
                 print(
                     f"{label:>24}: {r['runs']} runs ({r['burn_in']} burn-in + "
-                    f"{180 - r['burn_in']} months) in {r['seconds']:.1f} s, "
-                    f"{per_hour[label][-1]:,.0f} runs/hour",
+                    f"{180 - r['burn_in']} months) in {r['seconds']:.1f} s "
+                    f"({r['cpu']:.1f} CPU s in this process): {wall:,.0f} runs/hour"
+                    + (f", {cpu:,.0f} runs per CPU-hour" if serial else ""),
                     flush=True,
                 )
-    before = statistics.median(per_hour[commit])
-    print(f"\nmedian runs/hour, ratio against {commit}:")
-    for label, values in per_hour.items():
-        median = statistics.median(values)
-        print(f"{label:>24}: {median:8,.0f}  {median / before:.2f}x")
+    print(f"\nmedians, ratio against {commit}:")
+    before = [statistics.median(v[i] for v in rates[commit]) for i in (0, 1)]
+    for label, values in rates.items():
+        wall, cpu = (statistics.median(v[i] for v in values) for i in (0, 1))
+        line = f"{label:>24}: {wall:8,.0f} runs/hour {wall / before[0]:.2f}x"
+        if serial:
+            line += f", {cpu:8,.0f} runs per CPU-hour {cpu / before[1]:.2f}x"
+        print(line)
 
 
 if __name__ == "__main__":
@@ -145,10 +160,22 @@ if __name__ == "__main__":
     parser.add_argument("--levels", type=int, default=1, help="with --against: outreach levels")
     parser.add_argument("--workers", type=int, default=2, help="with --against: default 2")
     parser.add_argument("--repeats", type=int, default=1, help="with --against: default 1")
+    parser.add_argument(
+        "--executor",
+        default="serial",
+        choices=["serial", "processes"],
+        help="with --against: serial (default; CPU time is measured too) or processes",
+    )
     a = parser.parse_args()
     if a.against:
         against(
-            a.against, a.households or 24_000, a.replications or 2, a.levels, a.workers, a.repeats
+            a.against,
+            a.households or 24_000,
+            a.replications or 2,
+            a.levels,
+            a.workers,
+            a.repeats,
+            a.executor,
         )
     else:
         main(a.households or 10_000, a.replications or 4, a.months)
