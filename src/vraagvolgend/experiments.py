@@ -401,6 +401,7 @@ def run_tables(result) -> pd.DataFrame:
     once per year, so summing the cost rows of a run gives its total cost exactly, and the mean
     of an outcome's rows over the years is the value a comparison reports.
     """
+    result = _IndicatorsOnce(result)
     costs = result.annual_costs().rename(columns={"line": "variable", "cost_eur": "value"})
     costs = costs.assign(kind="cost")
     per_year = outcomes_per_year(result)
@@ -416,6 +417,21 @@ def run_tables(result) -> pd.DataFrame:
     out["year"] = out["year"].astype("int64")
     out["value"] = out["value"].astype("float64")
     return out
+
+
+class _IndicatorsOnce:
+    """A run's result whose annual indicators are computed once: the outcomes read them once
+    each (six times in all, most of the cost of :func:`run_tables`)."""
+
+    def __init__(self, result):
+        self._result = result
+        self._indicators = result.indicators()
+
+    def indicators(self) -> pd.DataFrame:
+        return self._indicators.copy()
+
+    def __getattr__(self, name):
+        return getattr(self._result, name)
 
 
 def run_one(spec: RunSpec) -> pd.DataFrame:
