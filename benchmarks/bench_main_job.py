@@ -12,6 +12,7 @@ Run:  .venv/bin/python benchmarks/bench_main_job.py --against 0fd389e [--repeats
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -43,27 +44,32 @@ def _time(tree: Path, out: Path, workers: int) -> float:
     return time.perf_counter() - start
 
 
-def main(against: str, repeats: int, workers: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        other = Path(tmp) / "other"
+@contextlib.contextmanager
+def worktree(commit: str, folder: Path):
+    """A temporary git worktree of ``commit`` at ``folder`` (removed afterwards)."""
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), commit],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield folder
+    finally:
         subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(other), against],
-            check=True,
+            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder)],
+            check=False,
             capture_output=True,
         )
-        try:
-            times: dict[str, list[float]] = {against: [], "this": []}
-            for i in range(repeats):
-                for label, tree in ((against, other), ("this", ROOT)):
-                    seconds = _time(tree, Path(tmp) / f"out-{label}-{i}", workers)
-                    times[label].append(seconds)
-                    print(f"{label}: {seconds:.1f} s", flush=True)
-        finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)],
-                check=False,
-                capture_output=True,
-            )
+
+
+def main(against: str, repeats: int, workers: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp, worktree(against, Path(tmp) / "other") as other:
+        times: dict[str, list[float]] = {against: [], "this": []}
+        for i in range(repeats):
+            for label, tree in ((against, other), ("this", ROOT)):
+                seconds = _time(tree, Path(tmp) / f"out-{label}-{i}", workers)
+                times[label].append(seconds)
+                print(f"{label}: {seconds:.1f} s", flush=True)
     before, after = statistics.median(times[against]), statistics.median(times["this"])
     print(
         f"\nmain job, {workers} workers, median of {repeats}: {against} {before:.1f} s, "

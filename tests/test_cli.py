@@ -203,22 +203,22 @@ def _stored(folder: Path) -> int:
 
 
 def test_sweep_killed_mid_way_and_rerun_completes(tmp_path):
-    """SIGKILL once the free runs are stored (the held ones cannot finish); the same command
-    then computes only what is missing."""
+    """SIGKILL once the free runs are stored (point 0's; point 1's held runs cannot finish, nor
+    the runs forked with them); the same command then computes only what is missing."""
     hold = tmp_path / "hold"
     hold.write_text("")
     experiment = gates_file(tmp_path, hold)
     store = tmp_path / "store"
     process = popen(_gated("sweep", experiment, "--store", store, "--executor", "serial"))
     try:
-        # the supply-driven runs
-        assert wait_until(lambda: _stored(store / "gated") >= 2 or process.poll() is not None)
+        # point 0's runs
+        assert wait_until(lambda: _stored(store / "gated") >= 4 or process.poll() is not None)
         assert process.poll() is None
     finally:
         process.kill()
         process.wait()
     first = {f.name: f.stat().st_mtime_ns for f in (store / "gated").glob("*.parquet")}
-    assert len(first) == 2
+    assert len(first) == 4
     hold.unlink()
     done = children.run(
         _gated("sweep", experiment, "--store", store, "--executor", "serial"),
@@ -227,9 +227,9 @@ def test_sweep_killed_mid_way_and_rerun_completes(tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert "4 runs" in done.stdout
+    assert "8 runs" in done.stdout
     after = {f.name: f.stat().st_mtime_ns for f in (store / "gated").glob("*.parquet")}
-    assert len(after) == 4 and all(after[k] == v for k, v in first.items())
+    assert len(after) == 8 and all(after[k] == v for k, v in first.items())
 
 
 def test_bad_experiment_file(tmp_path):
@@ -422,8 +422,9 @@ def test_an_interrupted_sweep_keeps_what_finished_and_resumes(tmp_path, how, sta
         start_new_session=True,
     )
     try:
-        # The two supply-driven runs finish; the two held runs wait at the gate.
-        assert wait_until(lambda: _stored(store / "gated") >= 2 or process.poll() is not None)
+        # Point 0's four runs finish; point 1's held runs wait at the gate (with the
+        # supply-driven runs forked from the same burn-ins).
+        assert wait_until(lambda: _stored(store / "gated") >= 4 or process.poll() is not None)
         assert process.poll() is None, process.communicate()
         if ignored:
             os.kill(process.pid, signal.SIGTERM)
@@ -436,12 +437,12 @@ def test_an_interrupted_sweep_keeps_what_finished_and_resumes(tmp_path, how, sta
             os.kill(pid, signal.SIGKILL)
     assert process.returncode == status, stderr
     lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and "2 of 4 runs are stored in" in lines[0], stderr
+    assert len(lines) == 1 and "4 of 8 runs are stored in" in lines[0], stderr
     assert ("terminated" if ignored else "interrupted") in lines[0] and "resume" in lines[0]
-    assert _stored(store / "gated") == 2
+    assert _stored(store / "gated") == 4
     hold.unlink()
     done = children.run(args, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 and "4 runs" in done.stdout, done.stderr
+    assert done.returncode == 0 and "8 runs" in done.stdout, done.stderr
 
 
 # --- Fuzzed command lines (in-process): status 0, or 2 with one line on stderr ------------------

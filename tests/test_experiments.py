@@ -148,13 +148,131 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path):
     assert (out.loc[out["error"].isna(), "policy"] == "supply-driven").all()
 
 
+# --- Where the runs start: one burn-in per scenario point and replication, or one per run ------
+
+
+def _forking(n_points=2, replications=2, **options) -> vv.Experiment:
+    s = vv.Scenario.default().with_changes(n_households=800, burn_in_months=12)
+    return vv.Experiment(
+        "forks",
+        ["demand-driven", "supply-driven"],
+        [vv.Uncertainty("network.mean_degree", values=[5, 9][:n_points])],
+        levers=[vv.Lever("outreach", values=[0.0, 0.1])],
+        replications=replications,
+        months=12,
+        scenario=s,
+        **options,
+    )
+
+
+@pytest.mark.parametrize("burn_in", ["baseline", "each"])
+def test_every_variant_of_a_point_and_replication_starts_month_1_from_one_state(
+    tmp_path, monkeypatch, burn_in
+):
+    """burn_in="baseline": one burn-in per (point, replication), under the baseline, forked for
+    every policy variant, levers included: all start month 1 from one identical state (every
+    array and random stream). "each": one burn-in per run, and the states differ."""
+    from test_model import _assert_same, _state
+    from vraagvolgend.model import MunicipalityModel
+
+    e = _forking(burn_in=burn_in)
+    assert e.baseline == "supply-driven"  # the default, though listed second
+    built, starts = [], []
+    build, run_for = MunicipalityModel.__init__, MunicipalityModel.run_for
+
+    def counted(self, *args, **kwargs):
+        built.append(kwargs.get("policy", args[1] if len(args) > 1 else None))
+        build(self, *args, **kwargs)
+
+    def recorded(self, months):  # every run's months after burn-in are one run_for
+        starts.append((self.care.policy.name, _state(self)))
+        return run_for(self, months)
+
+    monkeypatch.setattr(MunicipalityModel, "__init__", counted)
+    monkeypatch.setattr(MunicipalityModel, "run_for", recorded)
+    out = vv.run_experiment(e, tmp_path, executor="serial", progress=False)
+    assert "error" not in out.columns
+    variants = [label for label, _ in e.policy_variants()]
+    assert len(starts) == len(e.runs()) == 2 * 2 * len(variants)
+    if burn_in == "each":
+        assert len(built) == len(starts)
+        a, b = (state for name, state in starts[:2])  # demand-driven with outreach 0 and 0.1
+        with pytest.raises(AssertionError):
+            _assert_same(a, b)  # each burnt in under its own policy
+        return
+    # one burn-in per (point, replication), under the baseline with its budget rule off
+    assert len(built) == 4 and all(p.name == "supply-driven" for p in built)
+    # serial: the groups in order, every variant of a group in order
+    for g in range(4):
+        group = starts[g * len(variants) : (g + 1) * len(variants)]
+        assert [name for name, _ in group] == variants
+        for _, state in group[1:]:
+            _assert_same(group[0][1], state)
+    with pytest.raises(AssertionError):  # another replication: another state
+        _assert_same(starts[0][1], starts[len(variants)][1])
+
+
+def test_each_is_the_plain_run_and_the_baseline_own_runs_are_too(tmp_path):
+    """burn_in="each" reproduces the runs as they were: every stored run is
+    ``simulation.run`` of its spec. Under "baseline" the baseline's own runs are plain runs
+    too (it burns in under itself, its budget rule off, which is the default), and the other
+    policies' are not: they start from the baseline's municipality."""
+    from vraagvolgend.store import RunKey
+
+    def plain(spec):
+        table = run_tables(vv.run(spec.scenario, spec.policy, seed=spec.seed, months=12))
+        return table.assign(
+            experiment="e", point=spec.key.point, policy=spec.key.policy, replication=0
+        )
+
+    def stored(store, key: RunKey):
+        return ResultStore(store).read(key)
+
+    s = vv.Scenario.default().with_changes(n_households=600, burn_in_months=12)
+    options = {"replications": 1, "months": 12, "scenario": s}
+    each = vv.Experiment("e", ["supply-driven", "demand-driven"], burn_in="each", **options)
+    vv.run_experiment(each, tmp_path / "each", executor="serial", progress=False)
+    for spec in each.runs():
+        pd.testing.assert_frame_equal(stored(tmp_path / "each", spec.key), plain(spec))
+    base = vv.Experiment("e", ["supply-driven", "demand-driven"], **options)
+    vv.run_experiment(base, tmp_path / "base", executor="serial", progress=False)
+    supply, demand = base.runs()
+    pd.testing.assert_frame_equal(stored(tmp_path / "base", supply.key), plain(supply))
+    assert not stored(tmp_path / "base", demand.key).equals(plain(demand))
+
+
+def test_a_group_split_over_workers_gives_the_same_runs(tmp_path):
+    """One (point, replication) and four variants on two workers: the group is split in two,
+    each part burning in again; the runs are those of the serial path (one burn-in)."""
+    from vraagvolgend.experiments import _tasks
+
+    e = _forking(n_points=1, replications=1)
+    assert [len(t) for t in _tasks(e.runs(), 2)] == [2, 2]
+    assert [len(t) for t in _tasks(e.runs(), 1)] == [4]
+    serial = vv.run_experiment(e, tmp_path / "serial", executor="serial", progress=False)
+    pool = vv.run_experiment(e, tmp_path / "pool", executor="processes", workers=2, progress=False)
+    assert "error" not in serial.columns and serial["policy"].nunique() == 4
+    pd.testing.assert_frame_equal(tidy(serial), tidy(pool))
+
+
+def test_bad_burn_in_and_baseline_are_refused():
+    with pytest.raises(vv.ParameterError, match=r"^burn_in: 'steady'"):
+        vv.Experiment("x", ["supply-driven"], burn_in="steady")
+    with pytest.raises(vv.ParameterError, match=r"^baseline: 'demand-driven' is not one of"):
+        vv.Experiment("x", ["supply-driven"], baseline="demand-driven")
+    e = vv.Experiment("x", ["demand-driven"], levers=[vv.Lever("outreach", values=[0.0, 0.1])])
+    assert e.baseline == "demand-driven" and e.baseline_policy == vv.DemandDriven()
+    assert {s.baseline for s in e.runs()} == {vv.DemandDriven()}  # without the levers
+
+
 GATED_SWEEP = """
 import sys
 sys.path.insert(0, {tests!r})
 import vraagvolgend as vv
 from gates import Held
 s = vv.Scenario.default().with_changes(n_households=400, burn_in_months=3)
-e = vv.Experiment("k", ["supply-driven", Held(name="held", hold=sys.argv[2])],
+# the held runs wait at point 2 (mean degree 9) only: points 0 and 1 finish
+e = vv.Experiment("k", ["supply-driven", Held(name="held", hold=sys.argv[2], mean_degree=9)],
                   [vv.Uncertainty("network.mean_degree", values=[5, 7, 9])],
                   replications=3, months=12, scenario=s)
 if __name__ == "__main__":
@@ -173,20 +291,22 @@ def _stored(folder: Path) -> int:
 
 
 def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
-    """SIGKILL a sweep once its free runs are stored (the held run waits at its gate); resume
-    it: exactly the uninterrupted result, no run computed twice."""
+    """SIGKILL a sweep once its free runs are stored (the held run waits at its gate, holding
+    the run forked with it); resume it: exactly the uninterrupted result, no run computed
+    twice."""
     script, hold = _gated_sweep(tmp_path), tmp_path / "hold"
     hold.write_text("")
     store, folder = tmp_path / "store", tmp_path / "store" / "k"
     process = popen([sys.executable, str(script), str(store), str(hold), "serial"])
     try:
-        # serial order: point 0's three supply-driven runs, then its first held run waits
-        assert wait_until(lambda: _stored(folder) >= 3 or process.poll() is not None)
+        # serial order: points 0 and 1 (both policies, three replications), then the first
+        # group of point 2 waits at the gate
+        assert wait_until(lambda: _stored(folder) >= 12 or process.poll() is not None)
     finally:
         process.kill()
         process.wait()
     first = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.parquet")}
-    assert len(first) == 3
+    assert len(first) == 12
 
     hold.unlink()
     children.run([sys.executable, str(script), str(store), str(hold), "serial"], check=True)
@@ -201,7 +321,7 @@ def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
 
 
 def test_killing_a_dask_worker_loses_no_run(tmp_path):
-    """SIGKILL one worker process of a local cluster while its run waits at a gate: every run
+    """SIGKILL one worker process of a local cluster while its runs wait at a gate: every run
     still arrives, identical to the serial result."""
     import threading
 
@@ -211,16 +331,17 @@ def test_killing_a_dask_worker_loses_no_run(tmp_path):
 
     hold = tmp_path / "hold"
     s = vv.Scenario.default().with_changes(n_households=400, burn_in_months=3)
-    # One held run only: Dask may start runs in any order, and a held run on every worker
-    # would leave none free for the others.
+    # One held group only (point 1's): Dask may start tasks in any order, and a held task on
+    # every worker would leave none free for the others.
     e = vv.Experiment(
         "w",
         [
             "supply-driven",
             "demand-driven",
             vv.SupplyDriven(name="outreach", outreach=0.1),
-            Held(name="held", hold=str(hold)),
+            Held(name="held", hold=str(hold), mean_degree=9),
         ],
+        [vv.Uncertainty("network.mean_degree", values=[5, 9])],
         replications=1,
         months=12,
         scenario=s,
@@ -241,8 +362,8 @@ def test_killing_a_dask_worker_loses_no_run(tmp_path):
         )
         sweep.start()
         folder = tmp_path / "dask" / "w"
-        # the three free runs finish; the held run waits at its gate
-        assert wait_until(lambda: _stored(folder) >= 3)
+        # point 0's four runs finish; point 1's wait at the gate
+        assert wait_until(lambda: _stored(folder) >= 4)
         pids = list(client.run(os.getpid).values())
         os.kill(pids[0], signal.SIGKILL)
         finished_at_kill = _stored(folder)
@@ -252,7 +373,7 @@ def test_killing_a_dask_worker_loses_no_run(tmp_path):
     finally:
         client.close()
         cluster.close()
-    assert finished_at_kill == 3, "the worker is killed while the held run remains"
+    assert finished_at_kill == 4, "the worker is killed while the held runs remain"
     result = out["r"]
     assert "error" not in result.columns
     pd.testing.assert_frame_equal(tidy(serial), tidy(result))
@@ -316,8 +437,8 @@ def test_sigkill_of_the_parent_leaves_no_worker_alive(tmp_path):
         [sys.executable, str(script), str(store), str(hold), "processes"], start_new_session=True
     )
     try:
-        # three supply-driven runs stored, then both workers wait at the gate
-        assert wait_until(lambda: _stored(store / "k") >= 3 or process.poll() is not None)
+        # points 0 and 1 stored, then both workers wait at the gate (point 2)
+        assert wait_until(lambda: _stored(store / "k") >= 12 or process.poll() is not None)
         assert len(_session_pids(process.pid) - {process.pid}) >= 2  # workers, forkserver
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
@@ -419,13 +540,14 @@ def test_fuzzed_experiment_files_are_refused_in_one_line_or_run(tmp_path, data):
 
 # --- A real cluster, started the way users start one ---------------------------------------------
 
-# One held run only (Dask may start runs in any order; see the local-cluster test above).
+# One held group only (Dask may start tasks in any order; see the local-cluster test above).
 CLUSTER_EXPERIMENT = """
 name = "cluster"
 policies = ["supply-driven", "demand-driven", "outreach.toml", "held.toml"]
 replications = 1
 months = 12
 scenario = "small.toml"
+uncertainties = [{name = "network.mean_degree", values = [5.0, 9.0]}]
 """
 
 
@@ -439,7 +561,9 @@ def test_a_sweep_on_a_real_dask_cluster_survives_a_killed_worker(tmp_path):
     tests = Path(__file__).parent
     hold = tmp_path / "hold"
     (tmp_path / "small.toml").write_text("n_households = 400\nburn_in_months = 3\n")
-    (tmp_path / "held.toml").write_text(f'regime = "held"\nname = "held"\nhold = "{hold}"\n')
+    (tmp_path / "held.toml").write_text(
+        f'regime = "held"\nname = "held"\nhold = "{hold}"\nmean_degree = 9.0\n'
+    )
     (tmp_path / "outreach.toml").write_text(
         'regime = "supply-driven"\nname = "outreach"\noutreach = 0.1\n'
     )
@@ -513,8 +637,8 @@ def test_a_sweep_on_a_real_dask_cluster_survives_a_killed_worker(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
         )
-        # the three free runs finish; the held one waits at its gate
-        assert wait_until(lambda: len(list((store / "cluster").glob("*.parquet"))) >= 3)
+        # point 0's four runs finish; point 1's wait at the gate
+        assert wait_until(lambda: len(list((store / "cluster").glob("*.parquet"))) >= 4)
         workers[0].kill()
         finished_at_kill = len(list((store / "cluster").glob("*.parquet")))
         hold.unlink()
@@ -525,8 +649,8 @@ def test_a_sweep_on_a_real_dask_cluster_survives_a_killed_worker(tmp_path):
             p.kill()
             p.wait()
         logs.close()
-    assert finished_at_kill == 3, "the worker is killed while the held run remains"
-    assert "4 runs" in out
+    assert finished_at_kill == 4, "the worker is killed while the held runs remain"
+    assert "8 runs" in out
     serial = tmp_path / "serial"
     children.run(
         [
@@ -602,6 +726,30 @@ def test_a_changed_definition_is_refused_naming_the_field_then_recomputed(
     stamps = {f: f.stat().st_mtime_ns for f in (tmp_path / "tiny").iterdir()}
     vv.run_experiment(changed, tmp_path, executor="serial", progress=False)
     assert {f: f.stat().st_mtime_ns for f in (tmp_path / "tiny").iterdir()} == stamps
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"burn_in": "each"}, "burn_in"),
+        ({"baseline": "demand-driven"}, "baseline.policy.name"),
+        (
+            {"policies": [vv.SupplyDriven(outreach=0.2), "demand-driven"]},
+            "baseline.policy.outreach",
+        ),
+    ],
+)
+def test_where_the_runs_start_is_part_of_their_definition(tmp_path, changes, field):
+    """The burn-in mode and the baseline's definition determine every forked run: a stored
+    run made from another start is refused, naming it (a changed baseline makes the other
+    policies' runs stale too)."""
+    from vraagvolgend.store import StaleResults
+
+    two = {"policies": ["supply-driven", "demand-driven"], "replications": 1}
+    vv.run_experiment(_tiny(**two), tmp_path, executor="serial", progress=False)
+    with pytest.raises(StaleResults) as info:
+        vv.run_experiment(_tiny(**{**two, **changes}), tmp_path, executor="serial", progress=False)
+    assert field in info.value.fields and info.value.runs == 2
 
 
 def test_fewer_replications_return_only_the_current_runs(tmp_path):

@@ -30,10 +30,11 @@ def test_a_renamed_entitlement_gives_the_same_summary():
     assert a["cost_benefit"] > 0 and a["social_assistance_share"] > 0
 
 
-def test_an_outcome_is_the_same_in_compare_and_in_a_sweep(tmp_path):
+@pytest.mark.parametrize("burn_in", ["baseline", "each"])
+def test_an_outcome_is_the_same_in_compare_and_in_a_sweep(tmp_path, burn_in):
     # compare sets the municipal budget from its baseline; a sweep runs the scenario's own:
-    # with the scenario's budget, and every policy burnt in under itself as a sweep's runs
-    # are, both run the same runs
+    # with the scenario's budget, and the runs starting alike (forks of one burn-in under the
+    # baseline, or every policy burnt in under itself), both run the same runs
     s = vv.Scenario.default().with_changes({"budget.set_from_baseline": False}, **SMALL)
     c = vv.compare(
         ["supply-driven", "demand-driven"],
@@ -42,10 +43,16 @@ def test_an_outcome_is_the_same_in_compare_and_in_a_sweep(tmp_path):
         months=24,
         seed=5,
         progress=False,
-        burn_in="each",
+        burn_in=burn_in,
     )
     e = vv.Experiment(
-        "same", ["supply-driven", "demand-driven"], replications=2, months=24, scenario=s, seed=5
+        "same",
+        ["supply-driven", "demand-driven"],
+        replications=2,
+        months=24,
+        scenario=s,
+        seed=5,
+        burn_in=burn_in,
     )
     runs = run_table(vv.run_experiment(e, tmp_path, executor="serial", progress=False))
     columns = [*outputs.OUTCOMES, "cost_external_total", "cost_benefit", "cost_jeugdwet"]

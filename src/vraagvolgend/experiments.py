@@ -6,11 +6,19 @@ the replications; :func:`run_experiment` runs what is missing from a resumable
 cluster or on a running one. Replication ``r`` of every point and policy uses the same seed
 (common random numbers). For a quick comparison of a few policies without a store, see
 :func:`vraagvolgend.comparison.compare`.
+
+Where the runs start (``Experiment(burn_in=...)``), as in :func:`~vraagvolgend.comparison.compare`:
+with ``"baseline"`` (the default) the municipality of each scenario point and replication burns
+in once, under the baseline policy ("the municipality as it is today"), and every policy variant,
+levers included, continues from a copy of that one state (:class:`~vraagvolgend.replication.Start`):
+a sweep then answers "from today's municipality, what does each financing do over the next
+``months`` months". With ``"each"`` every run burns in under its own policy variant, as a single
+:func:`~vraagvolgend.simulation.run` does: the steady-state question ("once each financing has
+shaped the municipality").
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 import numbers
@@ -30,8 +38,9 @@ from .outputs import outcomes_per_year
 from .parallel import limit_threads
 from .parameters import ParameterError, _short
 from .provenance import code_of, determinants
+from .replication import BURN_IN, Start, default_baseline
 from .scenario import Scenario
-from .simulation import MAX_MONTHS, run
+from .simulation import MAX_MONTHS
 from .store import ResultStore, RunKey, check_name
 from .uncertainty import Lever, Uncertainty, _hashable
 
@@ -48,6 +57,7 @@ __all__ = [
     "Uncertainty",
     "run_all",
     "run_experiment",
+    "run_group",
     "run_one",
     "run_tables",
     "variant_label",
@@ -66,7 +76,15 @@ MAX_LEVELS = 1_000
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run: which scenario point and policy, which replication, and its seed."""
+    """One run: which scenario point and policy, which replication, its seed, and where it
+    starts.
+
+    ``burn_in="each"`` (the default here) burns the run in under its own policy, as
+    :func:`~vraagvolgend.simulation.run` does; ``"baseline"`` burns in under ``baseline`` (the
+    experiment's baseline policy) and forks the run's policy from that state, so that the runs
+    of one scenario point and replication that share the start can share one burn-in
+    (:func:`run_group`).
+    """
 
     key: RunKey
     scenario: Scenario
@@ -74,13 +92,36 @@ class RunSpec:
     seed: np.random.SeedSequence
     months: int
     processes: tuple = ()
+    burn_in: str = "each"
+    baseline: Policy | PolicySwitch | None = None
 
     def determinants(self) -> dict:
-        """Everything that determines this run (compared before a stored run is reused)."""
+        """Everything that determines this run (compared before a stored run is reused): the
+        scenario, policy, months, seed, replication, the model's code, the processes, and
+        where the run starts (``burn_in``, and under ``"baseline"`` the baseline policy's
+        values and class; ``None`` under ``"each"``, where it plays no part)."""
         extra = {"processes": [code_of(p) for p in self.processes]} if self.processes else {}
+        baseline = None
+        if self.burn_in == "baseline":
+            baseline = {"policy": self.baseline.to_dict(), "policy_code": code_of(self.baseline)}
         return determinants(
-            self.scenario, self.policy, self.months, self.seed, self.key.replication, **extra
+            self.scenario,
+            self.policy,
+            self.months,
+            self.seed,
+            self.key.replication,
+            burn_in=self.burn_in,
+            baseline=baseline,
+            **extra,
         )
+
+    @property
+    def start(self) -> tuple:
+        """Which start the run shares: runs with the same start can be forked from one
+        burn-in (the scenario point and replication, under ``"baseline"``)."""
+        if self.burn_in == "baseline":
+            return (self.key.experiment, self.key.point, self.key.replication)
+        return (self.key,)
 
 
 @dataclass(frozen=True)
@@ -110,6 +151,16 @@ class Experiment:
         processes: Processes of your own in every run (as in
             :func:`~vraagvolgend.simulation.run`); the cost lines and outcomes they declare
             are stored with every run.
+        burn_in: ``"baseline"`` (default): per scenario point and replication the municipality
+            burns in once under the baseline policy, "the municipality as it is today", and
+            every policy variant (levers included) continues from that one state; the sweep
+            answers "from today, under each financing, over the next ``months`` months".
+            ``"each"``: every run burns in under its own policy variant; it answers the
+            steady-state question ("once each financing has shaped the municipality"). As in
+            :func:`~vraagvolgend.comparison.compare`; see :class:`~vraagvolgend.replication.Start`.
+        baseline: The name of the base policy the municipality burns in under (as given, without
+            levers; its budget rule off during the burn-in); default: the supply-driven policy
+            if there is one, else the first (as in :func:`~vraagvolgend.comparison.compare`).
 
     Example:
         >>> import vraagvolgend as vv
@@ -131,6 +182,8 @@ class Experiment:
     scenario: Scenario | None = None
     seed: int = 0
     processes: tuple = ()
+    burn_in: str = "baseline"
+    baseline: str | None = None
 
     def __post_init__(self):
         check_name(self.name)
@@ -142,6 +195,15 @@ class Experiment:
         if not policies or any(p is None for p in policies):
             raise ParameterError("policies", "give at least one policy")
         object.__setattr__(self, "policies", policies)
+        if not isinstance(self.burn_in, str) or self.burn_in not in BURN_IN:
+            raise ParameterError("burn_in", f"{_short(self.burn_in)}: one of {', '.join(BURN_IN)}")
+        names = [p.name for p in policies]
+        baseline = default_baseline(policies) if self.baseline is None else self.baseline
+        if not isinstance(baseline, str) or baseline not in names:
+            raise ParameterError(
+                "baseline", f"{_short(baseline)} is not one of the policies: {names}"
+            )
+        object.__setattr__(self, "baseline", baseline)
         for kind, cls in (("uncertainties", Uncertainty), ("levers", Lever)):
             items = getattr(self, kind)
             if isinstance(items, str | bytes | dict) or not isinstance(items, list | tuple):
@@ -201,6 +263,11 @@ class Experiment:
                     base.with_changes({name: value})
         except ParameterError as err:
             raise ParameterError(f"{kind}: {err.field}", err.message) from None
+
+    @property
+    def baseline_policy(self) -> Policy | PolicySwitch:
+        """The base policy the municipality burns in under with ``burn_in="baseline"``."""
+        return next(p for p in self.policies if p.name == self.baseline)
 
     def _count_points(self) -> int:
         if isinstance(self.design, pd.DataFrame):
@@ -262,13 +329,25 @@ class Experiment:
     def runs(self) -> list[RunSpec]:
         """Every run of the experiment, with its key and seed."""
         seeds = np.random.SeedSequence(self.seed).spawn(self.replications)
+        baseline = self.baseline_policy if self.burn_in == "baseline" else None
         out = []
         for point, row in self.scenario_points().iterrows():
             scenario = self._scenario_at(row.dropna().to_dict(), f"point {point}")
             for label, policy in self.policy_variants():
                 for r, child in enumerate(seeds):
                     key = RunKey(self.name, int(point), label, r)
-                    out.append(RunSpec(key, scenario, policy, child, self.months, self.processes))
+                    out.append(
+                        RunSpec(
+                            key,
+                            scenario,
+                            policy,
+                            child,
+                            self.months,
+                            self.processes,
+                            self.burn_in,
+                            baseline,
+                        )
+                    )
         return out
 
     def definition(self) -> dict:
@@ -288,6 +367,8 @@ class Experiment:
             "scenario": self.scenario.to_dict(),
             "seed": self.seed,
             "processes": [code_of(p) for p in self.processes],
+            "burn_in": self.burn_in,
+            "baseline": self.baseline,
             "version": __version__,
         }
 
@@ -320,6 +401,7 @@ def run_tables(result) -> pd.DataFrame:
     once per year, so summing the cost rows of a run gives its total cost exactly, and the mean
     of an outcome's rows over the years is the value a comparison reports.
     """
+    result = _IndicatorsOnce(result)
     costs = result.annual_costs().rename(columns={"line": "variable", "cost_eur": "value"})
     costs = costs.assign(kind="cost")
     per_year = outcomes_per_year(result)
@@ -337,24 +419,108 @@ def run_tables(result) -> pd.DataFrame:
     return out
 
 
+class _IndicatorsOnce:
+    """A run's result whose annual indicators are computed once: the outcomes read them once
+    each (six times in all, most of the cost of :func:`run_tables`)."""
+
+    def __init__(self, result):
+        self._result = result
+        self._indicators = result.indicators()
+
+    def indicators(self) -> pd.DataFrame:
+        return self._indicators.copy()
+
+    def __getattr__(self, name):
+        return getattr(self._result, name)
+
+
 def run_one(spec: RunSpec) -> pd.DataFrame:
     """Run one experiment run and return its long tidy table (see :func:`run_tables`).
 
-    This is the function sent to workers; it is a plain module-level function, so any
-    executor can pickle it. Each run uses one thread (many runs share the machine); no
-    process-wide setting is changed.
+    The run starts as ``spec.burn_in`` says (its own burn-in, or a fork of the baseline's);
+    :func:`run_group` runs several runs that share a start from one burn-in, with the same
+    tables. A plain module-level function, so any executor can pickle it; one thread.
     """
+    [(table, _)] = run_group((spec,), raise_errors=True)
+    return table
+
+
+def run_group(specs, raise_errors: bool = False) -> list[tuple[pd.DataFrame | None, str | None]]:
+    """Run experiment runs that share a start (:attr:`RunSpec.start`: the same scenario point,
+    replication, burn-in and baseline) from one burn-in; return ``(table, error)`` per run.
+
+    Under ``burn_in="baseline"`` the municipality burns in once under the baseline policy and
+    every run continues from a copy of that state
+    (:meth:`~vraagvolgend.model.MunicipalityModel.fork`); under ``"each"`` every run burns in
+    under its own policy. A run that raises is recorded (``error`` names it; with
+    ``raise_errors`` it propagates) and the others go on; a burn-in that raises is every run's
+    error. This is the function sent to workers: a plain module-level function, so any
+    executor can pickle it. It uses one thread (many tasks share the machine); no process-wide
+    setting is changed.
+    """
+    specs = tuple(specs)
+    first = specs[0]
+    if any(s.start != first.start for s in specs):
+        raise ValueError("run_group: the runs do not share one start")
+    out = []
     with limit_threads(1):
-        # run_experiment checked the memory once for the largest point, before any work
-        result = run(
-            spec.scenario,
-            spec.policy,
-            seed=spec.seed,
-            months=spec.months,
-            check_memory=False,
-            processes=copy.deepcopy(list(spec.processes)),
-        )
-        return run_tables(result)
+        try:
+            start = Start(
+                first.scenario, first.baseline, first.seed, first.burn_in, first.processes
+            )
+        except Exception as err:
+            if raise_errors:
+                raise
+            return [(None, _error(err))] * len(specs)
+        for spec in specs:
+            try:
+                # run_experiment checked the memory once for the largest point, before any work
+                out.append((run_tables(start.run(spec.policy, spec.months)), None))
+            except Exception as err:  # a run that raises is recorded; the others go on
+                if raise_errors:
+                    raise
+                out.append((None, _error(err)))
+    return out
+
+
+def _error(err: Exception) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
+def _slots(executor, workers) -> int:
+    """How many runs the executor runs at once (an estimate; only the split of groups uses it)."""
+    if executor == "serial":
+        return 1
+    if workers is not None:
+        return int(workers)
+    if executor is None or executor in ("processes", "dask"):
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not Linux
+            return os.cpu_count() or 1
+    if type(executor).__name__ == "Client":
+        try:
+            return max(sum(executor.nthreads().values()), 1)
+        except Exception:  # pragma: no cover - a client that cannot answer now
+            return 1
+    return int(getattr(executor, "_max_workers", 1) or 1)
+
+
+def _tasks(specs: list[RunSpec], slots: int) -> list[tuple[RunSpec, ...]]:
+    """The runs to do, grouped by start (one burn-in per group), in the runs' order.
+
+    With fewer groups than runs at once, a group is split into that many contiguous parts, each
+    burning in again (the same state: a burn-in is deterministic), so that no worker idles.
+    """
+    groups: dict[tuple, list[RunSpec]] = {}
+    for spec in specs:
+        groups.setdefault(spec.start, []).append(spec)
+    parts = 1 if len(groups) >= slots else math.ceil(slots / max(len(groups), 1))
+    tasks = []
+    for group in groups.values():
+        n = min(parts, len(group))
+        tasks += [tuple(group[len(group) * i // n : len(group) * (i + 1) // n]) for i in range(n)]
+    return tasks
 
 
 def run_experiment(
@@ -369,6 +535,11 @@ def run_experiment(
 ) -> pd.DataFrame:
     """Run every missing run of an experiment and return all its results from the store.
 
+    The runs go to the executor as one task per start (:attr:`RunSpec.start`): under
+    ``burn_in="baseline"`` one task per scenario point and replication, which burns in once and
+    forks every missing policy variant (split in parts when there are fewer tasks than
+    workers); under ``"each"`` one task per run. A task's runs are stored as soon as it ends.
+
     Args:
         experiment: The experiment.
         store: A :class:`~vraagvolgend.store.ResultStore` or its folder. Finished runs are
@@ -380,8 +551,8 @@ def run_experiment(
         workers: Worker processes for ``"processes"`` and ``"dask"`` (default: the cores).
         progress: Show a progress bar in this process (default: only on a terminal).
         recompute: Compute again the stored runs whose definition differs from the current
-            one (scenario, policy, months, seed, replication or the model's code), instead of
-            refusing.
+            one (scenario, policy, months, seed, replication, the model's code, or where the
+            run starts: ``burn_in`` and the baseline policy), instead of refusing.
         check_memory: Refuse, before any work, an experiment whose largest run would not fit
             in the memory available (``False`` insists).
 
@@ -409,21 +580,29 @@ def run_experiment(
     meta = experiment.definition()
     errors = []
     stored = [len(specs) - len(todo)]
-
-    def handle(spec, table, error):
-        if error is None:
-            info = {**meta, "run": vars(spec.key), "determinants": current[spec.key]}
-            store.write(spec.key, table, info)
-            stored[0] += 1
-        else:
-            errors.append({**vars(spec.key), "error": error})
+    # One task per start: under burn_in="baseline" the runs of one scenario point and
+    # replication share a burn-in, and are stored as soon as their task ends.
+    tasks = _tasks(todo, _slots(executor, workers))
 
     disable = None if progress is None else not progress
     try:
         with tqdm(
             total=len(specs), initial=stored[0], desc=experiment.name, disable=disable
         ) as bar:
-            run_all(run_one, todo, executor=executor, workers=workers, handle=handle, bar=bar)
+
+            def handle(group, outcomes, error):
+                for spec, (table, failed) in zip(
+                    group, outcomes if error is None else [(None, error)] * len(group), strict=True
+                ):
+                    if failed is None:
+                        info = {**meta, "run": vars(spec.key), "determinants": current[spec.key]}
+                        store.write(spec.key, table, info)
+                        stored[0] += 1
+                    else:
+                        errors.append({**vars(spec.key), "error": failed})
+                    bar.update()
+
+            run_all(run_group, tasks, executor=executor, workers=workers, handle=handle)
     except KeyboardInterrupt:
         raise SweepInterrupted(stored[0], len(specs), store.path / experiment.name) from None
     # Only this definition's runs: a store may hold more (e.g. replications since reduced).
