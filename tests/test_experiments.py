@@ -773,3 +773,19 @@ def test_a_lever_with_equal_bounds_is_refused_naming_the_lever():
     with pytest.raises(vv.ParameterError, match=r"^outreach: low and high are both 0\.1"):
         vv.Lever("outreach", 0.1, 0.1)
     assert vv.Uncertainty("network.mean_degree", 6, 6).levels(2) == [6.0, 6.0]
+
+
+def test_an_experiment_file_chooses_the_burn_in_and_the_baseline(tmp_path):
+    """``burn_in`` and ``baseline`` in an experiment file reach the experiment; a bad one is
+    refused in one line naming the key."""
+    from vraagvolgend.cli import load_experiment
+
+    path = tmp_path / "e.toml"
+    path.write_text('policies = ["supply-driven", "demand-driven"]\nburn_in = "each"\n')
+    assert load_experiment(path).burn_in == "each"
+    path.write_text('policies = ["supply-driven", "demand-driven"]\nbaseline = "demand-driven"\n')
+    experiment = load_experiment(path)
+    assert experiment.burn_in == "baseline" and experiment.baseline == "demand-driven"
+    path.write_text('policies = ["supply-driven"]\nburn_in = "sometimes"\n')
+    with pytest.raises(vv.ParameterError, match="burn_in"):
+        load_experiment(path)

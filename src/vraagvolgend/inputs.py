@@ -60,6 +60,8 @@ EXPERIMENT_KEYS = (
     "levels",
     "seed",
     "scenario",
+    "burn_in",
+    "baseline",
 )
 
 
@@ -125,7 +127,16 @@ def _experiment(data: dict, path: Path):
                 raise err.under(f"{kind}[{i}]") from None
     options = {
         k: data[k]
-        for k in ("replications", "months", "design", "samples", "levels", "seed")
+        for k in (
+            "replications",
+            "months",
+            "design",
+            "samples",
+            "levels",
+            "seed",
+            "burn_in",
+            "baseline",
+        )
         if k in data
     }
     return Experiment(
