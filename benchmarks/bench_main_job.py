@@ -4,7 +4,9 @@ Each commit's main job runs as a fresh process (``python examples/compare_regime
 the commit's own ``src`` first on the path, from a temporary git worktree), alternating the two
 commits ``--repeats`` times, so that both see the same machine; the ratio of the medians is the
 speed-up. Wall time of the whole job: the comparison (3 policies × 10 replications), its
-decomposition (2 replications) and the report.
+decomposition (2 replications) and the report; this tree's job runs both without its
+uncertainty analysis (``--draws 0``: the like-for-like job) and with it, so that what the
+analysis adds is stated apart.
 
 Run:  .venv/bin/python benchmarks/bench_main_job.py --against 0fd389e [--repeats 1]
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _time(tree: Path, out: Path, workers: int) -> float:
+def _time(tree: Path, out: Path, workers: int, extra: tuple[str, ...] = ()) -> float:
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
     start = time.perf_counter()
     subprocess.run(
@@ -35,6 +37,7 @@ def _time(tree: Path, out: Path, workers: int) -> float:
             str(out),
             "--workers",
             str(workers),
+            *extra,
         ],
         cwd=tree,
         env=env,
@@ -64,16 +67,20 @@ def worktree(commit: str, folder: Path):
 
 def main(against: str, repeats: int, workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, worktree(against, Path(tmp) / "other") as other:
-        times: dict[str, list[float]] = {against: [], "this": []}
+        # this tree twice: without its uncertainty analysis (the like-for-like job), and whole
+        runs = ((against, other, ()), ("this", ROOT, ("--draws", "0")), ("this, whole", ROOT, ()))
+        times: dict[str, list[float]] = {label: [] for label, _, _ in runs}
         for i in range(repeats):
-            for label, tree in ((against, other), ("this", ROOT)):
-                seconds = _time(tree, Path(tmp) / f"out-{label}-{i}", workers)
+            for k, (label, tree, extra) in enumerate(runs):
+                seconds = _time(tree, Path(tmp) / f"out-{k}-{i}", workers, extra)
                 times[label].append(seconds)
                 print(f"{label}: {seconds:.1f} s", flush=True)
-    before, after = statistics.median(times[against]), statistics.median(times["this"])
+    median = {label: statistics.median(t) for label, t in times.items()}
+    before, after, whole = median[against], median["this"], median["this, whole"]
     print(
         f"\nmain job, {workers} workers, median of {repeats}: {against} {before:.1f} s, "
-        f"this {after:.1f} s, ratio {before / after:.2f}"
+        f"this without its uncertainty analysis {after:.1f} s (ratio {before / after:.2f}); "
+        f"with it {whole:.1f} s (the analysis adds {whole - after:.0f} s)"
     )
 
 

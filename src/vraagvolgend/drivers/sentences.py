@@ -81,8 +81,8 @@ def parameter_label(parameter: str, labels: Mapping[str, str] | None = None) -> 
     Example:
         >>> parameter_label("access.conversation_cost")
         'the price of an access conversation'
-        >>> parameter_label("policy.min_intensity")
-        'smallest package intensity'
+        >>> parameter_label("policy.outreach")
+        'monthly probability that outreach finds a household with hidden need'
     """
     for table in (labels or {}, LABELS):
         for name in (parameter, parameter.removeprefix("scenario.")):
