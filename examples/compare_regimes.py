@@ -34,10 +34,9 @@ from vraagvolgend.vocabulary import format_interval, format_number
 
 #: The uncertainty analysis of the main job, sized to add about a minute on an idle 2-core
 #: machine: draws (one replication each) of the inputs below, and break-even searches for the
-#: two most influential of them (at most 4 comparisons of 3 replications each). With 2 draws
+#: two most influential of them (at most 3 comparisons of 3 replications each). With 2 draws
 #: per input the drivers are read from rank correlations (drivers.sensitivity). A fuller
-#: analysis varies every
-#: declared range: ``vraagvolgend compare --uncertainty 200``.
+#: analysis varies every declared range: ``vraagvolgend compare --uncertainty 200``.
 DRAWS = 32
 #: The inputs the main job varies: every regime and access assumption with a plausible range
 #: (the prices of provisions, which scale both regimes alike, stay at their values).
@@ -102,7 +101,7 @@ def main(
         drawn = time.perf_counter() - start
         start = time.perf_counter()
         drivers = vv.drivers.analyse(
-            comparison, break_even=2, replications=3, max_evaluations=4,
+            comparison, break_even=2, replications=3, max_evaluations=3,
             executor=executor, workers=workers,
         )  # fmt: skip
         print(f"\nHow sure is the answer? ({draws} draws of {len(inputs)} assumptions, one "

@@ -147,6 +147,16 @@ def test_compare_with_uncertainty_and_an_uncertainty_file(tmp_path, small, capsy
 
     u = Comparison.load(out).uncertainty
     assert len(u.draws) == 2 and u.parameters == ["access.conversation_cost"]
+    assert "needs at least 10 draws; this run has 2" in done.stdout and u.drivers is None
+    # with enough draws, what decides it: the drivers and a break-even value, in the report
+    done = in_process(
+        capsys, *args, "--out", tmp_path / "d", "--uncertainty", 10, "--uncertain", file,
+        "--break-even", 1,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    drivers = Comparison.load(tmp_path / "d").uncertainty.drivers
+    assert [b.parameter for b in drivers.break_evens] == ["access.conversation_cost"]
+    assert "What decides it" in (tmp_path / "d" / "report.md").read_text()
     file.write_text("[uncertainty]\n[[uncertainty.inputs]]\nname = 'x'\nlow = 2\nhigh = 1\n")
     done = in_process(capsys, *args, "--out", tmp_path / "y", "--uncertain", file)
     assert done.returncode == 2 and "uncertainty.inputs[0].x: needs low ≤ high" in done.stderr

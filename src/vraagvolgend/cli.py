@@ -149,6 +149,7 @@ def _cmd_compare(args) -> int:
     if comparison.uncertainty is not None:
         print()
         print(comparison.uncertainty)
+        _drivers(comparison, args, executor)
     if comparison.decomposition is not None:
         print()
         print(comparison.decomposition)
@@ -156,6 +157,25 @@ def _cmd_compare(args) -> int:
     report = write_report(comparison, out, plots=not args.no_plots)
     print(f"\nReport: {report} (and report.md, with the plots beside it)")
     return 0
+
+
+def _drivers(comparison, args, executor) -> None:
+    """What decides the probabilistic comparison (printed, and kept for the report); with too
+    few draws to read drivers from, a line that says so."""
+    from .drivers import analyse
+    from .drivers.indices import MIN_DRAWS
+
+    draws = comparison.uncertainty.info["draws"]
+    if draws < MIN_DRAWS:
+        print(f"(What decides it needs at least {MIN_DRAWS} draws; this run has {draws}.)")
+        return
+    drivers = analyse(
+        comparison,
+        break_even=args.break_even,
+        executor=executor,
+        workers=args.workers,
+    )
+    print(drivers)
 
 
 def _executor(args):
@@ -436,6 +456,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also draw N parameter sets from the plausible ranges (Latin hypercube) and run "
         "every policy on each: the probability the alternative is cheaper, or worse for "
         "households, and the cost-effectiveness plane (not done by default%(default).0s)",
+    )
+    p.add_argument(
+        "--break-even",
+        type=_count(0, 10),
+        default=2,
+        metavar="K",
+        help="with --uncertainty: break-even values of the K most influential inputs, each a "
+        "few paired comparisons (default 2; 0: none)",
     )
     p.add_argument(
         "--uncertain",

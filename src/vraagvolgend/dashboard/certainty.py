@@ -27,6 +27,7 @@ import pandas as pd
 
 from .. import outputs
 from ..drivers import explain, parameter_label, sensitivity
+from ..drivers.indices import MIN_DRAWS
 from ..reports.numbers import fmt_number, fmt_share
 
 __all__ = ["Drivers", "drivers", "interval_table", "probabilities"]
@@ -39,9 +40,6 @@ TOP = 5
 #: Bootstrap resamples of the drivers' intervals: enough for a page, fast at a few hundred
 #: draws (the library's default is 500).
 BOOTSTRAP = 200
-#: Fewest draws the drivers are read from (the rank correlation's minimum; see
-#: :func:`vraagvolgend.drivers.sensitivity`).
-MIN_DRAWS = 10
 
 
 def probabilities(result, policy: str) -> list[str]:

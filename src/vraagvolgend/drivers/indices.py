@@ -12,12 +12,14 @@ from scipy import stats
 
 from ..parameters import ParameterError
 
-__all__ = ["DRAWS_PER_INPUT", "METHOD", "METHOD_FEW", "sensitivity"]
+__all__ = ["DRAWS_PER_INPUT", "METHOD", "METHOD_FEW", "MIN_DRAWS", "sensitivity"]
 
 #: The method of :func:`sensitivity`, as named in its table.
 METHOD = "squared standardised rank regression coefficient (SRRC²), bootstrap interval"
 #: The method with few draws for the inputs (:func:`sensitivity`'s ``method="auto"``).
 METHOD_FEW = "squared rank correlation (Spearman ρ²), bootstrap interval"
+#: Fewest draws a sensitivity is read from (the rank correlation's minimum).
+MIN_DRAWS = 10
 #: Draws per input below which ``method="auto"`` uses the rank correlation: a regression on
 #: d inputs needs many more draws than d before its bootstrap is stable.
 DRAWS_PER_INPUT = 5
@@ -180,8 +182,8 @@ def sensitivity(
     if method not in ("auto", "regression", "correlation"):
         raise ParameterError("method", f"{method!r}: one of auto, regression, correlation")
     if method == "auto":
-        method = "regression" if n >= DRAWS_PER_INPUT * d else "correlation"
-    need = d + 10 if method == "regression" else 10
+        method = "regression" if n >= max(DRAWS_PER_INPUT * d, d + MIN_DRAWS) else "correlation"
+    need = d + MIN_DRAWS if method == "regression" else MIN_DRAWS
     if n < need:
         raise ParameterError(
             "draws", f"{n} usable draws for {d} inputs: the {method} needs at least {need}"
