@@ -175,14 +175,15 @@ def plane_figure(comparison):
     the corners."""
     import matplotlib
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     from .figures import _RC
 
     with matplotlib.rc_context(_RC):
-        return _plane(comparison, Figure)
+        return _plane(comparison, Figure, MaxNLocator)
 
 
-def _plane(comparison, Figure):
+def _plane(comparison, Figure, MaxNLocator):
     result = comparison.uncertainty
     name = result.alternative()
     outcomes = [_outputs.PRIMARY] + ([SECOND] if SECOND in result.draws.columns else [])
@@ -199,10 +200,9 @@ def _plane(comparison, Figure):
         ax.scatter(x, y, s=18, c=colour, alpha=0.8, linewidths=0)
         ax.axhline(0, color="#555", lw=0.8)
         ax.axvline(0, color="#555", lw=0.8)
-        ax.set_xlabel(
-            f"difference in {unit.label.lower()}"
-            + (" (percentage points)" if outcome == SECOND else "")
-        )
+        name_only = unit.label.split(",")[0].lower()  # "mean problem severity (0–1)"
+        ax.set_xlabel(f"difference in {name_only}" + (" (pp)" if outcome == SECOND else ""))
+        ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.set_ylabel("difference in cost (EUR M a year)")
         shares = result.quadrants(name, outcome)
         lower_better = unit.better == "lower"
