@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..parameters import ParameterError
 from ..uncertainty import Uncertainty
-from .breakeven import BreakEven, break_even, break_even_for
+from .breakeven import BreakEven, break_even, break_even_for, paired_difference
 from .discovery import Limit, Rule, discover
 from .indices import sensitivity
 from .sentences import explain, parameter_label
@@ -75,9 +75,7 @@ def _break_even_together(u, column, comparison, pair, output, replications, max_
             months=comparison.months, baseline=pair[0].name, burn_in=comparison.burn_in,
             executor=executor, workers=workers, progress=False,
         )  # fmt: skip
-        runs = c.runs.sort_values("replication")
-        by = {p.name: runs.loc[runs["policy"] == p.name, output].to_numpy(float) for p in pair}
-        return by[alt] - by[pair[0].name]
+        return paired_difference(c, output, alt, pair[0].name)
 
     b = break_even(paired, 0.0, top, parameter=column, max_evaluations=max_evaluations)
 

@@ -323,6 +323,16 @@ def _declared(path: str, section, owner: str) -> tuple[tuple | None, bool]:
     return (tuple(rows[path]) if path in rows else None), isinstance(value, int)
 
 
+def paired_difference(comparison, output: str, alternative: str, baseline: str) -> np.ndarray:
+    """Per replication, in replication order: ``alternative − baseline`` in ``output`` (a
+    column of the comparison's runs)."""
+    runs = comparison.runs.sort_values("replication")
+    if output not in runs.columns:
+        raise ParameterError("output", f"{output!r} is not a column of the comparison's runs")
+    by = {n: runs.loc[runs["policy"] == n, output].to_numpy(float) for n in (alternative, baseline)}
+    return by[alternative] - by[baseline]
+
+
 def break_even_for(
     parameter: str,
     policies: Sequence = ("supply-driven", "demand-driven"),
@@ -407,10 +417,6 @@ def break_even_for(
             ps, s, replications=replications, seed=seed, months=months,
             baseline=names[at], **options,
         )  # fmt: skip
-        runs = c.runs.sort_values("replication")
-        if output not in runs.columns:
-            raise ParameterError("output", f"{output!r} is not a column of the comparison's runs")
-        by = {n: runs.loc[runs["policy"] == n, output].to_numpy(float) for n in names}
-        return by[names[alt]] - by[names[at]]
+        return paired_difference(c, output, names[alt], names[at])
 
     return break_even(paired, low, high, parameter=parameter, integer=integer, **search)
