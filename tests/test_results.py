@@ -118,3 +118,28 @@ def test_intervals_and_plurals():
     assert format_interval(np.nan, 1.0) == ""
     assert plural(1, "month") == "1 month" and plural(2, "month") == "2 months"
     assert plural(1, "person") == "1 person" and plural(12_000, "household") == "12,000 households"
+
+
+def test_year_end_is_the_problems_tables_last_year_and_read_only(result):
+    last = result.problems[result.problems["year"] == result.problems["year"].max()]
+    state = result.year_end()
+    with pytest.raises(ValueError):
+        state[0, 0] = 1.0
+    for domain, rows in last.groupby("domain", observed=True):
+        d = list(vv.DOMAINS).index(domain)
+        np.testing.assert_array_equal(state[d, rows["household_id"]], rows["severity"])
+    with pytest.raises(ValueError, match="year 99 is not available"):
+        result.year_end(99)
+
+
+def test_zrm_shares_are_the_problems_tables_last_year(result):
+    from vraagvolgend.replication import zrm_shares
+
+    p = result.problems
+    last = p[p["year"] == p["year"].max()]
+    counts = last.groupby(["domain", "zrm_level"], observed=True).size()
+    want = (counts / last.groupby("domain", observed=True).size()).rename("share").reset_index()
+    want["domain"] = want["domain"].astype(str)
+    got = zrm_shares(result)
+    pd.testing.assert_frame_equal(got, want)
+    assert np.allclose(got.groupby("domain")["share"].sum(), 1.0)

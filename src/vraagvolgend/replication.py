@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import outputs as _outputs
+from .domains import DOMAINS, domain_index, zrm_level
 from .financing import PolicySwitch
 from .model import MunicipalityModel
 from .scenario import BUDGET_LINES, Scenario
@@ -30,6 +31,7 @@ __all__ = [
     "run_details",
     "summarise_run",
     "without_budget_rule",
+    "zrm_shares",
 ]
 
 
@@ -99,17 +101,7 @@ def run_details(result) -> dict[str, pd.DataFrame]:
         {"households": x, "cost": np.interp(x * len(ascending), np.arange(len(cum)), cum)}
     )
 
-    p = result.problems
-    last = p[p["year"] == p["year"].max()]
-    zrm = (
-        (
-            last.groupby(["domain", "zrm_level"], observed=True).size()
-            / last.groupby("domain", observed=True).size()
-        )
-        .rename("share")
-        .reset_index()
-    )
-    zrm["domain"] = zrm["domain"].astype(str)
+    zrm = zrm_shares(result)
     return {
         "yearly": yearly,
         "groups": groups,
@@ -117,6 +109,23 @@ def run_details(result) -> dict[str, pd.DataFrame]:
         "lorenz": lorenz,
         "zrm": zrm,
     }
+
+
+def zrm_shares(result) -> pd.DataFrame:
+    """Share of (eligible) households per domain at each ZRM level at the last year end
+    (columns ``domain``, ``zrm_level``, ``share``; levels nobody is at are left out): the
+    :attr:`~vraagvolgend.results.Result.problems` table's last year, read from the state."""
+    severity = result.year_end()
+    has_children = result.households["n_children"].to_numpy() > 0
+    parenting = domain_index("parenting")
+    rows = []
+    for d, name in enumerate(DOMAINS):
+        levels = zrm_level(severity[d, has_children] if d == parenting else severity[d])
+        counts = np.bincount(levels, minlength=6)
+        for level in np.flatnonzero(counts):
+            rows.append((name, level, counts[level] / len(levels)))
+    zrm = pd.DataFrame(rows, columns=["domain", "zrm_level", "share"])
+    return zrm.astype({"zrm_level": np.int8})
 
 
 def without_budget_rule(policy):

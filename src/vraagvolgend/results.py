@@ -189,6 +189,10 @@ class Result:
         self._require_care()
         if self._households is None:  # read back by Result.load: the saved table
             return self._saved_indicators.copy()
+        return self._indicators.copy()  # computed once: every outcome reads it
+
+    @cached_property
+    def _indicators(self) -> pd.DataFrame:
         from .outputs import entitlements
 
         entitled = entitlements(self.scenario)  # the benefit, by its billing kind
@@ -197,20 +201,28 @@ class Result:
         children = h.n_children.astype(float)
         rows = []
         costs = self.costs
+        # Columns read once; each year is then a few boolean passes over the episodes
+        start = e["start_month"].to_numpy()
+        ends = e["end_month"].to_numpy(dtype=float, na_value=np.nan)
+        ongoing = np.isnan(ends)
+        household = e["household_id"].to_numpy()
+        law = e["law"].astype(str).to_numpy()
+        kinds = {
+            "youth": law == "jeugdwet",
+            "wmo": law == "wmo",
+            "benefit": e["provision"].astype(str).isin(entitled).to_numpy(),
+            "individual": law != "collective",
+        }
+        cost_year = costs["year"].to_numpy()
+        cost_benefit = costs["provision"].astype(str).isin(entitled).to_numpy()
         for year in range(1, self.months // 12 + 1):
             lo, hi = 12 * (year - 1) + 1, 12 * year
-            end = e["end_month"].fillna(hi).to_numpy(dtype=float)
-            during = e[(e["start_month"].to_numpy() <= hi) & (end >= lo)]
-
-            def households_with(mask, during=during):
-                return np.unique(during.loc[mask, "household_id"].to_numpy())
-
-            youth = households_with(during["law"] == "jeugdwet")
-            wmo = households_with(during["law"] == "wmo")
-            benefit = households_with(during["provision"].astype(str).isin(entitled))
-            individual = households_with(during["law"] != "collective")
-            c = costs[costs["year"] == year]
-            benefit_cost = c.loc[c["provision"].astype(str).isin(entitled), "cost_eur"].sum()
+            during = (start <= hi) & (ongoing | (ends >= lo))
+            youth, wmo, benefit, individual = (
+                np.unique(household[during & kind]) for kind in kinds.values()
+            )
+            c = costs[cost_year == year]
+            benefit_cost = c.loc[cost_benefit[cost_year == year], "cost_eur"].sum()
             external = c["cost_eur"].sum() - benefit_cost
             year_end = self._snapshots.get(year)
             rows.append(
@@ -319,15 +331,22 @@ class Result:
         table = pd.crosstab([p["year"], p["domain"]], p["zrm_level"], normalize="index")
         return table.rename(columns=lambda z: f"zrm_{z}")
 
-    def active_problems(self, year: int | None = None) -> np.ndarray:
-        """Number of active problems per household at a year end (default: the last one)."""
+    def year_end(self, year: int | None = None) -> np.ndarray:
+        """The (domains × households) severity at a year end (default: the last one),
+        read-only."""
         if not self._snapshots:
             raise ValueError("the run was shorter than a year: there is no year-end state")
         year = max(self._snapshots) if year is None else year
         if year not in self._snapshots:
             raise ValueError(f"year {year} is not available: years {sorted(self._snapshots)}")
+        view = self._snapshots[year].view()
+        view.flags.writeable = False
+        return view
+
+    def active_problems(self, year: int | None = None) -> np.ndarray:
+        """Number of active problems per household at a year end (default: the last one)."""
         threshold = np.float32(self.scenario.problems.threshold)
-        return (self._snapshots[year] >= threshold).sum(axis=0)
+        return (self.year_end(year) >= threshold).sum(axis=0)
 
     def stacking(self, by: str | None = None, year: int | None = None) -> pd.DataFrame:
         """Share of households with 0, 1, 2 and 3+ active problems at a year end.
