@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 import time
 import zlib
 from collections.abc import Mapping, Sequence
@@ -41,34 +42,34 @@ SMALL_WORK = 50_000_000
 # --- running coalitions ------------------------------------------------------------------------
 
 
-#: Coalitions evaluated on one start in one task: the burn-in is shared by them (forks), and
-#: enough tasks remain for a pool's workers.
-CHUNK = 16
-
-
 def _evaluate(task) -> list[tuple[frozenset, dict[str, float]]]:
     """Some coalitions of one replication, each continued from one start (a module-level
-    function, so any executor pickles it)."""
-    baseline, alternative, specs, split, scenario, seed, months, _, burn_in, budget, procs = task
+    function, so any executor pickles it).
+
+    The start is burnt in once for all of them, and the municipal budget is set from it as
+    :func:`~vraagvolgend.comparison.compare` sets it (from the baseline's spending in a run
+    without budget rule from the same start), when the scenario does so.
+    """
+    baseline, alternative, specs, split, scenario, seed, months, _, burn_in, procs = task
     parts = _Parts(baseline, alternative, split)
     with limit_threads(1):
         start = Start(scenario, baseline, seed, burn_in, procs)
+        budget = None
+        if scenario.budget.set_from_baseline:
+            reference = start.run(without_budget_rule(baseline), months)
+            budget = dict(municipal_budget(reference, scenario).budget.per_inhabitant)
         return [
             (spec, summarise_run(start.run(parts.build(spec), months, budget))) for spec in specs
         ]
 
 
-def _budgeted(task) -> dict | None:
-    """The municipal budget per inhabitant of one replication, as
-    :func:`~vraagvolgend.comparison.compare` sets it (from the baseline's spending in a run
-    without budget rule from the same start); ``None`` when the scenario's own is used."""
-    baseline, scenario, seed, months, _, burn_in, processes = task
-    if not scenario.budget.set_from_baseline:
-        return None
-    with limit_threads(1):
-        start = Start(scenario, baseline, seed, burn_in, processes)
-        reference = start.run(without_budget_rule(baseline), months)
-    return dict(municipal_budget(reference, scenario).budget.per_inhabitant)
+def _tasks_per_replication(executor, workers: int | None, replications: int) -> int:
+    """How many tasks one replication's coalitions are split into: as few as keep every
+    worker busy, since each task burns in and sets the budget once for its coalitions."""
+    if executor == "serial":
+        return 1
+    slots = workers or os.cpu_count() or 1
+    return max(1, -(-slots // replications))
 
 
 def _check_int(name: str, value: Any, lo: int) -> None:
@@ -201,36 +202,25 @@ def decompose(
     disable = None if progress is None else not progress
     cancel = True
     try:
-        # Every replication's budget as compare sets it: one reference run per replication.
-        budgets: list[dict | None] = [None] * replications
-        if todo:
-            budget_tasks = [
-                (a, scenario, seeds[r], months, r, burn_in, processes) for r in range(replications)
-            ]
-            with tqdm(total=replications, desc="municipal budgets", disable=disable) as bar:
-                for item, (value, error) in runner.outcomes(_budgeted, budget_tasks):
-                    if error is not None:
-                        raise RuntimeError(f"replication {item[4]}, municipal budget: {error}")
-                    budgets[item[4]] = value
-                    bar.update()
-        # Coalitions of one replication share its start: chunks of them in one task.
+        # Coalitions of one replication share its start (burn-in and budget): a task holds
+        # as many of them as keeps every worker busy.
+        split_into = _tasks_per_replication(executor, workers, replications)
         tasks = []
         for r in range(replications):
             mine = [spec for spec, rr in todo if rr == r]
-            for i in range(0, len(mine), CHUNK):
-                chunk = mine[i : i + CHUNK]
+            size = max(1, -(-len(mine) // split_into))
+            for i in range(0, len(mine), size):
                 tasks.append(
                     (
                         a,
                         b,
-                        chunk,
+                        mine[i : i + size],
                         parts.split,
                         scenario,
                         seeds[r],
                         months,
                         r,
                         burn_in,
-                        budgets[r],
                         processes,
                     )
                 )
