@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import outputs as _outputs
 from .financing import Policy, PolicySwitch, resolve_policy
@@ -69,6 +68,8 @@ def mean_ci(x: np.ndarray) -> tuple[float, float, float]:
     mean = float(np.mean(x))
     if len(x) < 2:
         return mean, np.nan, np.nan
+    from scipy import stats  # lazily: scipy.stats takes half a second to import
+
     half = float(stats.t.ppf(0.975, len(x) - 1) * np.std(x, ddof=1) / np.sqrt(len(x)))
     return mean, mean - half, mean + half
 

@@ -28,7 +28,6 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 from tqdm.auto import tqdm
 
 from .executors import SweepInterrupted, run_all
@@ -295,6 +294,8 @@ class Experiment:
             grid = itertools.product(*(u.levels(self.levels) for u in self.uncertainties))
             points = pd.DataFrame(list(grid), columns=names)
         else:
+            from scipy.stats import qmc  # lazily: slow to import
+
             unit = qmc.LatinHypercube(d=len(names), seed=self.seed).random(self.samples)
             points = pd.DataFrame(
                 {u.name: u.from_unit(unit[:, i]) for i, u in enumerate(self.uncertainties)}

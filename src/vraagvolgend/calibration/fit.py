@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from ..financing import Policy, PolicySwitch, resolve_policy
 from ..parameters import ParameterError
@@ -279,6 +278,8 @@ def calibrate(
     x0 = np.array(
         [min(max(_lookup(scenario, k), lo), hi) for k, (lo, hi) in zip(keys, bounds, strict=True)]
     )
+    from scipy import optimize  # lazily: slow to import
+
     try:
         if method == "differential_evolution":
             res = optimize.differential_evolution(

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..results import Result
 
@@ -352,6 +351,8 @@ def trajectory_survival(trajectories_: pd.DataFrame):
     """
     months = trajectories_["months"].to_numpy(dtype=float)
     ended = trajectories_["ended"].to_numpy(dtype=bool)
+    from scipy import stats  # lazily: slow to import
+
     data = stats.CensoredData(uncensored=months[ended], right=months[~ended])
     return stats.ecdf(data)
 

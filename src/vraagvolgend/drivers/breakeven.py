@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..parameters import ParameterError
 from .indices import _level
@@ -113,6 +112,8 @@ class _Evaluations:
 
     def t(self) -> float:
         n = len(next(iter(self.values.values())))
+        from scipy import stats  # lazily: slow to import
+
         return float(stats.t.ppf(0.5 + self.level / 2, n - 1))
 
     def interpolate(self, a: float, b: float, k: int) -> float:

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..parameters import ParameterError
 
@@ -84,6 +83,13 @@ def _level(level: float) -> float:
     return float(level)
 
 
+def _ranks(a: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Ranks along ``axis`` (ties get their mean rank), as :func:`scipy.stats.rankdata`."""
+    from scipy import stats  # lazily: scipy.stats takes half a second to import
+
+    return stats.rankdata(a, axis=axis)
+
+
 def _standardise(a: np.ndarray) -> np.ndarray:
     """Columns to mean 0 and standard deviation 1 (a constant column to 0)."""
     sd = a.std(axis=0)
@@ -93,8 +99,8 @@ def _standardise(a: np.ndarray) -> np.ndarray:
 def _srrc(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Standardised regression coefficients of rank(y) on the ranks of the inputs (a
     constant input gets 0) and the regression's R²."""
-    zx = _standardise(stats.rankdata(x, axis=0))
-    zy = _standardise(stats.rankdata(y))
+    zx = _standardise(_ranks(x))
+    zy = _standardise(_ranks(y))
     if not zy.any() or not zx.any():
         return np.zeros(x.shape[1]), 0.0
     beta = np.linalg.lstsq(zx, zy, rcond=None)[0]
@@ -106,8 +112,8 @@ def _srrc(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
 def _src(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Each input's rank correlation with the output (Spearman; a constant input gets 0), and
     the sum of their squares (for independent inputs: the additive model's R²)."""
-    zx = _standardise(stats.rankdata(x, axis=0))
-    zy = _standardise(stats.rankdata(y))
+    zx = _standardise(_ranks(x))
+    zy = _standardise(_ranks(y))
     if not zy.any():
         return np.zeros(x.shape[1]), 0.0
     rho = zx.T @ zy / len(zy)
