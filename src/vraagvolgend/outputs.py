@@ -143,13 +143,28 @@ def entitlements(scenario) -> frozenset[str]:
     return frozenset(catalogue.names[i] for i in routing.entitlements)
 
 
+def text_values(column: pd.Series) -> np.ndarray:
+    """A column of names as an array of Python strings (a categorical through its few
+    categories: converting every row to text is what took the time)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        names = np.asarray(column.cat.categories.astype(str), dtype=object)
+        codes = column.cat.codes.to_numpy()
+        return np.where(codes >= 0, names[np.maximum(codes, 0)], None)
+    return column.astype(str).to_numpy(dtype=object)
+
+
+def is_entitlement(provisions: pd.Series, scenario) -> np.ndarray:
+    """Which rows of a ``provision`` column are entitlements (the benefit)."""
+    return np.isin(text_values(provisions), list(entitlements(scenario)))
+
+
 def annual_costs(result) -> pd.DataFrame:
     """Cost per year and line (columns ``year``, ``line``, ``cost_eur``): each law's
     provisions, ``collective``, ``access``, the entitlements on the benefit line, and the
     lines the run's processes book (from their monthly reporters)."""
     costs = result.costs
-    is_benefit = costs["provision"].astype(str).isin(entitlements(result.scenario))
-    line = np.where(is_benefit, BENEFIT_LINE, costs["law"].astype(str))
+    is_benefit = is_entitlement(costs["provision"], result.scenario)
+    line = np.where(is_benefit, BENEFIT_LINE, text_values(costs["law"]))
     out = costs.assign(line=line).groupby(["year", "line"], as_index=False)["cost_eur"].sum()
     booked = [o for o in getattr(result, "process_outputs", ()) if isinstance(o, CostLine)]
     if booked:

@@ -56,7 +56,7 @@ def run_details(result) -> dict[str, pd.DataFrame]:
     yearly = result.annual_costs()
     years = max(yearly["year"].nunique(), 1)
     e = result.episodes
-    benefit = e["provision"].astype(str).isin(_outputs.entitlements(result.scenario))
+    benefit = _outputs.is_entitlement(e["provision"], result.scenario)
     individual = e[(e["law"] != "collective") & ~benefit]
     per_household = (
         individual.groupby("household_id")["cost_eur"]
@@ -164,7 +164,7 @@ def municipal_budget(reference, scenario: Scenario) -> Scenario:
         scenario: The scenario to set the budget in.
     """
     costs = reference.costs
-    benefit = costs["provision"].astype(str).isin(_outputs.entitlements(reference.scenario))
+    benefit = _outputs.is_entitlement(costs["provision"], reference.scenario)
     year1 = costs[(costs["year"] == 1) & ~benefit]
     spent = year1.groupby("law", observed=True)["cost_eur"].sum()
     inhabitants = float(reference.households["n_persons"].sum())

@@ -27,10 +27,10 @@ __all__ = ["HouseholdCosts", "Result"]
 def _file_benefit_apart(frame: pd.DataFrame, scenario) -> pd.DataFrame:
     """File the entitlements (the benefit, found by its billing kind) under their own law
     (:data:`BENEFIT_LAW`)."""
-    from .outputs import entitlements
+    from .outputs import is_entitlement, text_values
 
-    is_benefit = frame["provision"].astype(str).isin(entitlements(scenario)).to_numpy()
-    law = frame["law"].astype(str).to_numpy(dtype=object)
+    is_benefit = is_entitlement(frame["provision"], scenario)
+    law = text_values(frame["law"])
     law[is_benefit] = BENEFIT_LAW
     present = set(law)
     order = [x for x in TABLE_LAWS if x in present] + sorted(present - set(TABLE_LAWS))
@@ -193,9 +193,8 @@ class Result:
 
     @cached_property
     def _indicators(self) -> pd.DataFrame:
-        from .outputs import entitlements
+        from .outputs import is_entitlement, text_values
 
-        entitled = entitlements(self.scenario)  # the benefit, by its billing kind
         e = self.episodes
         h = self._households
         children = h.n_children.astype(float)
@@ -206,15 +205,15 @@ class Result:
         ends = e["end_month"].to_numpy(dtype=float, na_value=np.nan)
         ongoing = np.isnan(ends)
         household = e["household_id"].to_numpy()
-        law = e["law"].astype(str).to_numpy()
+        law = text_values(e["law"])
         kinds = {
             "youth": law == "jeugdwet",
             "wmo": law == "wmo",
-            "benefit": e["provision"].astype(str).isin(entitled).to_numpy(),
+            "benefit": is_entitlement(e["provision"], self.scenario),  # by its billing kind
             "individual": law != "collective",
         }
         cost_year = costs["year"].to_numpy()
-        cost_benefit = costs["provision"].astype(str).isin(entitled).to_numpy()
+        cost_benefit = is_entitlement(costs["provision"], self.scenario)
         for year in range(1, self.months // 12 + 1):
             lo, hi = 12 * (year - 1) + 1, 12 * year
             during = (start <= hi) & (ongoing | (ends >= lo))
