@@ -128,3 +128,14 @@ def test_a_users_process_books_money_that_shows_up_everywhere(tmp_path):
     assert swept["cost_debt_relief"].iloc[0] == pytest.approx(
         runs.loc[runs["policy"] == "supply-driven", "cost_debt_relief"].iloc[0]
     )
+
+
+@pytest.mark.parametrize("categorical", [True, False])
+def test_text_values_and_entitlements_read_a_column_as_text(categorical):
+    from vraagvolgend.outputs import entitlements, is_entitlement, text_values
+
+    scenario = vv.Scenario.default()
+    names = ["household_help", *sorted(entitlements(scenario)), "household_help"]
+    column = pd.Series(pd.Categorical(names) if categorical else names)
+    assert text_values(column).tolist() == names
+    assert is_entitlement(column, scenario).tolist() == [False, True, False]
