@@ -104,6 +104,8 @@ class CareSystem:
         arrays = cat.arrays()
         self.law = arrays["law"]
         self.laws = [LAWS[c] for c in self.law]
+        # Per provision: its law's offset in a flat (laws × households) array
+        self.law_offset = self.law.astype(np.int64) * households.n
         self.collective = self.law == LAWS.index("collective")
         self.effect = arrays["effect"]
         self.mitigation = arrays["mitigation"]
@@ -176,6 +178,12 @@ class CareSystem:
                     )
         self.policy = policy
         self.regimes: tuple[Policy, ...] = regimes
+        # Per regime (an episode's ``rule``), the lifecycle's parameters, read every month
+        self.exit_threshold = np.array([r.exit_threshold for r in regimes], dtype=F32)
+        self.end_on_goal = np.array([r.end_on_goal for r in regimes], dtype=bool)
+        self.activation = np.array([r.activation() for r in regimes], dtype=F32)
+        self.stacking_relief = np.array([r.plan_stacking_relief for r in regimes], dtype=F32)
+        self._contract = (None, None)
 
     def levers(self, month: int) -> Policy:
         """The policy whose contract, levers and budget rule apply in ``month``."""
@@ -186,7 +194,9 @@ class CareSystem:
     def contract(self, month: int) -> Contract:
         """The contract in effect in ``month``."""
         pol = self.levers(month)
-        return CONTRACTS[pol.contract](pol.contracts)
+        if self._contract[0] is not pol:  # one per policy: processes may key work on it
+            self._contract = (pol, CONTRACTS[pol.contract](pol.contracts))
+        return self._contract[1]
 
     def budget_rule(self, month: int) -> BudgetRule:
         """The budget rule in effect in ``month``."""
@@ -286,11 +296,11 @@ class CareSystem:
     def served(self) -> dict[str, int]:
         """Households with a running provision, per law."""
         on = self.run.prov >= 0
-        hh = self.run.hh[on]
-        law = self.law[self.run.prov[on]]
-        out = {}
-        for code, name in enumerate(LAWS):
-            served = np.zeros(self.n, dtype=bool)
-            served[hh[law == code]] = True
-            out[f"served_{name}"] = int(np.count_nonzero(served))
-        return out
+        n = self.n
+        # One flag per (law, household), set at once, counted law by law
+        served = np.zeros(len(LAWS) * n, dtype=bool)
+        served[self.law_offset[self.run.prov[on]] + self.run.hh[on]] = True
+        return {
+            f"served_{name}": int(np.count_nonzero(served[code * n : (code + 1) * n]))
+            for code, name in enumerate(LAWS)
+        }

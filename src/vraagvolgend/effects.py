@@ -30,9 +30,16 @@ class CareEffectsProcess(Process):
     def init(self, model) -> None:
         super().init(model)
         self.care = model.care
+        # The catalogue's effects as (provision → domain, effect) pairs, provision by
+        # provision (a sparse row per provision): each provides for one to a few domains
+        effect = self.care.effect
+        acts = effect != 0
+        self.pairs = np.concatenate([[0], np.cumsum(acts.sum(axis=1))])  # first pair per provision
+        self.pair_domain = np.nonzero(acts)[1]
+        self.pair_effect = effect[acts]
 
     def step(self, state: MonthState) -> None:
-        care, n = self.care, self.care.n
+        care, n, d = self.care, self.care.n, len(DOMAINS)
         flex_hh, flex_rules = state.flexible
         run = care.run  # every row runs: the ended were dropped at the last month's end
         hh, prov, intensity = run.hh, run.prov, run.intensity
@@ -46,22 +53,29 @@ class CareEffectsProcess(Process):
         row_of = np.full(n, -1, dtype=np.int32)
         row_of[households] = np.arange(len(households), dtype=np.int32)
         n_rows = len(households)
-        rows = np.concatenate([row_of[hh], row_of[flex_hh]])
-        table = np.zeros((n_rows, len(DOMAINS)), dtype=F32)
-        flex_effect = care.effect[care.flex] if care.flex >= 0 else np.zeros(len(DOMAINS), F32)
-        for d in np.flatnonzero(care.effect.any(axis=0)):
-            on_domain = care.effect[:, d]  # per provision: one gather per domain, not a 2-D one
-            weights = np.concatenate(
-                [on_domain[prov] * intensity, np.full(len(flex_hh), flex_effect[d])]
-            )
-            table[:, d] = np.bincount(rows, weights=weights, minlength=n_rows)
+        # One (episode, domain) pair per domain its provision acts on, episode by episode, so
+        # that every (household, domain) sum adds its terms in the episodes' order
+        first = self.pairs[prov]
+        count = self.pairs[prov + 1] - first
+        ends = np.cumsum(count)
+        pair = np.arange(ends[-1] if len(ends) else 0) + np.repeat(first - (ends - count), count)
+        keys = [np.repeat(row_of[hh].astype(np.int64) * d, count) + self.pair_domain[pair]]
+        weights = [self.pair_effect[pair] * np.repeat(intensity, count)]
+        if care.flex >= 0 and len(flex_hh):  # then the one-off solutions, each on its domains
+            lo, hi = self.pairs[care.flex], self.pairs[care.flex + 1]
+            keys.append((row_of[flex_hh][:, None] * d + self.pair_domain[lo:hi]).ravel())
+            weights.append(np.tile(self.pair_effect[lo:hi], len(flex_hh)))
+        table = np.bincount(
+            np.concatenate(keys), np.concatenate(weights), minlength=n_rows * d
+        ).reshape(n_rows, d)
+        table = table.astype(F32)
         # Escalation mitigation per running provision, found at an entry through care.row
         per_row = care.mitigation[prov] * np.minimum(intensity, F32(1))
         mitigation = (care.row.ravel(), np.append(per_row, F32(0)))
 
         # Network activation by the plans of regimes that activate it
         activation = np.zeros(n, dtype=F32)
-        by_rule = np.array([r.activation() for r in care.regimes], dtype=F32)
+        by_rule = care.activation
         rule = run.rule
         plan = by_rule[rule] > 0
         activation[hh[plan]] = by_rule[rule[plan]]
@@ -69,7 +83,7 @@ class CareEffectsProcess(Process):
             activation[flex_hh] = np.maximum(activation[flex_hh], by_rule[flex_rules])
 
         # Stacking relief of integrated plans, for households with an episode in one
-        relief_by_rule = np.array([r.plan_stacking_relief for r in care.regimes], dtype=F32)
+        relief_by_rule = care.stacking_relief
         relief = None
         if relief_by_rule.any():
             relief = np.zeros(n, dtype=F32)
