@@ -109,6 +109,7 @@ def seek_help(
     outreach: float,
     draws: AccessDraws,
     cumulative: tuple[np.ndarray, np.ndarray] | None = None,
+    need_entries: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> Arrivals:
     """Decide who seeks help (or is found by outreach) and through which channel.
 
@@ -121,13 +122,17 @@ def seek_help(
         outreach: Monthly probability that outreach finds a household with hidden need.
         draws: The month's uniform draws.
         cumulative: :func:`channel_cumulative` of ``params``, if already at hand.
+        need_entries: The needs' domains, households and severities, if already at hand.
     """
     n = severity.shape[1]
-    dom, hh = np.divmod(need_index, n)
+    if need_entries is None:
+        dom, hh = np.divmod(need_index, n)
+        sev = severity.ravel()[need_index]
+    else:
+        dom, hh, sev = need_entries
     # Worst need per household: the flat indices are sorted domain by domain, so within one
     # domain every household appears once and a plain maximum per domain suffices.
     worst = np.zeros(n, dtype=F32)
-    sev = severity.ravel()[need_index]
     bounds = np.searchsorted(dom, np.arange(len(DOMAINS) + 1))
     for d in range(len(DOMAINS)):
         h, v = hh[bounds[d] : bounds[d + 1]], sev[bounds[d] : bounds[d + 1]]
@@ -142,7 +147,8 @@ def seek_help(
 
     cum_all, cum_no_school = cumulative if cumulative is not None else channel_cumulative(params)
     parenting_need = np.zeros(n, dtype=bool)
-    parenting_need[hh[dom == domain_index("parenting")]] = True
+    parenting = domain_index("parenting")
+    parenting_need[hh[bounds[parenting] : bounds[parenting + 1]]] = True
     parenting_need &= has_children
     u = draws.channel[households]
     channel = np.minimum(  # searchsorted gives ≥ 0: only the top needs clipping
@@ -235,7 +241,13 @@ class Gatekeeper(Process):
         free = care.row.ravel()[idx] < 0
         if len(care.waiting_at):  # places on the waiting list are exactly ``waiting_at``
             free &= care.waiting.ravel()[idx] < 0
-        need = idx[free & (problems.active_severity >= F32(care.params.need_threshold))]
+        free &= problems.active_severity >= F32(care.params.need_threshold)
+        free = np.flatnonzero(free)  # indices: one mask pass for the four reads below
+        need = np.take(idx, free)
+        # The needs' domains, households and severities: read off the active entries'
+        # instead of divided out and gathered from the population's arrays
+        entries = [problems.active_domain, problems.active_household, problems.active_severity]
+        entries = None if entries[0] is None else tuple(np.take(e, free) for e in entries)
         arrivals = state.arrivals = seek_help(
             care.params,
             need,
@@ -245,6 +257,7 @@ class Gatekeeper(Process):
             pol.outreach,
             draws,
             self.cumulative,
+            entries,
         )
 
         # The regime's choice, on the arriving households only: (domains, k) sub-arrays
@@ -252,9 +265,10 @@ class Gatekeeper(Process):
         k = len(hh)
         asking = np.zeros((len(DOMAINS), n), dtype=bool)
         asking.ravel()[need] = True
-        asking = asking[:, hh]
-        sub_severity = severity[:, hh]
-        in_care = care.row[:, hh] >= 0
+        # np.take along the households: faster than fancy indexing of the columns
+        asking = np.take(asking, hh, axis=1)
+        sub_severity = np.take(severity, hh, axis=1)
+        in_care = np.take(care.row, hh, axis=1) >= 0
         state.rules = care.rules(month, draws.rules)
         rules = state.rules[hh]
         treat = state.treat = care.by_rules(

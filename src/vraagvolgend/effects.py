@@ -30,16 +30,12 @@ class CareEffectsProcess(Process):
     def init(self, model) -> None:
         super().init(model)
         self.care = model.care
-        # The catalogue's effects as (provision → domain, effect) pairs, provision by
-        # provision (a sparse row per provision): each provides for one to a few domains
-        effect = self.care.effect
-        acts = effect != 0
-        self.pairs = np.concatenate([[0], np.cumsum(acts.sum(axis=1))])  # first pair per provision
-        self.pair_domain = np.nonzero(acts)[1]
-        self.pair_effect = effect[acts]
+        # Per domain a provision acts on: each provision's effect there (contiguous rows)
+        self.acting = np.flatnonzero(self.care.effect.any(axis=0))
+        self.effect_on = np.ascontiguousarray(self.care.effect.T)
 
     def step(self, state: MonthState) -> None:
-        care, n, d = self.care, self.care.n, len(DOMAINS)
+        care, n = self.care, self.care.n
         flex_hh, flex_rules = state.flexible
         run = care.run  # every row runs: the ended were dropped at the last month's end
         hh, prov, intensity = run.hh, run.prov, run.intensity
@@ -53,22 +49,14 @@ class CareEffectsProcess(Process):
         row_of = np.full(n, -1, dtype=np.int32)
         row_of[households] = np.arange(len(households), dtype=np.int32)
         n_rows = len(households)
-        # One (episode, domain) pair per domain its provision acts on, episode by episode, so
-        # that every (household, domain) sum adds its terms in the episodes' order
-        first = self.pairs[prov]
-        count = self.pairs[prov + 1] - first
-        ends = np.cumsum(count)
-        pair = np.arange(ends[-1] if len(ends) else 0) + np.repeat(first - (ends - count), count)
-        keys = [np.repeat(row_of[hh].astype(np.int64) * d, count) + self.pair_domain[pair]]
-        weights = [self.pair_effect[pair] * np.repeat(intensity, count)]
-        if care.flex >= 0 and len(flex_hh):  # then the one-off solutions, each on its domains
-            lo, hi = self.pairs[care.flex], self.pairs[care.flex + 1]
-            keys.append((row_of[flex_hh][:, None] * d + self.pair_domain[lo:hi]).ravel())
-            weights.append(np.tile(self.pair_effect[lo:hi], len(flex_hh)))
-        table = np.bincount(
-            np.concatenate(keys), np.concatenate(weights), minlength=n_rows * d
-        ).reshape(n_rows, d)
-        table = table.astype(F32)
+        rows, flex_rows = row_of[hh], row_of[flex_hh]
+        provision = prov.astype(np.intp)  # once, not in every gather below
+        table = np.zeros((n_rows, len(DOMAINS)), dtype=F32)
+        for d in self.acting:
+            summed = np.bincount(rows, self.effect_on[d][provision] * intensity, minlength=n_rows)
+            if len(flex_hh):  # one-off solutions (one per household) add after the provisions
+                summed[flex_rows] += care.effect[care.flex, d]
+            table[:, d] = summed
         # Escalation mitigation per running provision, found at an entry through care.row
         per_row = care.mitigation[prov] * np.minimum(intensity, F32(1))
         mitigation = (care.row.ravel(), np.append(per_row, F32(0)))
