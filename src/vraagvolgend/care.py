@@ -64,20 +64,47 @@ class Running:
     }
 
     def __init__(self):
-        for name, dtype in self.COLUMNS.items():
-            setattr(self, name, np.zeros(0, dtype=dtype))
+        # Each column is a view of the first len(self) entries of a buffer with room to
+        # grow, so that starting episodes writes only the new rows (no copy of every column)
+        self._size = 0
+        self._buffers = {name: np.zeros(0, dtype=dtype) for name, dtype in self.COLUMNS.items()}
+        self._expose()
+
+    def _expose(self) -> None:
+        for name, buffer in self._buffers.items():
+            setattr(self, name, buffer[: self._size])
 
     def __len__(self) -> int:
-        return len(self.pos)
+        return self._size
 
     def append(self, **columns) -> None:
-        for name, dtype in self.COLUMNS.items():
-            setattr(self, name, np.concatenate([getattr(self, name), columns[name].astype(dtype)]))
+        start, k = self._size, len(columns["pos"])
+        if start + k > len(self._buffers["pos"]):  # grow: room for as many again
+            room = max(start + k, 2 * len(self._buffers["pos"]), 256)
+            for name, buffer in self._buffers.items():
+                grown = np.zeros(room, dtype=buffer.dtype)
+                grown[:start] = buffer[:start]
+                self._buffers[name] = grown
+        for name, buffer in self._buffers.items():
+            buffer[start : start + k] = columns[name]  # casts as astype(dtype) would
+        self._size = start + k
+        self._expose()
 
     def keep(self, rows: np.ndarray) -> None:
         """Keep only ``rows`` (indices, in order)."""
-        for name in self.COLUMNS:
-            setattr(self, name, getattr(self, name)[rows])
+        for buffer in self._buffers.values():
+            buffer[: len(rows)] = buffer[rows]
+        self._size = len(rows)
+        self._expose()
+
+    def __getstate__(self) -> dict:
+        # The columns only (copies and pickles hold no views, and no spare room)
+        return {name: getattr(self, name).copy() for name in self.COLUMNS}
+
+    def __setstate__(self, state: dict) -> None:
+        self._buffers = dict(state)
+        self._size = len(state["pos"])
+        self._expose()
 
 
 class CareSystem:
