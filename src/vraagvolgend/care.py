@@ -268,11 +268,15 @@ class CareSystem:
 
     def add_running(self, pos: np.ndarray, **columns) -> None:
         """Start running provisions at free positions ``pos`` (columns as in :class:`Running`,
-        without ``pos``, ``hh``, ``dom`` and ``chronic``, which follow from the position)."""
-        dom, hh = np.divmod(pos, self.n)
+        without ``pos``; ``hh``, ``dom`` and ``chronic`` follow from the position unless
+        given)."""
+        if "hh" not in columns:
+            dom, hh = np.divmod(pos, self.n)
+            columns.update(
+                dom=dom, hh=hh, chronic=self.chronic_domain[dom] & self.chronic_household[hh]
+            )
         start = len(self.run)
-        chronic = self.chronic_domain[dom] & self.chronic_household[hh]
-        self.run.append(pos=pos, hh=hh, dom=dom, chronic=chronic, **columns)
+        self.run.append(pos=pos, **columns)
         self.row.ravel()[pos] = np.arange(start, start + len(pos), dtype=np.int32)
 
     def rows_at(self, pos: np.ndarray) -> np.ndarray:

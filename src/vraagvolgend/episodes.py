@@ -155,14 +155,14 @@ def open_episodes(
     pos, prov, channel = requests.positions, requests.provisions, requests.channels
     if len(pos) == 0:
         return 0
-    dom, hh = np.divmod(pos, care.n)
     sev = severity.ravel()[pos]
     intensity = np.ones(len(pos), dtype=F32)
     months = care.duration[prov].astype(np.int64)
     rows = care.rows_at(pos) if renewal else None
-    if renewal:
-        chronic = care.run.chronic[rows]
+    if renewal:  # the rows know their domain and household (no division)
+        dom, hh, chronic = care.run.dom[rows], care.run.hh[rows], care.run.chronic[rows]
     else:
+        dom, hh = np.divmod(pos, care.n)
         chronic = care.chronic_domain[dom] & care.chronic_household[hh]
     for i, regime in enumerate(care.regimes):
         sel = slice(None) if len(care.regimes) == 1 else rules == i  # one regime: every request
@@ -186,6 +186,9 @@ def open_episodes(
         zero = np.zeros(len(pos), dtype=np.int16)
         care.add_running(
             pos,
+            hh=hh,
+            dom=dom,
+            chronic=chronic,
             prov=prov,
             left=months,
             months_in=zero,

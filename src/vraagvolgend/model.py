@@ -8,6 +8,7 @@ processes; read :meth:`MunicipalityModel.step` from top to bottom to follow one 
 from __future__ import annotations
 
 import copy
+import itertools
 from functools import partial
 
 import mesa
@@ -309,8 +310,11 @@ class MunicipalityModel(mesa.Model):
         stacked = [np.count_nonzero(k == x) for x in (0, 1, 2)]  # faster than bool sums
         stacked.append(h.n - sum(stacked))
         mean_sev = s.sum(axis=1) / eligible  # float32 pairwise sums: ample for a mean
-        severe = state.active_domain[state.active_severity >= ZRM2]
-        zrm_le2 = np.bincount(severe, minlength=len(DOMAINS)) / eligible
+        # Active entries come domain by domain (as access reads them): count each domain's run
+        bounds = np.searchsorted(state.active_domain, np.arange(len(DOMAINS) + 1)).tolist()
+        severe = state.active_severity >= ZRM2
+        severe = [np.count_nonzero(severe[a:b]) for a, b in itertools.pairwise(bounds)]
+        zrm_le2 = np.array(severe, dtype=np.int64) / eligible
         agg = {"month": self.month}
         for i, d in enumerate(DOMAINS):
             agg[f"mean_severity_{d}"] = float(mean_sev[i])
