@@ -49,11 +49,13 @@ class CareEffectsProcess(Process):
         row_of = np.full(n, -1, dtype=np.int32)
         row_of[households] = np.arange(len(households), dtype=np.int32)
         n_rows = len(households)
-        rows, flex_rows = row_of[hh], row_of[flex_hh]
-        provision = prov.astype(np.intp)  # once, not in every gather below
+        # As intp once, not converted again in every gather and sum below
+        rows, flex_rows = np.take(row_of, hh).astype(np.intp), row_of[flex_hh]
+        provision = prov.astype(np.intp)
         table = np.zeros((n_rows, len(DOMAINS)), dtype=F32)
         for d in self.acting:
-            summed = np.bincount(rows, self.effect_on[d][provision] * intensity, minlength=n_rows)
+            weights = np.take(self.effect_on[d], provision) * intensity
+            summed = np.bincount(rows, weights, minlength=n_rows)
             if len(flex_hh):  # one-off solutions (one per household) add after the provisions
                 summed[flex_rows] += care.effect[care.flex, d]
             table[:, d] = summed
@@ -65,8 +67,12 @@ class CareEffectsProcess(Process):
         activation = np.zeros(n, dtype=F32)
         by_rule = care.activation
         rule = run.rule
-        plan = by_rule[rule] > 0
-        activation[hh[plan]] = by_rule[rule[plan]]
+        if len(by_rule) == 1:  # one regime: every plan activates alike (or none does)
+            if by_rule[0] > 0:
+                activation[hh] = by_rule[0]
+        else:
+            plan = by_rule[rule] > 0
+            activation[hh[plan]] = by_rule[rule[plan]]
         if len(flex_hh):
             activation[flex_hh] = np.maximum(activation[flex_hh], by_rule[flex_rules])
 
@@ -75,6 +81,9 @@ class CareEffectsProcess(Process):
         relief = None
         if relief_by_rule.any():
             relief = np.zeros(n, dtype=F32)
-            with_relief = relief_by_rule[rule] > 0
-            relief[hh[with_relief]] = relief_by_rule[rule[with_relief]]
+            if len(relief_by_rule) == 1:  # one regime (whose relief is > 0): every plan
+                relief[hh] = relief_by_rule[0]
+            else:
+                with_relief = relief_by_rule[rule] > 0
+                relief[hh[with_relief]] = relief_by_rule[rule[with_relief]]
         state.effects = CareEffects(row_of, table, mitigation, activation, relief)

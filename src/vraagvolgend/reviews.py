@@ -58,7 +58,7 @@ class Reviews(Process):
         care, n, month = self.care, self.care.n, state.month
         run = care.run  # every row runs: the ended were dropped at the last month's end
         severity = state.severity_end
-        sev = severity.ravel()[run.pos]  # each episode's domain at the end of the month
+        sev = np.take(severity.ravel(), run.pos)  # each episode's domain at the month's end
         contract = care.contract(month)
         run.left -= 1
         run.months_in += 1
