@@ -301,3 +301,22 @@ def test_youth_care_is_billed_per_young_person(care_scenario):
     assert len(e) > 20 and (children.to_numpy() >= 2).sum() > 5
     np.testing.assert_allclose(months, np.round(months), atol=1e-6)  # whole months per child
     assert (np.round(months) >= 1).all()
+
+
+def test_running_rows_grow_keep_and_copy_as_plain_columns():
+    import copy
+    import pickle
+
+    from vraagvolgend.care import Running
+
+    run = Running()
+    for start in range(0, 600, 200):  # grows past its first room
+        k = np.arange(start, start + 200)
+        run.append(**{name: k.astype(dtype) % 100 for name, dtype in Running.COLUMNS.items()})
+    assert len(run) == 600 and run.pos.dtype == np.int64 and run.prov[-1] == 99
+    run.keep(np.arange(0, 600, 3))
+    assert len(run) == 200 and run.hh.tolist() == [(i * 3) % 100 for i in range(200)]
+    for twin in (copy.deepcopy(run), pickle.loads(pickle.dumps(run))):
+        twin.left -= 1  # a copy's columns are its own, and survive its next append
+        twin.append(**{name: np.zeros(1, dtype) for name, dtype in Running.COLUMNS.items()})
+        assert len(twin) == 201 and twin.left[0] == run.left[0] - 1

@@ -167,3 +167,17 @@ def test_forks_under_other_policies_start_from_one_state():
     assert not a.equals(b)  # the policies then differ
     with pytest.raises(ValueError, match="cannot add or remove formal care"):
         today.fork(None)
+
+
+def test_the_monthly_table_is_mesas_and_a_reporter_of_ones_own_is_collected(small):
+    plain = MunicipalityModel(small, "supply-driven", rng=2)
+    plain.run_for(3)
+    m = MunicipalityModel(small, "supply-driven", rng=2)
+    m.datacollector._new_model_reporter("twice", lambda model: 2 * model.aggregates["arrivals"])
+    m.run_for(3)
+    table = m.datacollector.get_model_vars_dataframe()
+    pd.testing.assert_frame_equal(
+        table.drop(columns="twice"), plain.datacollector.get_model_vars_dataframe()
+    )
+    assert (table["twice"] == 2 * table["arrivals"]).all()
+    assert m.datacollector._collection_steps == plain.datacollector._collection_steps == [1, 2, 3]

@@ -29,7 +29,7 @@ from .domains import DOMAINS, domain_index
 from .month import MonthState, Process, Requests
 from .provisions import Routing
 from .scenario import Access
-from .vocabulary import ALL_CHANNELS, CHANNELS, LAWS
+from .vocabulary import ALL_CHANNELS, CHANNELS
 
 __all__ = [
     "ALL_CHANNELS",
@@ -52,16 +52,19 @@ class Uniforms:
     drawn for everyone (common random numbers).
     """
 
-    __slots__ = ("raw", "shift")
+    __slots__ = ("bits", "raw", "shift")
     BITS = 16
 
     def __init__(self, raw: np.ndarray, shift: int):
         self.raw = raw
         self.shift = np.uint64(shift)
+        # The 16-bit word at ``shift`` of every draw, as a strided view of ``raw``: a gather
+        # reads it directly, instead of gathering 64 bits and shifting and masking them.
+        word = shift // self.BITS if np.little_endian else 3 - shift // self.BITS
+        self.bits = raw.reshape(-1).view(np.uint16)[word::4]
 
     def __getitem__(self, index) -> np.ndarray:
-        bits = (self.raw[index] >> self.shift) & np.uint64((1 << self.BITS) - 1)
-        return bits.astype(F32) * F32(2.0**-self.BITS)
+        return self.bits[index].astype(F32) * F32(2.0**-self.BITS)
 
 
 class AccessDraws:
@@ -90,6 +93,13 @@ class Arrivals:
     hidden: int  # households with a need that did not reach help
 
 
+def channel_cumulative(params: Access) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative channel shares: with the school, and without it."""
+    shares = np.array([params.channel_shares[c] for c in CHANNELS])
+    without_school = shares * (np.array(CHANNELS) != "school")
+    return np.cumsum(shares / shares.sum()), np.cumsum(without_school / without_school.sum())
+
+
 def seek_help(
     params: Access,
     need_index: np.ndarray,
@@ -98,6 +108,8 @@ def seek_help(
     has_children: np.ndarray,
     outreach: float,
     draws: AccessDraws,
+    cumulative: tuple[np.ndarray, np.ndarray] | None = None,
+    need_entries: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> Arrivals:
     """Decide who seeks help (or is found by outreach) and through which channel.
 
@@ -109,39 +121,44 @@ def seek_help(
         has_children: Households with children.
         outreach: Monthly probability that outreach finds a household with hidden need.
         draws: The month's uniform draws.
+        cumulative: :func:`channel_cumulative` of ``params``, if already at hand.
+        need_entries: The needs' domains, households and severities, if already at hand.
     """
     n = severity.shape[1]
-    dom, hh = np.divmod(need_index, n)
+    if need_entries is None:
+        dom, hh = np.divmod(need_index, n)
+        sev = severity.ravel()[need_index]
+    else:
+        dom, hh, sev = need_entries
     # Worst need per household: the flat indices are sorted domain by domain, so within one
     # domain every household appears once and a plain maximum per domain suffices.
     worst = np.zeros(n, dtype=F32)
-    sev = severity.ravel()[need_index]
     bounds = np.searchsorted(dom, np.arange(len(DOMAINS) + 1))
     for d in range(len(DOMAINS)):
         h, v = hh[bounds[d] : bounds[d + 1]], sev[bounds[d] : bounds[d + 1]]
         worst[h] = np.maximum(worst[h], v)
     needy = np.flatnonzero(worst > 0)
-    p_seek = np.clip(
-        params.seek_base + params.seek_slope * (worst[needy] - params.need_threshold), 0, 1
-    )
+    p_seek = params.seek_base + params.seek_slope * (worst[needy] - params.need_threshold)
+    p_seek = np.minimum(np.maximum(p_seek, 0), 1)  # np.clip's wrapper costs more than this
     seeks = ~avoider[needy] & (draws.seek[needy] < p_seek)
     found = ~seeks & (draws.outreach[needy] < outreach)
     arrive = seeks | found
     households = needy[arrive]
 
-    shares = np.array([params.channel_shares[c] for c in CHANNELS])
-    without_school = shares * (np.array(CHANNELS) != "school")
-    cum_all = np.cumsum(shares / shares.sum())
-    cum_no_school = np.cumsum(without_school / without_school.sum())
+    cum_all, cum_no_school = cumulative if cumulative is not None else channel_cumulative(params)
     parenting_need = np.zeros(n, dtype=bool)
-    parenting_need[hh[dom == domain_index("parenting")]] = True
+    parenting = domain_index("parenting")
+    parenting_need[hh[bounds[parenting] : bounds[parenting + 1]]] = True
     parenting_need &= has_children
     u = draws.channel[households]
-    channel = np.where(
-        parenting_need[households],
-        np.searchsorted(cum_all, u, side="right"),
-        np.searchsorted(cum_no_school, u, side="right"),
-    ).clip(0, len(CHANNELS) - 1)
+    channel = np.minimum(  # searchsorted gives ≥ 0: only the top needs clipping
+        np.where(
+            parenting_need[households],
+            np.searchsorted(cum_all, u, side="right"),
+            np.searchsorted(cum_no_school, u, side="right"),
+        ),
+        len(CHANNELS) - 1,
+    )
     found = found[arrive]
     channel = np.where(found, ALL_CHANNELS.index("outreach"), channel).astype(np.int8)
     return Arrivals(
@@ -177,7 +194,11 @@ def gatekeeper(
     for code, tier, domains, (lo, hi), channels, lever, also in routing.overrides:
         if lever is not None and not getattr(policy, lever):
             continue
-        via = np.isin(channel, channels) if channels is not None else True
+        via = True
+        if channels is not None:  # a lookup table: np.isin costs more on a few hundred values
+            allowed = np.zeros(len(ALL_CHANNELS), dtype=bool)
+            allowed[channels] = True
+            via = allowed[channel]
         for d in domains:
             applies = treat[d] & via & (severity[d] >= lo) & (severity[d] <= hi)
             if tier == "light":
@@ -206,6 +227,9 @@ class Gatekeeper(Process):
         super().init(model)
         self.care = model.care
         self.has_children = model.households.has_children
+        self.cumulative = channel_cumulative(self.care.params)
+        # Per offer (the last entry: none), its law's bit (4 laws: 8 bits are ample)
+        self.law_bit = np.append(np.left_shift(1, self.care.law), 0).astype(np.uint8)
 
     def step(self, state: MonthState) -> None:
         care, n, month = self.care, self.care.n, state.month
@@ -214,10 +238,26 @@ class Gatekeeper(Process):
 
         problems = state.problems
         idx = problems.active_index
-        free = (care.row.ravel()[idx] < 0) & (care.waiting.ravel()[idx] < 0)
-        need = idx[free & (problems.active_severity >= F32(care.params.need_threshold))]
+        free = care.row.ravel()[idx] < 0
+        if len(care.waiting_at):  # places on the waiting list are exactly ``waiting_at``
+            free &= care.waiting.ravel()[idx] < 0
+        free &= problems.active_severity >= F32(care.params.need_threshold)
+        free = np.flatnonzero(free)  # indices: one mask pass for the four reads below
+        need = np.take(idx, free)
+        # The needs' domains, households and severities: read off the active entries'
+        # instead of divided out and gathered from the population's arrays
+        entries = [problems.active_domain, problems.active_household, problems.active_severity]
+        entries = None if entries[0] is None else tuple(np.take(e, free) for e in entries)
         arrivals = state.arrivals = seek_help(
-            care.params, need, severity, care.avoider, self.has_children, pol.outreach, draws
+            care.params,
+            need,
+            severity,
+            care.avoider,
+            self.has_children,
+            pol.outreach,
+            draws,
+            self.cumulative,
+            entries,
         )
 
         # The regime's choice, on the arriving households only: (domains, k) sub-arrays
@@ -225,9 +265,10 @@ class Gatekeeper(Process):
         k = len(hh)
         asking = np.zeros((len(DOMAINS), n), dtype=bool)
         asking.ravel()[need] = True
-        asking = asking[:, hh]
-        sub_severity = severity[:, hh]
-        in_care = care.row[:, hh] >= 0
+        # np.take along the households: faster than fancy indexing of the columns
+        asking = np.take(asking, hh, axis=1)
+        sub_severity = np.take(severity, hh, axis=1)
+        in_care = np.take(care.row, hh, axis=1) >= 0
         state.rules = care.rules(month, draws.rules)
         rules = state.rules[hh]
         treat = state.treat = care.by_rules(
@@ -251,10 +292,9 @@ class Gatekeeper(Process):
 
         # Access costs: conversations (per law involved, or one integrated conversation)
         state.costs = np.zeros(len(care.budget.line_names))
-        law_of_offer = np.append(care.law, -1)[offer]  # offer −1 (none) → law −1
-        laws_per_household = np.zeros(k, dtype=np.int8)
-        for code in range(len(LAWS)):
-            laws_per_household += (law_of_offer == code).any(axis=0)
+        # Laws involved per household: one bit per law, or-ed over the domains, then counted
+        law_bits = np.bitwise_or.reduce(self.law_bit[offer], axis=0)
+        laws_per_household = np.bitwise_count(law_bits).astype(np.int8)
         units = care.by_rules(rules, lambda r: r.conversation_units(laws_per_household))
         state.costs[care.line("conversation")] += float(units.sum()) * care.params.conversation_cost
         n_found = int(arrivals.found.sum())

@@ -70,7 +70,8 @@ class Allocation(Process):
         for collective_pass in (True, False):
             if not collective_pass:  # provisions without a capacity take everyone at once
                 admitted |= ~limited[prov]
-            pending = np.unique(prov[~admitted])
+            # Provisions with requests pending, in code order (a count per code: no sort)
+            pending = np.flatnonzero(np.bincount(prov[~admitted], minlength=len(free)))
             for p in pending[(care.collective[pending] == collective_pass) & limited[pending]]:
                 rows = np.flatnonzero((prov == p) & ~admitted)
                 if len(rows) > free[p]:

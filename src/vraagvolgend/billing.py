@@ -40,31 +40,29 @@ class Billing(Process):
         costs = state.costs
         run = care.run  # every row runs: the ended were dropped at the last month's end
         prov = run.prov
-        amount = np.zeros(len(prov))
-        indiv = care.billed_individually[prov]
-        if not contract.lump_sum:
-            p_ind = prov[indiv]
-            clients = np.ones(len(p_ind))
-            young = np.flatnonzero(indiv)[care.per_young_person[p_ind]]
-            clients[care.per_young_person[p_ind]] = care.children[run.hh[young]]
-            amount[indiv] = contract.bill(
-                care.cost_month[p_ind] * clients,
-                run.intensity[indiv],
-                run.months_in[indiv],
-                care.duration[p_ind],
-                run.upcoded[indiv],
-            )
         # Lump sums: collective provisions always, individual ones under lump-sum contracts.
-        lump = care.collective.copy()
-        if contract.lump_sum:
-            lump |= care.billed_individually
+        lump = care.collective | care.billed_individually if contract.lump_sum else care.collective
         cap = care.capacity(month)
-        lump_total = np.where(
-            lump, np.nan_to_num(cap, posinf=0) * care.cost_month * (1 - care.volunteer_share), 0
-        )
+        cap = np.where(cap == np.inf, 0.0, cap)  # unlimited: no contracted capacity to pay
+        lump_total = np.where(lump, cap * care.cost_month * (1 - care.volunteer_share), 0)
         running = np.bincount(prov, minlength=p_count)
-        is_lump = lump[prov]
-        amount[is_lump] = lump_total[prov[is_lump]] / running[prov[is_lump]]
+        # Per provision, each running episode's share of its lump sum (0: none)
+        share = np.zeros(p_count)
+        np.divide(lump_total, running, out=share, where=lump & (running > 0))
+        amount = share[prov]
+        if not contract.lump_sum:  # individual provisions (never collective) billed per episode
+            ind = np.flatnonzero(care.billed_individually[prov])
+            p_ind = prov[ind]
+            young = care.per_young_person[p_ind]
+            clients = np.ones(len(p_ind))
+            clients[young] = care.children[run.hh[ind[young]]]
+            amount[ind] = contract.bill(
+                care.cost_month[p_ind] * clients,
+                run.intensity[ind],
+                run.months_in[ind],
+                care.duration[p_ind],
+                run.upcoded[ind],
+            )
         idle = lump & (running == 0)
         line = np.zeros(len(costs))
         line[p_count + np.flatnonzero(idle)] = lump_total[idle]

@@ -176,6 +176,9 @@ class Budgeting(Process):
         self.costs = np.zeros(len(self.care.budget.line_names))
         self.multiplier = 1.0
         self.intake_closed = False
+        # Each law's cost lines, found once (comparing the object array monthly is slow)
+        laws = self.care.budget.line_laws
+        self.law_lines = [(f"cost_{law}", np.flatnonzero(laws == law)) for law in (*LAWS, "access")]
 
     def step(self, state: MonthState) -> None:
         care = self.care
@@ -189,11 +192,10 @@ class Budgeting(Process):
             care.intake_closed = False
 
     def reporters(self) -> dict[str, float]:
-        laws = self.care.budget.line_laws
         out = {
             "collective_capacity_multiplier": self.multiplier,
             "intake_closed": int(self.intake_closed),
         }
-        for law in (*LAWS, "access"):
-            out[f"cost_{law}"] = float(self.costs[laws == law].sum())
+        for name, lines in self.law_lines:
+            out[name] = float(self.costs[lines].sum())
         return out

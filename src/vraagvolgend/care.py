@@ -64,20 +64,47 @@ class Running:
     }
 
     def __init__(self):
-        for name, dtype in self.COLUMNS.items():
-            setattr(self, name, np.zeros(0, dtype=dtype))
+        # Each column is a view of the first len(self) entries of a buffer with room to
+        # grow, so that starting episodes writes only the new rows (no copy of every column)
+        self._size = 0
+        self._buffers = {name: np.zeros(0, dtype=dtype) for name, dtype in self.COLUMNS.items()}
+        self._expose()
+
+    def _expose(self) -> None:
+        for name, buffer in self._buffers.items():
+            setattr(self, name, buffer[: self._size])
 
     def __len__(self) -> int:
-        return len(self.pos)
+        return self._size
 
     def append(self, **columns) -> None:
-        for name, dtype in self.COLUMNS.items():
-            setattr(self, name, np.concatenate([getattr(self, name), columns[name].astype(dtype)]))
+        start, k = self._size, len(columns["pos"])
+        if start + k > len(self._buffers["pos"]):  # grow: room for as many again
+            room = max(start + k, 2 * len(self._buffers["pos"]), 256)
+            for name, buffer in self._buffers.items():
+                grown = np.zeros(room, dtype=buffer.dtype)
+                grown[:start] = buffer[:start]
+                self._buffers[name] = grown
+        for name, buffer in self._buffers.items():
+            buffer[start : start + k] = columns[name]  # casts as astype(dtype) would
+        self._size = start + k
+        self._expose()
 
     def keep(self, rows: np.ndarray) -> None:
         """Keep only ``rows`` (indices, in order)."""
-        for name in self.COLUMNS:
-            setattr(self, name, getattr(self, name)[rows])
+        for buffer in self._buffers.values():
+            buffer[: len(rows)] = buffer[rows]
+        self._size = len(rows)
+        self._expose()
+
+    def __getstate__(self) -> dict:
+        # The columns only (copies and pickles hold no views, and no spare room)
+        return {name: getattr(self, name).copy() for name in self.COLUMNS}
+
+    def __setstate__(self, state: dict) -> None:
+        self._buffers = dict(state)
+        self._size = len(state["pos"])
+        self._expose()
 
 
 class CareSystem:
@@ -104,6 +131,8 @@ class CareSystem:
         arrays = cat.arrays()
         self.law = arrays["law"]
         self.laws = [LAWS[c] for c in self.law]
+        # Per provision: its law's offset in a flat (laws × households) array
+        self.law_offset = self.law.astype(np.int64) * households.n
         self.collective = self.law == LAWS.index("collective")
         self.effect = arrays["effect"]
         self.mitigation = arrays["mitigation"]
@@ -176,6 +205,12 @@ class CareSystem:
                     )
         self.policy = policy
         self.regimes: tuple[Policy, ...] = regimes
+        # Per regime (an episode's ``rule``), the lifecycle's parameters, read every month
+        self.exit_threshold = np.array([r.exit_threshold for r in regimes], dtype=F32)
+        self.end_on_goal = np.array([r.end_on_goal for r in regimes], dtype=bool)
+        self.activation = np.array([r.activation() for r in regimes], dtype=F32)
+        self.stacking_relief = np.array([r.plan_stacking_relief for r in regimes], dtype=F32)
+        self._contract = (None, None)
 
     def levers(self, month: int) -> Policy:
         """The policy whose contract, levers and budget rule apply in ``month``."""
@@ -186,7 +221,9 @@ class CareSystem:
     def contract(self, month: int) -> Contract:
         """The contract in effect in ``month``."""
         pol = self.levers(month)
-        return CONTRACTS[pol.contract](pol.contracts)
+        if self._contract[0] is not pol:  # one per policy: processes may key work on it
+            self._contract = (pol, CONTRACTS[pol.contract](pol.contracts))
+        return self._contract[1]
 
     def budget_rule(self, month: int) -> BudgetRule:
         """The budget rule in effect in ``month``."""
@@ -231,11 +268,15 @@ class CareSystem:
 
     def add_running(self, pos: np.ndarray, **columns) -> None:
         """Start running provisions at free positions ``pos`` (columns as in :class:`Running`,
-        without ``pos``, ``hh``, ``dom`` and ``chronic``, which follow from the position)."""
-        dom, hh = np.divmod(pos, self.n)
+        without ``pos``; ``hh``, ``dom`` and ``chronic`` follow from the position unless
+        given)."""
+        if "hh" not in columns:
+            dom, hh = np.divmod(pos, self.n)
+            columns.update(
+                dom=dom, hh=hh, chronic=self.chronic_domain[dom] & self.chronic_household[hh]
+            )
         start = len(self.run)
-        chronic = self.chronic_domain[dom] & self.chronic_household[hh]
-        self.run.append(pos=pos, hh=hh, dom=dom, chronic=chronic, **columns)
+        self.run.append(pos=pos, **columns)
         self.row.ravel()[pos] = np.arange(start, start + len(pos), dtype=np.int32)
 
     def rows_at(self, pos: np.ndarray) -> np.ndarray:
@@ -286,11 +327,11 @@ class CareSystem:
     def served(self) -> dict[str, int]:
         """Households with a running provision, per law."""
         on = self.run.prov >= 0
-        hh = self.run.hh[on]
-        law = self.law[self.run.prov[on]]
-        out = {}
-        for code, name in enumerate(LAWS):
-            served = np.zeros(self.n, dtype=bool)
-            served[hh[law == code]] = True
-            out[f"served_{name}"] = int(np.count_nonzero(served))
-        return out
+        n = self.n
+        # One flag per (law, household), set at once, counted law by law
+        served = np.zeros(len(LAWS) * n, dtype=bool)
+        served[self.law_offset[self.run.prov[on]] + self.run.hh[on]] = True
+        return {
+            f"served_{name}": int(np.count_nonzero(served[code * n : (code + 1) * n]))
+            for code, name in enumerate(LAWS)
+        }

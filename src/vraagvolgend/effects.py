@@ -30,6 +30,9 @@ class CareEffectsProcess(Process):
     def init(self, model) -> None:
         super().init(model)
         self.care = model.care
+        # Per domain a provision acts on: each provision's effect there (contiguous rows)
+        self.acting = np.flatnonzero(self.care.effect.any(axis=0))
+        self.effect_on = np.ascontiguousarray(self.care.effect.T)
 
     def step(self, state: MonthState) -> None:
         care, n = self.care, self.care.n
@@ -46,33 +49,41 @@ class CareEffectsProcess(Process):
         row_of = np.full(n, -1, dtype=np.int32)
         row_of[households] = np.arange(len(households), dtype=np.int32)
         n_rows = len(households)
-        rows = np.concatenate([row_of[hh], row_of[flex_hh]])
+        # As intp once, not converted again in every gather and sum below
+        rows, flex_rows = np.take(row_of, hh).astype(np.intp), row_of[flex_hh]
+        provision = prov.astype(np.intp)
         table = np.zeros((n_rows, len(DOMAINS)), dtype=F32)
-        flex_effect = care.effect[care.flex] if care.flex >= 0 else np.zeros(len(DOMAINS), F32)
-        for d in np.flatnonzero(care.effect.any(axis=0)):
-            on_domain = care.effect[:, d]  # per provision: one gather per domain, not a 2-D one
-            weights = np.concatenate(
-                [on_domain[prov] * intensity, np.full(len(flex_hh), flex_effect[d])]
-            )
-            table[:, d] = np.bincount(rows, weights=weights, minlength=n_rows)
+        for d in self.acting:
+            weights = np.take(self.effect_on[d], provision) * intensity
+            summed = np.bincount(rows, weights, minlength=n_rows)
+            if len(flex_hh):  # one-off solutions (one per household) add after the provisions
+                summed[flex_rows] += care.effect[care.flex, d]
+            table[:, d] = summed
         # Escalation mitigation per running provision, found at an entry through care.row
         per_row = care.mitigation[prov] * np.minimum(intensity, F32(1))
         mitigation = (care.row.ravel(), np.append(per_row, F32(0)))
 
         # Network activation by the plans of regimes that activate it
         activation = np.zeros(n, dtype=F32)
-        by_rule = np.array([r.activation() for r in care.regimes], dtype=F32)
+        by_rule = care.activation
         rule = run.rule
-        plan = by_rule[rule] > 0
-        activation[hh[plan]] = by_rule[rule[plan]]
+        if len(by_rule) == 1:  # one regime: every plan activates alike (or none does)
+            if by_rule[0] > 0:
+                activation[hh] = by_rule[0]
+        else:
+            plan = by_rule[rule] > 0
+            activation[hh[plan]] = by_rule[rule[plan]]
         if len(flex_hh):
             activation[flex_hh] = np.maximum(activation[flex_hh], by_rule[flex_rules])
 
         # Stacking relief of integrated plans, for households with an episode in one
-        relief_by_rule = np.array([r.plan_stacking_relief for r in care.regimes], dtype=F32)
+        relief_by_rule = care.stacking_relief
         relief = None
         if relief_by_rule.any():
             relief = np.zeros(n, dtype=F32)
-            with_relief = relief_by_rule[rule] > 0
-            relief[hh[with_relief]] = relief_by_rule[rule[with_relief]]
+            if len(relief_by_rule) == 1:  # one regime (whose relief is > 0): every plan
+                relief[hh] = relief_by_rule[0]
+            else:
+                with_relief = relief_by_rule[rule] > 0
+                relief[hh[with_relief]] = relief_by_rule[rule[with_relief]]
         state.effects = CareEffects(row_of, table, mitigation, activation, relief)

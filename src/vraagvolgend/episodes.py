@@ -59,17 +59,17 @@ class EpisodeLedger:
         """Open episodes; returns their ids."""
         k = len(household)
         self._grow(k)
-        ids = np.arange(self.n, self.n + k, dtype=np.int32)
+        new = slice(self.n, self.n + k)  # the next k rows: slices, not an index array
         c = self._cols
-        c["household"][ids] = household
-        c["provision"][ids] = provision
-        c["domain"][ids] = domain
-        c["channel"][ids] = channel
-        c["start"][ids] = month
-        c["end"][ids] = -(2**31)  # open
-        c["cost"][ids] = 0.0
+        c["household"][new] = household
+        c["provision"][new] = provision
+        c["domain"][new] = domain
+        c["channel"][new] = channel
+        c["start"][new] = month
+        c["end"][new] = -(2**31)  # open
+        c["cost"][new] = 0.0
         self.n += k
-        return ids
+        return np.arange(new.start, new.stop, dtype=np.int32)
 
     def end(self, ids: np.ndarray, month: int) -> None:
         self._cols["end"][ids] = month
@@ -155,18 +155,18 @@ def open_episodes(
     pos, prov, channel = requests.positions, requests.provisions, requests.channels
     if len(pos) == 0:
         return 0
-    dom, hh = np.divmod(pos, care.n)
     sev = severity.ravel()[pos]
     intensity = np.ones(len(pos), dtype=F32)
     months = care.duration[prov].astype(np.int64)
     rows = care.rows_at(pos) if renewal else None
-    if renewal:
-        chronic = care.run.chronic[rows]
+    if renewal:  # the rows know their domain and household (no division)
+        dom, hh, chronic = care.run.dom[rows], care.run.hh[rows], care.run.chronic[rows]
     else:
+        dom, hh = np.divmod(pos, care.n)
         chronic = care.chronic_domain[dom] & care.chronic_household[hh]
     for i, regime in enumerate(care.regimes):
-        sel = rules == i
-        if sel.any():
+        sel = slice(None) if len(care.regimes) == 1 else rules == i  # one regime: every request
+        if len(care.regimes) == 1 or sel.any():
             intensity[sel] = regime.intensity(sev[sel])
             months[sel] = next_review(regime, months[sel], chronic[sel])
     individual = care.billed_individually[prov]
@@ -186,6 +186,9 @@ def open_episodes(
         zero = np.zeros(len(pos), dtype=np.int16)
         care.add_running(
             pos,
+            hh=hh,
+            dom=dom,
+            chronic=chronic,
             prov=prov,
             left=months,
             months_in=zero,

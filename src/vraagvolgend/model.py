@@ -8,6 +8,7 @@ processes; read :meth:`MunicipalityModel.step` from top to bottom to follow one 
 from __future__ import annotations
 
 import copy
+import itertools
 from functools import partial
 
 import mesa
@@ -34,7 +35,7 @@ from .scenario import Scenario
 from .strain import CarerStrain
 from .support import InformalSupport
 
-__all__ = ["CARE_PROCESSES", "PROCESSES", "MunicipalityModel"]
+__all__ = ["CARE_PROCESSES", "PROCESSES", "MonthlyCollector", "MunicipalityModel"]
 
 #: The month, in order: every process reads the state at the start of the month; the care
 #: processes (marked) run only when there is formal care. This list is the one place the order
@@ -71,6 +72,42 @@ ZRM2 = np.float32(0.6)  # severity from which a domain reads as ZRM level 2 or w
 
 def _aggregate(model: MunicipalityModel, name: str):
     return model.aggregates[name]
+
+
+#: Values Mesa's deep copy would return unchanged: appended as they are.
+_ATOMIC = frozenset({int, float, bool, str})
+
+
+class MonthlyCollector(mesa.DataCollector):
+    """Mesa's ``DataCollector`` of the monthly aggregates (one model reporter per aggregate).
+
+    Its ``collect`` appends ``model.aggregates`` straight to the columns: Mesa's calls one
+    reporter per column and deep-copies each value, a fixed cost every month that costs more
+    than the month's census. The table is the same. With reporters of one's own added,
+    Mesa's ``collect`` runs as usual.
+
+    Args:
+        names: The aggregates' names (the ``monthly`` table's columns).
+    """
+
+    def __init__(self, names):
+        reporters = {name: partial(_aggregate, name=name) for name in names}
+        super().__init__(model_reporters=reporters)
+        self._reporters, self._names = dict(reporters), tuple(reporters)
+
+    def collect(self, model):
+        if (
+            self.agent_reporters
+            or self.agenttype_reporters
+            or self.model_reporters != self._reporters
+        ):
+            return super().collect(model)
+        self._collection_steps.append(model.time)
+        self._validated = True
+        values, columns = model.aggregates, self.model_vars
+        for name in self._names:
+            v = values[name]
+            columns[name].append(v if type(v) in _ATOMIC else copy.deepcopy(v))
 
 
 class MunicipalityModel(mesa.Model):
@@ -133,6 +170,11 @@ class MunicipalityModel(mesa.Model):
         self.problems: ProblemDynamics = self.pipeline["problem_dynamics"]
         self._use_severity(self.problems.initial_severity(self.streams["initial"]))
         self.strain = np.zeros(self.households.n, dtype=np.float32)
+        # Households a domain can apply to (parenting: those with children), for the census
+        self._eligible = np.full(len(DOMAINS), self.households.n, dtype=float)
+        self._eligible[domain_index("parenting")] = max(
+            np.count_nonzero(self.households.has_children), 1
+        )
         self.snapshots: dict[int, np.ndarray] = {}
 
         # Burn-in months are numbered −burn_in + 1 … 0; their costs are not booked.
@@ -140,9 +182,7 @@ class MunicipalityModel(mesa.Model):
             self._advance_month(month)
 
         self.aggregates: dict[str, float] = self._measure()
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(_aggregate, name=name) for name in self.aggregates}
-        )
+        self.datacollector = MonthlyCollector(self.aggregates)
 
     @property
     def severity(self) -> np.ndarray:
@@ -264,16 +304,17 @@ class MunicipalityModel(mesa.Model):
         then what each process reports."""
         s = self.severity
         h = self.households
-        n_with_children = max(np.count_nonzero(h.has_children), 1)
-        eligible = np.full(len(DOMAINS), h.n, dtype=float)
-        eligible[domain_index("parenting")] = n_with_children
+        eligible = self._eligible
         state = self._state  # ZRM ≤ 2 problems are among the active ones
         k = state.n_active
         stacked = [np.count_nonzero(k == x) for x in (0, 1, 2)]  # faster than bool sums
         stacked.append(h.n - sum(stacked))
         mean_sev = s.sum(axis=1) / eligible  # float32 pairwise sums: ample for a mean
-        severe = state.active_domain[state.active_severity >= ZRM2]
-        zrm_le2 = np.bincount(severe, minlength=len(DOMAINS)) / eligible
+        # Active entries come domain by domain (as access reads them): count each domain's run
+        bounds = np.searchsorted(state.active_domain, np.arange(len(DOMAINS) + 1)).tolist()
+        severe = state.active_severity >= ZRM2
+        severe = [np.count_nonzero(severe[a:b]) for a, b in itertools.pairwise(bounds)]
+        zrm_le2 = np.array(severe, dtype=np.int64) / eligible
         agg = {"month": self.month}
         for i, d in enumerate(DOMAINS):
             agg[f"mean_severity_{d}"] = float(mean_sev[i])

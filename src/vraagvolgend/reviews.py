@@ -52,12 +52,13 @@ class Reviews(Process):
         super().init(model)
         self.care = model.care
         self.served = self.care.served()
+        self._lags = (None, None, None)  # (contract, regimes, lag_table)
 
     def step(self, state: MonthState) -> None:
         care, n, month = self.care, self.care.n, state.month
         run = care.run  # every row runs: the ended were dropped at the last month's end
         severity = state.severity_end
-        sev = severity.ravel()[run.pos]  # each episode's domain at the end of the month
+        sev = np.take(severity.ravel(), run.pos)  # each episode's domain at the month's end
         contract = care.contract(month)
         run.left -= 1
         run.months_in += 1
@@ -124,6 +125,8 @@ class Reviews(Process):
         together pays one review, ``review_units()`` conversations of the regime running them,
         whether the review prolongs, renews, ends or escalates.
         """
+        if len(rows) == 0:
+            return 0 * regime.review_units()
         households = np.zeros(self.care.n, dtype=bool)  # distinct households, without a sort
         households[self.care.run.hh[rows]] = True
         return np.count_nonzero(households) * regime.review_units()
@@ -138,10 +141,9 @@ class Reviews(Process):
             sev: Per running episode, its domain's severity at the end of the month.
         """
         care, run = self.care, self.care.run
-        threshold = np.array([r.exit_threshold for r in care.regimes], dtype=F32)[run.rule]
-        threshold = np.where(run.chronic, care.chronic_exit, threshold)
-        reached = sev < threshold
-        run.goal_months = np.where(reached, run.goal_months + 1, 0).astype(np.int16)
+        threshold = np.where(run.chronic, care.chronic_exit, care.exit_threshold[run.rule])
+        run.goal_months += 1  # in place: a month more where reached, 0 where not
+        run.goal_months *= sev < threshold
 
     def goal_reached(self, rows) -> np.ndarray:
         """Per episode: its goal holds this month."""
@@ -150,15 +152,27 @@ class Reviews(Process):
     def lag(self, rows, contract) -> np.ndarray:
         """Months the goal must hold before each episode ends: the regime's
         ``exit_lag_months``, under the contract's incentive for individual provisions."""
+        run = self.care.run
+        return self.lag_table(contract)[run.rule[rows], run.prov[rows]]
+
+    def lag_table(self, contract) -> np.ndarray:
+        """:meth:`lag` per (regime, provision), built once per contract and set of regimes."""
         care = self.care
-        rule = care.run.rule[rows]
-        individual = care.billed_individually[care.run.prov[rows]]
-        out = np.zeros(len(rows), dtype=np.int64)
-        for i, regime in enumerate(care.regimes):
-            sel = rule == i
-            own = regime.exit_lag_months
-            out[sel] = np.where(individual[sel], contract.exit_lag(own), own)
-        return out
+        if self._lags[0] is contract and self._lags[1] is care.regimes:
+            return self._lags[2]
+        table = np.array(
+            [
+                np.where(
+                    care.billed_individually,
+                    contract.exit_lag(r.exit_lag_months),
+                    r.exit_lag_months,
+                )
+                for r in care.regimes
+            ],
+            dtype=np.int64,
+        )
+        self._lags = (contract, care.regimes, table)
+        return table
 
     def exit_due(self, rows, contract) -> np.ndarray:
         """The exit rule: per episode, its goal has held for longer than the lag."""
@@ -173,8 +187,11 @@ class Reviews(Process):
         """
         care, run, month = self.care, self.care.run, state.month
         contract = care.contract(month)
-        on_goal = np.array([r.end_on_goal for r in care.regimes], dtype=bool)[run.rule]
-        sel = np.flatnonzero(on_goal & ~run.chronic)
+        if self.lag_table(contract).min() >= 0:  # only goals that hold can be due: few rows
+            sel = np.flatnonzero(run.goal_months > 0)
+        else:
+            sel = np.arange(len(run))
+        sel = sel[care.end_on_goal[run.rule[sel]] & ~run.chronic[sel]]
         stop = sel[self.exit_due(sel, contract)]
         care.ledger.end(run.episode[stop], month)
         care.end_rows(stop)
@@ -191,14 +208,13 @@ class Reviews(Process):
             The conversation units of the re-indications (priced as reviews).
         """
         care, run, month = self.care, self.care.run, state.month
-        prov = run.prov
-        target = care.routing.escalates_to[prov]
-        escalate = (
-            (target >= 0)
-            & care.routing.serves[np.maximum(target, 0), run.dom]
-            & (sev >= care.routing.escalation_severity[prov])
-        )
-        esc = np.flatnonzero(escalate)
+        routing = care.routing
+        # Episodes of provisions that escalate at all (few), then the target and the severity
+        esc = np.flatnonzero(routing.escalates_to[run.prov] >= 0)
+        prov = run.prov[esc]
+        target = routing.escalates_to[prov]
+        ok = routing.serves[target, run.dom[esc]] & (sev[esc] >= routing.escalation_severity[prov])
+        esc, target = esc[ok], target[ok]
         self.escalations = len(esc)
         state.counts["escalations"] = len(esc)
         units = 0.0
@@ -211,7 +227,7 @@ class Reviews(Process):
             open_episodes(
                 care,
                 month + 1,  # billed from next month, like a renewal
-                Requests(run.pos[esc], target[esc].astype(np.int16), channel),
+                Requests(run.pos[esc], target.astype(np.int16), channel),
                 severity,
                 state.draws.upcode,
                 contract,
