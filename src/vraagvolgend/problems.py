@@ -156,6 +156,17 @@ class ProblemDynamics(Process):
         self.light_limit = F32(p.threshold + s.light_margin)
         self.light_recovery = F32(s.light_recovery)
         self.mitigation = F32(s.escalation_mitigation)
+        # Recovery and escalation per domain and number of active problems (0–7), with the
+        # float32 arithmetic of the general case (a stacking relief), so a lookup gives the
+        # same bits: row d, column k at d · stack_width + k.
+        self.stack_width = len(DOMAINS) + 1
+        stack = np.maximum(np.arange(self.stack_width, dtype=F32) - 1, 0)
+        by_stack = 1 + F32(p.recovery_stacking) * stack
+        self.recovery_by_stack = (self.recovery[:, None] / by_stack).ravel()
+        by_stack = 1 + F32(p.escalation_stacking) * stack
+        self.escalation_by_stack = (self.escalation[:, None] * by_stack).ravel()
+        self.domains = np.arange(len(DOMAINS))
+        self.domain_starts = np.arange(len(DOMAINS) + 1) * self.n
 
         # Upper bound of the monthly onset probability (every severity at 1, full strain):
         # draws above it cannot be an onset, whatever the state.
@@ -249,8 +260,7 @@ class ProblemDynamics(Process):
         # of every entry. Bits are compared as integers and decoded only where needed.
         bits = self.rng_transitions.bit_generator.random_raw((severity.size + 3) // 4)
         bits = bits.view(np.uint16)[: severity.size]
-        new = severity * F32(1 - self.params.residual_decay)  # below the threshold: fading
-        new.flags.writeable = True
+        new = np.multiply(severity, F32(1 - self.params.residual_decay))  # below: fading
 
         # Onset, where it can happen at all. The first 16 bits of each entry's uniform are
         # compared with a fixed bound; the few entries below it (a set that does not depend on
@@ -258,17 +268,22 @@ class ProblemDynamics(Process):
         cand = np.flatnonzero(bits <= self.onset_bound_bits)
         low = self.rng_refine.bit_generator.random_raw((len(cand) + 3) // 4)
         low = low.view(np.uint16)[: len(cand)]
-        u_all = ((bits[cand].astype(np.float64) * 65536 + low) * 2.0**-32).astype(F32)
-        inactive = ~state.active.ravel()[cand]
-        cand, u_all = cand[inactive], u_all[inactive]
+        inactive = np.flatnonzero(~state.active.ravel()[cand])  # positions: one pass, two takes
+        cand, low = cand[inactive], low[inactive]
+        # The uniform (high · 2^16 + low) · 2^-32 in float32: the 32-bit integer rounded to
+        # float32, then scaled by a power of two (exact), is the float64 value rounded once.
+        u_cand = (bits[cand].astype(np.uint32) << 16 | low).astype(F32)
+        u_cand *= F32(2.0**-32)
+        # The candidates are sorted, so their domains are runs (cheaper than a division)
+        dom = np.repeat(self.domains, np.diff(np.searchsorted(cand, self.domain_starts)))
+        hh = cand - dom * n
         # A tighter, household-specific bound: the spill-over exponent is at most the largest
         # coefficient into the domain times the household's summed severity.
-        dom, hh = np.divmod(cand, n)
         bound = self.base_hazard.ravel()[cand] * _exp(
             self.spill_max[dom] * state.load[hh] + self.strain_effect[dom] * strain[hh]
         )
-        keep = u_all < F32(1.0001) * -np.expm1(-bound)
-        cand, dom, hh, u_cand = cand[keep], dom[keep], hh[keep], u_all[keep]
+        keep = np.flatnonzero(u_cand < F32(1.0001) * -np.expm1(-bound))
+        cand, dom, hh, u_cand = cand[keep], dom[keep], hh[keep], u_cand[keep]
         exponent = np.einsum("kd,dk->k", self.spillover_t[dom], severity[:, hh])
         exponent += self.strain_effect[dom] * strain[hh]
         p = -np.expm1(-self.base_hazard.ravel()[cand] * _exp(exponent))
@@ -279,24 +294,33 @@ class ProblemDynamics(Process):
         # Active problems: recovery or escalation
         idx = state.active_index
         dom, hh, sev = state.active_domain, state.active_household, state.active_severity
-        stack = np.maximum(state.n_active[hh].astype(F32) - 1, 0)
-        if care is not None and care.stacking_relief is not None:
+        cov = coverage[hh]
+        if care is None or care.stacking_relief is None:
+            # Recovery and escalation per (domain, number of active problems), looked up
+            key = dom * self.stack_width + state.n_active[hh]
+            recover_p = self.recovery_by_stack[key]
+            step = self.escalation_by_stack[key]
+        else:
+            stack = np.maximum(state.n_active[hh].astype(F32) - 1, 0)
             # Problems addressed together in one plan stack less (an integrated plan)
             stack *= 1 - care.stacking_relief[hh]
-        cov = coverage[hh]
-        recover_p = self.recovery[dom] / (1 + F32(self.params.recovery_stacking) * stack)
+            recover_p = self.recovery[dom] / (1 + F32(self.params.recovery_stacking) * stack)
+            step = self.escalation[dom] * (1 + F32(self.params.escalation_stacking) * stack)
         recover_p += (sev < self.light_limit) * (self.light_recovery * cov)
-        step = self.escalation[dom] * (1 + F32(self.params.escalation_stacking) * stack)
         step *= 1 - self.mitigation * cov
         if care is not None:
             recover_p += care.recovery_at(dom, hh)
             step *= 1 - care.mitigation_at(idx)
         if self.any_slow:
-            recover_p[self.persistent[hh] & self.persistent_domain[dom]] *= self.slow
-        recover = _decode16(bits[idx]) < recover_p
-        new.ravel()[idx] = np.where(
-            recover, sev * F32(self.params.recovered_fraction), np.minimum(sev + step, 1)
-        )
+            slow = self.persistent[hh] & self.persistent_domain[dom]
+            np.multiply(recover_p, self.slow, out=recover_p, where=slow)
+        # u = (bits + ½) · 2^-16 < p, compared as bits + ½ < p · 2^16 (both sides exact)
+        recover = bits[idx] + F32(0.5) < recover_p * F32(2.0**16)
+        # Escalated (capped at 1), or recovered to a fraction of the severity
+        step += sev
+        np.minimum(step, 1, out=step)
+        np.multiply(sev, F32(self.params.recovered_fraction), out=step, where=recover)
+        new.ravel()[idx] = step
         return new, int(onset.sum()), int(recover.sum())
 
     def finish(self, severity: np.ndarray, events) -> np.ndarray:
