@@ -134,10 +134,12 @@ class ProblemDynamics(Process):
             p.vulnerability_effect * households.vulnerability.astype(float)
             + p.deprivation_effect * households.deprivation.astype(float)
         )
-        self.base_hazard = np.ascontiguousarray(
-            base[:, None] * type_risk[households.household_type].T * household_factor[None, :],
-            dtype=F32,
-        )
+        # Domain by domain (the float64 products of one row at a time, not of all seven)
+        self.base_hazard = np.empty((len(DOMAINS), self.n), dtype=F32)
+        for d in range(len(DOMAINS)):
+            row = base[d] * type_risk[households.household_type, d]
+            row *= household_factor
+            self.base_hazard[d] = row
         self.base_hazard[self.parenting] *= self.has_children  # only households with children
         # A domain's own income gradient, beyond the one vulnerability carries for every domain
         centred = (3.0 - households.income_quintile.astype(float)) / 2.0
@@ -172,11 +174,21 @@ class ProblemDynamics(Process):
         # draws above it cannot be an onset, whatever the state.
         worst = _exp(self.spillover_t.clip(min=0).sum(axis=1) + self.strain_effect.clip(min=0))
         self.spill_max = self.spillover_t.clip(min=0).max(axis=1)
-        bound = -np.expm1(-self.base_hazard.astype(float) * worst[:, None]) * 1.0001
         # As the largest 16-bit value a candidate's first 16 bits can take (u < bound ⇔
-        # bits ≤ ceil(bound · 2^16) − 1); 1.0001: margin for float32 rounding.
-        bound_bits = np.clip(np.ceil(bound * 2.0**16) - 1, 0, 2**16 - 1)
-        self.onset_bound_bits = bound_bits.astype(np.uint16).ravel()
+        # bits ≤ ceil(bound · 2^16) − 1); 1.0001: margin for float32 rounding. Domain by
+        # domain, in place: float64 temporaries of one row only.
+        self.onset_bound_bits = np.empty(self.base_hazard.size, dtype=np.uint16)
+        for d, bits in enumerate(self.onset_bound_bits.reshape(self.base_hazard.shape)):
+            bound = self.base_hazard[d].astype(float)
+            bound *= worst[d]
+            np.negative(bound, out=bound)
+            np.expm1(bound, out=bound)
+            np.negative(bound, out=bound)
+            bound *= 1.0001
+            bound *= 2.0**16
+            np.ceil(bound, out=bound)
+            bound -= 1
+            bits[:] = np.clip(bound, 0, 2**16 - 1, out=bound)
 
         # Persistent problems: a household trait drawn once from its own stream (so that
         # drawing it shifts no other draw); recovery in those domains is slower. The chance
@@ -187,7 +199,8 @@ class ProblemDynamics(Process):
         risk = np.ones(self.n)
         if self.n and p.persistent_domains:
             columns = [domain_index(d) for d in p.persistent_domains]
-            by_type = type_risk[households.household_type][:, columns].mean(axis=1)
+            # Per type, then per household (not an (households × domains) gather first)
+            by_type = type_risk[:, columns].mean(axis=1)[households.household_type]
             if by_type.mean() > 0:
                 risk = by_type / by_type.mean()
         persistent = streams["persistence"].random(self.n) < p.persistent_share * risk
@@ -204,12 +217,21 @@ class ProblemDynamics(Process):
         Each domain is active with probability a / (a + b), with a the onset and b the recovery
         probability of a one-problem household, at a severity drawn from the onset range.
         """
-        a = -np.expm1(-self.base_hazard.astype(float))
-        b = self.recovery.astype(float)[:, None]
-        p_active = np.divide(a, a + b, out=np.zeros_like(a), where=(a + b) > 0)
+        # Row by row (one float64 row at a time): drawing (domains, households) uniforms is
+        # drawing them one domain after another.
         lo, hi = self.params.onset_severity
-        severity = lo + (hi - lo) * rng.random(a.shape)
-        return np.where(rng.random(a.shape) < p_active, severity, 0.0).astype(F32)
+        severity = np.empty(self.base_hazard.shape, dtype=F32)
+        for row in severity:
+            u = rng.random(self.n)
+            u *= hi - lo
+            u += lo
+            row[:] = u
+        for d, row in enumerate(severity):
+            a = -np.expm1(-self.base_hazard[d].astype(float))
+            ab = a + float(self.recovery[d])
+            p_active = np.divide(a, ab, out=np.zeros_like(a), where=ab > 0)
+            row[~(rng.random(self.n) < p_active)] = 0
+        return severity
 
     def read(self, severity: np.ndarray) -> ProblemState:
         """Which domains are active problems at the start of a month (shared by all processes)."""
