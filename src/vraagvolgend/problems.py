@@ -33,6 +33,9 @@ from .scenario import Scenario
 __all__ = ["CareEffects", "ProblemDynamics", "ProblemState"]
 
 F32 = np.float32
+#: Households from which :meth:`ProblemDynamics.read` scans the state one domain at a time
+#: (less memory and faster for a large state; slower below, where the calls dominate).
+ROWWISE_ABOVE = 100_000
 EXP_MAX = 80.0  # exp(80) ≈ 5.5e34: any hazard this large is certain; float32 overflows at 88
 
 
@@ -50,7 +53,6 @@ _exp = safe_exp
 class ProblemState:
     """Which domains are active problems, read once at the start of a month."""
 
-    active: np.ndarray  # (domains, households) bool
     active_index: np.ndarray  # flat indices of the active entries
     n_active: np.ndarray  # active problems per household (int8)
     load: np.ndarray  # summed severity per household (float32)
@@ -58,6 +60,13 @@ class ProblemState:
     active_domain: np.ndarray | None = None
     active_household: np.ndarray | None = None
     active_severity: np.ndarray | None = None
+    severity: np.ndarray | None = None  # the (domains, households) state read
+    threshold: float = 0.0
+
+    @property
+    def active(self) -> np.ndarray:
+        """(domains, households) bool: computed when asked (not kept: a byte per entry)."""
+        return self.severity >= self.threshold
 
 
 class CareEffects:
@@ -235,20 +244,38 @@ class ProblemDynamics(Process):
 
     def read(self, severity: np.ndarray) -> ProblemState:
         """Which domains are active problems at the start of a month (shared by all processes)."""
-        active = severity >= self.threshold
-        idx = np.flatnonzero(active)
         n = severity.shape[1]
-        # The indices are sorted domain by domain: each domain's run ends where the next begins
-        per_domain = np.diff(np.searchsorted(idx, np.arange(len(DOMAINS) + 1) * n))
-        dom = np.repeat(np.arange(len(DOMAINS)), per_domain)
+        if n < ROWWISE_ABOVE:
+            active = severity >= self.threshold
+            idx = np.flatnonzero(active)
+            n_active = active.sum(axis=0, dtype=np.int8)
+            # Sorted domain by domain: each domain's run ends where the next begins
+            per_domain = np.diff(np.searchsorted(idx, np.arange(len(DOMAINS) + 1) * n))
+            dom = np.repeat(np.arange(len(DOMAINS)), per_domain)
+            hh = idx - dom * n
+        else:
+            # Domain by domain, in one reused row of booleans: a byte per household instead
+            # of per entry, and each row's booleans still in cache when they are scanned.
+            n_active = np.zeros(n, dtype=np.int8)
+            active = np.empty(n, dtype=bool)
+            households = []
+            for row in severity:
+                np.greater_equal(row, self.threshold, out=active)
+                households.append(np.flatnonzero(active))
+                n_active += active
+            dom = np.repeat(np.arange(len(DOMAINS)), [len(h) for h in households])
+            hh = np.concatenate(households)
+            idx = dom * n
+            idx += hh
         return ProblemState(
-            active=active,
             active_index=idx,
-            n_active=active.sum(axis=0, dtype=np.int8),
+            n_active=n_active,
             load=severity.sum(axis=0, dtype=F32),
             active_domain=dom,
-            active_household=idx - dom * n,
+            active_household=hh,
             active_severity=severity.ravel()[idx],
+            severity=severity,
+            threshold=self.threshold,
         )
 
     def advance(
@@ -290,12 +317,14 @@ class ProblemDynamics(Process):
         cand = np.flatnonzero(bits <= self.onset_bound_bits)
         low = self.rng_refine.bit_generator.random_raw((len(cand) + 3) // 4)
         low = low.view(np.uint16)[: len(cand)]
-        inactive = np.flatnonzero(~state.active.ravel()[cand])  # positions: one pass, two takes
+        inactive = np.flatnonzero(severity.ravel()[cand] < self.threshold)  # one pass, two takes
         cand, low = cand[inactive], low[inactive]
         # The uniform (high · 2^16 + low) · 2^-32 in float32: the 32-bit integer rounded to
         # float32, then scaled by a power of two (exact), is the float64 value rounded once.
         u_cand = (bits[cand].astype(np.uint32) << 16 | low).astype(F32)
         u_cand *= F32(2.0**-32)
+        recovery_bits = bits[state.active_index]  # the rest of the draw is not needed again
+        del bits
         # The candidates are sorted, so their domains are runs (cheaper than a division)
         dom = np.repeat(self.domains, np.diff(np.searchsorted(cand, self.domain_starts)))
         hh = cand - dom * n
@@ -337,7 +366,7 @@ class ProblemDynamics(Process):
             slow = self.persistent[hh] & self.persistent_domain[dom]
             np.multiply(recover_p, self.slow, out=recover_p, where=slow)
         # u = (bits + ½) · 2^-16 < p, compared as bits + ½ < p · 2^16 (both sides exact)
-        recover = bits[idx] + F32(0.5) < recover_p * F32(2.0**16)
+        recover = recovery_bits + F32(0.5) < recover_p * F32(2.0**16)
         # Escalated (capped at 1), or recovered to a fraction of the severity
         step += sev
         np.minimum(step, 1, out=step)
