@@ -113,9 +113,11 @@ class InformalSupport(Process):
         # product only adds zeros more). In a large municipality this runs per row block:
         # the block's rows in need, their transpose product (partial sums of the need around
         # every giver), later their product with the offers.
-        starts = [start for start, _ in self.blocks]
-        cut = np.searchsorted(needy, starts[1:])
-        parts = list(zip(np.split(needy, cut), np.split(pull, cut), strict=True))
+        if len(self.blocks) == 1:
+            parts = [(needy, pull)]
+        else:
+            cut = np.searchsorted(needy, [start for start, _ in self.blocks[1:]])
+            parts = list(zip(np.split(needy, cut), np.split(pull, cut), strict=True))
 
         def slice_and_spread(block, part):
             (start, matrix), (ids, values) = block, part
@@ -137,9 +139,10 @@ class InformalSupport(Process):
         del spare
         with np.errstate(divide="ignore", invalid="ignore"):  # faster than a masked divide
             per_unit_need = offer / need_around
-        per_unit_need[~(need_around > 0)] = 0
+        per_unit_need = np.where(need_around > 0, per_unit_need, 0)  # faster than a masked set
         del need_around
-        received = np.concatenate(in_parallel(lambda rows: rows @ per_unit_need, rows_per_block))
+        received = in_parallel(lambda rows: rows @ per_unit_need, rows_per_block)
+        received = received[0] if len(received) == 1 else np.concatenate(received)
         if activation is not None:
             received *= 1 + activation[needy]
         coverage = np.zeros(n, dtype=F32)
