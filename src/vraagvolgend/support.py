@@ -31,6 +31,7 @@ from .parallel import in_parallel, row_blocks
 __all__ = ["InformalSupport", "SupportFlow"]
 
 F32 = np.float32
+TINY = np.finfo(F32).smallest_subnormal  # below every positive need
 
 
 @dataclass
@@ -137,9 +138,10 @@ class InformalSupport(Process):
         np.minimum(offer, 1, out=offer)
         offer *= spare
         del spare
-        with np.errstate(divide="ignore", invalid="ignore"):  # faster than a masked divide
-            per_unit_need = offer / need_around
-        per_unit_need = np.where(need_around > 0, per_unit_need, 0)  # faster than a masked set
+        # offer / need_around, and 0 where there is no need around (there the offer is 0): in
+        # place, dividing by the need raised to the smallest float32 (no 0 / 0 to mask away)
+        per_unit_need = np.maximum(need_around, TINY, out=need_around)
+        np.divide(offer, per_unit_need, out=per_unit_need)
         del need_around
         received = in_parallel(lambda rows: rows @ per_unit_need, rows_per_block)
         received = received[0] if len(received) == 1 else np.concatenate(received)
