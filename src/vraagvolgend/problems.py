@@ -33,8 +33,9 @@ from .scenario import Scenario
 __all__ = ["CareEffects", "ProblemDynamics", "ProblemState"]
 
 F32 = np.float32
-#: Households from which :meth:`ProblemDynamics.read` scans the state one domain at a time
-#: (less memory and faster for a large state; slower below, where the calls dominate).
+#: Households from which the state (:meth:`ProblemDynamics.read`) and the month's draws are
+#: scanned one domain at a time (less memory and faster for a large state; slower below,
+#: where the calls dominate).
 ROWWISE_ABOVE = 100_000
 EXP_MAX = 80.0  # exp(80) ≈ 5.5e34: any hazard this large is certain; float32 overflows at 88
 
@@ -314,7 +315,18 @@ class ProblemDynamics(Process):
         # Onset, where it can happen at all. The first 16 bits of each entry's uniform are
         # compared with a fixed bound; the few entries below it (a set that does not depend on
         # the state, so runs still share their draws) get 16 more bits from a second stream.
-        cand = np.flatnonzero(bits <= self.onset_bound_bits)
+        if n < ROWWISE_ABOVE:
+            cand = np.flatnonzero(bits <= self.onset_bound_bits)
+        else:  # domain by domain, in one reused row of booleans (as in read)
+            below = np.empty(n, dtype=bool)
+            cand = []
+            for start in self.domain_starts[:-1]:
+                span = slice(start, start + n)
+                np.less_equal(bits[span], self.onset_bound_bits[span], out=below)
+                found = np.flatnonzero(below)
+                found += start
+                cand.append(found)
+            cand = np.concatenate(cand)
         low = self.rng_refine.bit_generator.random_raw((len(cand) + 3) // 4)
         low = low.view(np.uint16)[: len(cand)]
         inactive = np.flatnonzero(severity.ravel()[cand] < self.threshold)  # one pass, two takes
