@@ -105,12 +105,6 @@ class CareEffects:
         return per_row[row[flat]]
 
 
-def _decode16(bits: np.ndarray) -> np.ndarray:
-    """Uniforms on the midpoints of a 2^16 grid from raw 16-bit draws (for recovery, whose
-    probabilities are far above the grid's spacing of 1.5e-5)."""
-    return ((bits.astype(F32) + F32(0.5)) * F32(2.0**-16)).astype(F32)
-
-
 class ProblemDynamics(Process):
     """The monthly problem dynamics of one municipality, with hazards precomputed (process
     ``problem_dynamics``; streams ``transitions`` and ``transitions_refine``).
