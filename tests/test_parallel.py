@@ -31,7 +31,6 @@ def test_block_products_match_the_whole_network(monkeypatch):
 
     monkeypatch.setattr(parallel, "MIN_ROWS", 1000)
     monkeypatch.setattr(parallel, "BLOCK_ROWS", 10_000)
-    monkeypatch.setattr(support, "SLICE_ABOVE", 1000)
     monkeypatch.setenv("VRAAGVOLGEND_THREADS", "2")
     blocked = support.InformalSupport()
     blocked.setup(s.support, m.households, m.network)
@@ -67,7 +66,6 @@ def test_results_are_bit_identical_with_one_and_two_threads(monkeypatch):
     threads: the partition and the order of the partial sums do not depend on the threads."""
     monkeypatch.setattr(parallel, "MIN_ROWS", 1000)
     monkeypatch.setattr(parallel, "BLOCK_ROWS", 1500)
-    monkeypatch.setattr(support, "SLICE_ABOVE", 1000)
     one = _run_with_threads(monkeypatch, "1", 6000, 12)
     two = _run_with_threads(monkeypatch, "2", 6000, 12)
     for a, b in zip(one, two, strict=True):

@@ -46,11 +46,16 @@ class SocialAssistance(Process):
         channel = ALL_CHANNELS.index("entitlement")
         for k, (code, d, (lo, hi), quintile_ok) in enumerate(self.rules):
             on = care.entitled[k]
-            eligible = (severity[d] >= lo) & (severity[d] <= hi) & quintile_ok
-            stop = (on >= 0) & ~eligible
+            running = on >= 0
+            eligible = severity[d] >= lo
+            eligible &= severity[d] <= hi
+            eligible &= quintile_ok
+            # Only households whose eligibility changed start or stop: find those once
+            change = np.flatnonzero(eligible != running)
+            stop = change[running[change]]
+            start = change[eligible[change]]
             care.ledger.end(on[stop], month)
             on[stop] = -1
-            start = np.flatnonzero(eligible & (on < 0))
             if len(start):
                 ch = np.full(len(start), channel, dtype=np.int8)
                 on[start] = care.ledger.start(start, code, d, ch, month + 1)

@@ -290,6 +290,8 @@ class MunicipalityModel(mesa.Model):
             strain=self.strain,
             policy=self.care.levers(month) if self.care is not None else None,
         )
+        # Last month's state is let go first, so that its arrays are not held during this one
+        self.last_month = None
         self.pipeline.step(state)
         self.strain = state.strain_end
         self._use_severity(state.severity_end)

@@ -116,21 +116,29 @@ def build_network(
     upper = sp.coo_array((strength[keep], (lo, hi)), shape=(n, n)).tocsr()
     upper.sum_duplicates()
     np.minimum(upper.data, 1.0, out=upper.data)  # a tie drawn twice is one strong tie
-    rows = np.repeat(np.arange(n, dtype=index), np.diff(upper.indptr))
-    cols = upper.indices.astype(index)
-    both = sp.coo_array(
-        (
-            np.concatenate((upper.data, upper.data)),
-            (np.concatenate((rows, cols)), np.concatenate((cols, rows))),
-        ),
-        shape=(n, n),
-    ).tocsr()
-    if both.nnz < 2**31 and n < 2**31:  # 32-bit indices: half the memory, faster products
-        both = sp.csr_array(
-            (both.data, both.indices.astype(np.int32), both.indptr.astype(np.int32)),
-            shape=(n, n),
-        )
-    return both
+    del src, dst, strength, keep, lo, hi
+    # Mirror the triangle into the symmetric matrix, row by row in place: row i is the lower
+    # triangle's row i (the upper triangle's column i, all before i) followed by the upper
+    # triangle's row i (all after i), so sorted as a canonical CSR (what converting both
+    # triangles as one COO would give, without its copies).
+    lower = upper.T.tocsr()
+    indptr = upper.indptr.astype(np.int64) + lower.indptr
+    size = int(indptr[-1])
+    # 32-bit indices where they fit: half the memory, faster products
+    index = np.int32 if size < 2**31 and n < 2**31 else np.int64
+    indptr = indptr.astype(index)
+    data = np.empty(size, dtype=upper.data.dtype)
+    indices = np.empty(size, dtype=index)
+    # Entry k of the lower triangle (in row i) goes to k + upper.indptr[i]; entry k of the
+    # upper triangle (in row i) to k + lower.indptr[i + 1].
+    at = np.repeat(upper.indptr[:-1].astype(index), np.diff(lower.indptr))
+    at += np.arange(len(at), dtype=index)
+    data[at], indices[at] = lower.data, lower.indices
+    at = np.repeat(lower.indptr[1:].astype(index), np.diff(upper.indptr))
+    del lower
+    at += np.arange(len(at), dtype=index)
+    data[at], indices[at] = upper.data, upper.indices
+    return sp.csr_array((data, indices, indptr), shape=(n, n))
 
 
 def to_networkx(network: sp.csr_array, households: Households | None = None) -> nx.Graph:

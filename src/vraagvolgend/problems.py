@@ -33,6 +33,10 @@ from .scenario import Scenario
 __all__ = ["CareEffects", "ProblemDynamics", "ProblemState"]
 
 F32 = np.float32
+#: Households from which the state (:meth:`ProblemDynamics.read`) and the month's draws are
+#: scanned one domain at a time (less memory and faster for a large state; slower below,
+#: where the calls dominate).
+ROWWISE_ABOVE = 100_000
 EXP_MAX = 80.0  # exp(80) ≈ 5.5e34: any hazard this large is certain; float32 overflows at 88
 
 
@@ -50,7 +54,6 @@ _exp = safe_exp
 class ProblemState:
     """Which domains are active problems, read once at the start of a month."""
 
-    active: np.ndarray  # (domains, households) bool
     active_index: np.ndarray  # flat indices of the active entries
     n_active: np.ndarray  # active problems per household (int8)
     load: np.ndarray  # summed severity per household (float32)
@@ -58,6 +61,13 @@ class ProblemState:
     active_domain: np.ndarray | None = None
     active_household: np.ndarray | None = None
     active_severity: np.ndarray | None = None
+    severity: np.ndarray | None = None  # the (domains, households) state read
+    threshold: float = 0.0
+
+    @property
+    def active(self) -> np.ndarray:
+        """(domains, households) bool: computed when asked (not kept: a byte per entry)."""
+        return self.severity >= self.threshold
 
 
 class CareEffects:
@@ -95,12 +105,6 @@ class CareEffects:
         return per_row[row[flat]]
 
 
-def _decode16(bits: np.ndarray) -> np.ndarray:
-    """Uniforms on the midpoints of a 2^16 grid from raw 16-bit draws (for recovery, whose
-    probabilities are far above the grid's spacing of 1.5e-5)."""
-    return ((bits.astype(F32) + F32(0.5)) * F32(2.0**-16)).astype(F32)
-
-
 class ProblemDynamics(Process):
     """The monthly problem dynamics of one municipality, with hazards precomputed (process
     ``problem_dynamics``; streams ``transitions`` and ``transitions_refine``).
@@ -134,10 +138,12 @@ class ProblemDynamics(Process):
             p.vulnerability_effect * households.vulnerability.astype(float)
             + p.deprivation_effect * households.deprivation.astype(float)
         )
-        self.base_hazard = np.ascontiguousarray(
-            base[:, None] * type_risk[households.household_type].T * household_factor[None, :],
-            dtype=F32,
-        )
+        # Domain by domain (the float64 products of one row at a time, not of all seven)
+        self.base_hazard = np.empty((len(DOMAINS), self.n), dtype=F32)
+        for d in range(len(DOMAINS)):
+            row = base[d] * type_risk[households.household_type, d]
+            row *= household_factor
+            self.base_hazard[d] = row
         self.base_hazard[self.parenting] *= self.has_children  # only households with children
         # A domain's own income gradient, beyond the one vulnerability carries for every domain
         centred = (3.0 - households.income_quintile.astype(float)) / 2.0
@@ -156,16 +162,37 @@ class ProblemDynamics(Process):
         self.light_limit = F32(p.threshold + s.light_margin)
         self.light_recovery = F32(s.light_recovery)
         self.mitigation = F32(s.escalation_mitigation)
+        # Recovery and escalation per domain and number of active problems (0–7), with the
+        # float32 arithmetic of the general case (a stacking relief), so a lookup gives the
+        # same bits: row d, column k at d · stack_width + k.
+        self.stack_width = len(DOMAINS) + 1
+        stack = np.maximum(np.arange(self.stack_width, dtype=F32) - 1, 0)
+        by_stack = 1 + F32(p.recovery_stacking) * stack
+        self.recovery_by_stack = (self.recovery[:, None] / by_stack).ravel()
+        by_stack = 1 + F32(p.escalation_stacking) * stack
+        self.escalation_by_stack = (self.escalation[:, None] * by_stack).ravel()
+        self.domains = np.arange(len(DOMAINS))
+        self.domain_starts = np.arange(len(DOMAINS) + 1) * self.n
 
         # Upper bound of the monthly onset probability (every severity at 1, full strain):
         # draws above it cannot be an onset, whatever the state.
         worst = _exp(self.spillover_t.clip(min=0).sum(axis=1) + self.strain_effect.clip(min=0))
         self.spill_max = self.spillover_t.clip(min=0).max(axis=1)
-        bound = -np.expm1(-self.base_hazard.astype(float) * worst[:, None]) * 1.0001
         # As the largest 16-bit value a candidate's first 16 bits can take (u < bound ⇔
-        # bits ≤ ceil(bound · 2^16) − 1); 1.0001: margin for float32 rounding.
-        bound_bits = np.clip(np.ceil(bound * 2.0**16) - 1, 0, 2**16 - 1)
-        self.onset_bound_bits = bound_bits.astype(np.uint16).ravel()
+        # bits ≤ ceil(bound · 2^16) − 1); 1.0001: margin for float32 rounding. Domain by
+        # domain, in place: float64 temporaries of one row only.
+        self.onset_bound_bits = np.empty(self.base_hazard.size, dtype=np.uint16)
+        for d, bits in enumerate(self.onset_bound_bits.reshape(self.base_hazard.shape)):
+            bound = self.base_hazard[d].astype(float)
+            bound *= worst[d]
+            np.negative(bound, out=bound)
+            np.expm1(bound, out=bound)
+            np.negative(bound, out=bound)
+            bound *= 1.0001
+            bound *= 2.0**16
+            np.ceil(bound, out=bound)
+            bound -= 1
+            bits[:] = np.clip(bound, 0, 2**16 - 1, out=bound)
 
         # Persistent problems: a household trait drawn once from its own stream (so that
         # drawing it shifts no other draw); recovery in those domains is slower. The chance
@@ -176,7 +203,8 @@ class ProblemDynamics(Process):
         risk = np.ones(self.n)
         if self.n and p.persistent_domains:
             columns = [domain_index(d) for d in p.persistent_domains]
-            by_type = type_risk[households.household_type][:, columns].mean(axis=1)
+            # Per type, then per household (not an (households × domains) gather first)
+            by_type = type_risk[:, columns].mean(axis=1)[households.household_type]
             if by_type.mean() > 0:
                 risk = by_type / by_type.mean()
         persistent = streams["persistence"].random(self.n) < p.persistent_share * risk
@@ -193,29 +221,56 @@ class ProblemDynamics(Process):
         Each domain is active with probability a / (a + b), with a the onset and b the recovery
         probability of a one-problem household, at a severity drawn from the onset range.
         """
-        a = -np.expm1(-self.base_hazard.astype(float))
-        b = self.recovery.astype(float)[:, None]
-        p_active = np.divide(a, a + b, out=np.zeros_like(a), where=(a + b) > 0)
+        # Row by row (one float64 row at a time): drawing (domains, households) uniforms is
+        # drawing them one domain after another.
         lo, hi = self.params.onset_severity
-        severity = lo + (hi - lo) * rng.random(a.shape)
-        return np.where(rng.random(a.shape) < p_active, severity, 0.0).astype(F32)
+        severity = np.empty(self.base_hazard.shape, dtype=F32)
+        for row in severity:
+            u = rng.random(self.n)
+            u *= hi - lo
+            u += lo
+            row[:] = u
+        for d, row in enumerate(severity):
+            a = -np.expm1(-self.base_hazard[d].astype(float))
+            ab = a + float(self.recovery[d])
+            p_active = np.divide(a, ab, out=np.zeros_like(a), where=ab > 0)
+            row[~(rng.random(self.n) < p_active)] = 0
+        return severity
 
     def read(self, severity: np.ndarray) -> ProblemState:
         """Which domains are active problems at the start of a month (shared by all processes)."""
-        active = severity >= self.threshold
-        idx = np.flatnonzero(active)
         n = severity.shape[1]
-        # The indices are sorted domain by domain: each domain's run ends where the next begins
-        per_domain = np.diff(np.searchsorted(idx, np.arange(len(DOMAINS) + 1) * n))
-        dom = np.repeat(np.arange(len(DOMAINS)), per_domain)
+        if n < ROWWISE_ABOVE:
+            active = severity >= self.threshold
+            idx = np.flatnonzero(active)
+            n_active = active.sum(axis=0, dtype=np.int8)
+            # Sorted domain by domain: each domain's run ends where the next begins
+            per_domain = np.diff(np.searchsorted(idx, np.arange(len(DOMAINS) + 1) * n))
+            dom = np.repeat(np.arange(len(DOMAINS)), per_domain)
+            hh = idx - dom * n
+        else:
+            # Domain by domain, in one reused row of booleans: a byte per household instead
+            # of per entry, and each row's booleans still in cache when they are scanned.
+            n_active = np.zeros(n, dtype=np.int8)
+            active = np.empty(n, dtype=bool)
+            households = []
+            for row in severity:
+                np.greater_equal(row, self.threshold, out=active)
+                households.append(np.flatnonzero(active))
+                n_active += active
+            dom = np.repeat(np.arange(len(DOMAINS)), [len(h) for h in households])
+            hh = np.concatenate(households)
+            idx = dom * n
+            idx += hh
         return ProblemState(
-            active=active,
             active_index=idx,
-            n_active=active.sum(axis=0, dtype=np.int8),
+            n_active=n_active,
             load=severity.sum(axis=0, dtype=F32),
             active_domain=dom,
-            active_household=idx - dom * n,
+            active_household=hh,
             active_severity=severity.ravel()[idx],
+            severity=severity,
+            threshold=self.threshold,
         )
 
     def advance(
@@ -249,26 +304,43 @@ class ProblemDynamics(Process):
         # of every entry. Bits are compared as integers and decoded only where needed.
         bits = self.rng_transitions.bit_generator.random_raw((severity.size + 3) // 4)
         bits = bits.view(np.uint16)[: severity.size]
-        new = severity * F32(1 - self.params.residual_decay)  # below the threshold: fading
-        new.flags.writeable = True
+        new = np.multiply(severity, F32(1 - self.params.residual_decay))  # below: fading
 
         # Onset, where it can happen at all. The first 16 bits of each entry's uniform are
         # compared with a fixed bound; the few entries below it (a set that does not depend on
         # the state, so runs still share their draws) get 16 more bits from a second stream.
-        cand = np.flatnonzero(bits <= self.onset_bound_bits)
+        if n < ROWWISE_ABOVE:
+            cand = np.flatnonzero(bits <= self.onset_bound_bits)
+        else:  # domain by domain, in one reused row of booleans (as in read)
+            below = np.empty(n, dtype=bool)
+            cand = []
+            for start in self.domain_starts[:-1]:
+                span = slice(start, start + n)
+                np.less_equal(bits[span], self.onset_bound_bits[span], out=below)
+                found = np.flatnonzero(below)
+                found += start
+                cand.append(found)
+            cand = np.concatenate(cand)
         low = self.rng_refine.bit_generator.random_raw((len(cand) + 3) // 4)
         low = low.view(np.uint16)[: len(cand)]
-        u_all = ((bits[cand].astype(np.float64) * 65536 + low) * 2.0**-32).astype(F32)
-        inactive = ~state.active.ravel()[cand]
-        cand, u_all = cand[inactive], u_all[inactive]
+        inactive = np.flatnonzero(severity.ravel()[cand] < self.threshold)  # one pass, two takes
+        cand, low = cand[inactive], low[inactive]
+        # The uniform (high · 2^16 + low) · 2^-32 in float32: the 32-bit integer rounded to
+        # float32, then scaled by a power of two (exact), is the float64 value rounded once.
+        u_cand = (bits[cand].astype(np.uint32) << 16 | low).astype(F32)
+        u_cand *= F32(2.0**-32)
+        recovery_bits = bits[state.active_index]  # the rest of the draw is not needed again
+        del bits
+        # The candidates are sorted, so their domains are runs (cheaper than a division)
+        dom = np.repeat(self.domains, np.diff(np.searchsorted(cand, self.domain_starts)))
+        hh = cand - dom * n
         # A tighter, household-specific bound: the spill-over exponent is at most the largest
         # coefficient into the domain times the household's summed severity.
-        dom, hh = np.divmod(cand, n)
         bound = self.base_hazard.ravel()[cand] * _exp(
             self.spill_max[dom] * state.load[hh] + self.strain_effect[dom] * strain[hh]
         )
-        keep = u_all < F32(1.0001) * -np.expm1(-bound)
-        cand, dom, hh, u_cand = cand[keep], dom[keep], hh[keep], u_all[keep]
+        keep = np.flatnonzero(u_cand < F32(1.0001) * -np.expm1(-bound))
+        cand, dom, hh, u_cand = cand[keep], dom[keep], hh[keep], u_cand[keep]
         exponent = np.einsum("kd,dk->k", self.spillover_t[dom], severity[:, hh])
         exponent += self.strain_effect[dom] * strain[hh]
         p = -np.expm1(-self.base_hazard.ravel()[cand] * _exp(exponent))
@@ -279,24 +351,33 @@ class ProblemDynamics(Process):
         # Active problems: recovery or escalation
         idx = state.active_index
         dom, hh, sev = state.active_domain, state.active_household, state.active_severity
-        stack = np.maximum(state.n_active[hh].astype(F32) - 1, 0)
-        if care is not None and care.stacking_relief is not None:
+        cov = coverage[hh]
+        if care is None or care.stacking_relief is None:
+            # Recovery and escalation per (domain, number of active problems), looked up
+            key = dom * self.stack_width + state.n_active[hh]
+            recover_p = self.recovery_by_stack[key]
+            step = self.escalation_by_stack[key]
+        else:
+            stack = np.maximum(state.n_active[hh].astype(F32) - 1, 0)
             # Problems addressed together in one plan stack less (an integrated plan)
             stack *= 1 - care.stacking_relief[hh]
-        cov = coverage[hh]
-        recover_p = self.recovery[dom] / (1 + F32(self.params.recovery_stacking) * stack)
+            recover_p = self.recovery[dom] / (1 + F32(self.params.recovery_stacking) * stack)
+            step = self.escalation[dom] * (1 + F32(self.params.escalation_stacking) * stack)
         recover_p += (sev < self.light_limit) * (self.light_recovery * cov)
-        step = self.escalation[dom] * (1 + F32(self.params.escalation_stacking) * stack)
         step *= 1 - self.mitigation * cov
         if care is not None:
             recover_p += care.recovery_at(dom, hh)
             step *= 1 - care.mitigation_at(idx)
         if self.any_slow:
-            recover_p[self.persistent[hh] & self.persistent_domain[dom]] *= self.slow
-        recover = _decode16(bits[idx]) < recover_p
-        new.ravel()[idx] = np.where(
-            recover, sev * F32(self.params.recovered_fraction), np.minimum(sev + step, 1)
-        )
+            slow = self.persistent[hh] & self.persistent_domain[dom]
+            np.multiply(recover_p, self.slow, out=recover_p, where=slow)
+        # u = (bits + ½) · 2^-16 < p, compared as bits + ½ < p · 2^16 (both sides exact)
+        recover = recovery_bits + F32(0.5) < recover_p * F32(2.0**16)
+        # Escalated (capped at 1), or recovered to a fraction of the severity
+        step += sev
+        np.minimum(step, 1, out=step)
+        np.multiply(sev, F32(self.params.recovered_fraction), out=step, where=recover)
+        new.ravel()[idx] = step
         return new, int(onset.sum()), int(recover.sum())
 
     def finish(self, severity: np.ndarray, events) -> np.ndarray:

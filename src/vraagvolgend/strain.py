@@ -18,9 +18,13 @@ F32 = np.float32
 
 def update_strain(params, strain: np.ndarray, given: np.ndarray) -> np.ndarray:
     """Carer strain after a month of giving ``given`` (``params``: the support section)."""
-    excess = np.maximum(given - F32(params.strain_threshold), 0)
-    new = strain * F32(1 - params.strain_recovery) + F32(params.strain_gain) * excess
-    return np.clip(new, 0, 1).astype(F32, copy=False)
+    # In place: the same float32 operations, two temporaries instead of five
+    excess = np.subtract(given, F32(params.strain_threshold))
+    np.maximum(excess, 0, out=excess)
+    excess *= F32(params.strain_gain)
+    new = np.multiply(strain, F32(1 - params.strain_recovery))
+    new += excess
+    return np.clip(new, 0, 1, out=new).astype(F32, copy=False)
 
 
 class CarerStrain(Process):

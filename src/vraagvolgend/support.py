@@ -13,7 +13,8 @@ Each month, from the state at the start of the month:
 * **Carer strain** builds when a household gives more than ``strain_threshold`` in a month and
   fades otherwise; strain raises the giver's own onset hazards and lowers its capacity.
 
-All of it is two sparse matrix-vector products per month.
+All of it is two sparse matrix-vector products per month, on the rows of the households in
+need.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .parallel import in_parallel, row_blocks
 __all__ = ["InformalSupport", "SupportFlow"]
 
 F32 = np.float32
-SLICE_ABOVE = 200_000  # households; below it two full sparse products are faster
+TINY = np.finfo(F32).smallest_subnormal  # below every positive need
 
 
 @dataclass
@@ -96,50 +97,59 @@ class InformalSupport(Process):
         ).astype(F32)
         needy = np.flatnonzero(need > 0)
         pull = need[needy] if activation is None else need[needy] * (1 + activation[needy])
-        load = state.load
-        capacity = self.capacity * F32(1 + capacity_boost)
-        spare = capacity * np.clip(1 - load / F32(p.load_scale), 0, 1) * (1 - strain)
+        pull = pull.astype(F32, copy=False)  # the products run in float32
+        # spare = capacity · clip(1 − load / load_scale, 0, 1) · (1 − strain), in one buffer
+        spare = np.divide(state.load, F32(p.load_scale))
+        np.subtract(1, spare, out=spare)
+        np.clip(spare, 0, 1, out=spare)
+        if capacity_boost:
+            spare *= self.capacity * F32(1 + capacity_boost)
+        else:  # × 1 changes nothing: skip the product
+            spare *= self.capacity
+        spare *= 1 - strain
         # Only the rows of households in need matter (the network is symmetric): the need
         # around each giver is the transpose product of those rows, and only those households
-        # receive. In a large municipality slicing them out once is cheaper than two full
-        # products; in a small one the slicing's fixed cost is not worth it.
-        if n > SLICE_ABOVE:
-            # Per row block: the block's rows in need, their transpose product (partial sums of
-            # the need around every giver), later their product with the offers.
-            starts = [start for start, _ in self.blocks]
-            cut = np.searchsorted(needy, starts[1:])
+        # receive. Slicing them out once is cheaper than two full products (a quarter or so
+        # of the households are in need), and gives the same sums in the same order (a full
+        # product only adds zeros more). In a large municipality this runs per row block:
+        # the block's rows in need, their transpose product (partial sums of the need around
+        # every giver), later their product with the offers.
+        if len(self.blocks) == 1:
+            parts = [(needy, pull)]
+        else:
+            cut = np.searchsorted(needy, [start for start, _ in self.blocks[1:]])
             parts = list(zip(np.split(needy, cut), np.split(pull, cut), strict=True))
 
-            def slice_and_spread(block, part):
-                (start, matrix), (ids, values) = block, part
-                rows = matrix[ids - start]
-                return rows, rows.T @ values
+        def slice_and_spread(block, part):
+            (start, matrix), (ids, values) = block, part
+            rows = matrix[ids - start] if start else matrix[ids]
+            return rows, rows.T @ values
 
-            done = in_parallel(slice_and_spread, self.blocks, parts)
-            # Added block by block, in order (as a sum over the stacked blocks would, without
-            # the stacking copy)
-            need_around = done[0][1].astype(F32, copy=True)
-            for _, spread in done[1:]:
-                need_around += spread
-        else:
-            full_pull = np.zeros(n, dtype=F32)
-            full_pull[needy] = pull
-            need_around = self.network @ full_pull
-        offer = spare * np.minimum(need_around / F32(p.need_saturation), 1)
-        with np.errstate(divide="ignore", invalid="ignore"):  # faster than a masked divide
-            per_unit_need = offer / need_around
-        per_unit_need[~(need_around > 0)] = 0
-        if n > SLICE_ABOVE:
-            received = np.concatenate(
-                in_parallel(lambda rows: rows @ per_unit_need, [rows for rows, _ in done])
-            )
-        else:
-            received = (self.network @ per_unit_need)[needy]
+        done = in_parallel(slice_and_spread, self.blocks, parts)
+        # Added block by block, in order (as a sum over the stacked blocks would, without
+        # the stacking copy); each partial sum is freed once added.
+        rows_per_block = [rows for rows, _ in done]
+        need_around = done[0][1]
+        for k in range(1, len(done)):
+            need_around += done[k][1]
+            done[k] = None
+        del done
+        offer = np.divide(need_around, F32(p.need_saturation))
+        np.minimum(offer, 1, out=offer)
+        offer *= spare
+        del spare
+        # offer / need_around, and 0 where there is no need around (there the offer is 0): in
+        # place, dividing by the need raised to the smallest float32 (no 0 / 0 to mask away)
+        per_unit_need = np.maximum(need_around, TINY, out=need_around)
+        np.divide(offer, per_unit_need, out=per_unit_need)
+        del need_around
+        received = in_parallel(lambda rows: rows @ per_unit_need, rows_per_block)
+        received = received[0] if len(received) == 1 else np.concatenate(received)
         if activation is not None:
             received *= 1 + activation[needy]
         coverage = np.zeros(n, dtype=F32)
         coverage[needy] = np.minimum(received, 1)
-        return SupportFlow(coverage=coverage, given=offer.astype(F32, copy=False))
+        return SupportFlow(coverage=coverage, given=offer)
 
     def step(self, state: MonthState) -> None:
         activation = state.effects.activation if state.effects is not None else None
