@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from .domains import HOUSEHOLD_TYPES
 from .month import MonthState, Process
-from .parallel import in_parallel, row_blocks
+from .parallel import in_parallel, n_threads, row_blocks
 
 __all__ = ["InformalSupport", "SupportFlow"]
 
@@ -125,15 +125,20 @@ class InformalSupport(Process):
             rows = matrix[ids - start] if start else matrix[ids]
             return rows, rows.T @ values
 
-        done = in_parallel(slice_and_spread, self.blocks, parts)
         # Added block by block, in order (as a sum over the stacked blocks would, without
-        # the stacking copy); each partial sum is freed once added.
-        rows_per_block = [rows for rows, _ in done]
-        need_around = done[0][1]
-        for k in range(1, len(done)):
-            need_around += done[k][1]
-            done[k] = None
-        del done
+        # the stacking copy). Each partial sum is a vector over all households: the blocks
+        # run in waves of one per thread, so that no more of them exist at once (at 8.4
+        # million households all 34 at once were 136 bytes a household).
+        rows_per_block, need_around = [], None
+        width = n_threads()
+        for first in range(0, len(self.blocks), width):
+            wave = slice(first, first + width)
+            for rows, partial in in_parallel(slice_and_spread, self.blocks[wave], parts[wave]):
+                rows_per_block.append(rows)
+                if need_around is None:
+                    need_around = partial
+                else:
+                    need_around += partial
         offer = np.divide(need_around, F32(p.need_saturation))
         np.minimum(offer, 1, out=offer)
         offer *= spare
