@@ -137,7 +137,7 @@ def seek_help(
     for d in range(len(DOMAINS)):
         h, v = hh[bounds[d] : bounds[d + 1]], sev[bounds[d] : bounds[d + 1]]
         worst[h] = np.maximum(worst[h], v)
-    needy = np.flatnonzero(worst > 0)
+    needy = (worst > 0).nonzero()[0]
     p_seek = params.seek_base + params.seek_slope * (worst[needy] - params.need_threshold)
     p_seek = np.minimum(np.maximum(p_seek, 0), 1)  # np.clip's wrapper costs more than this
     seeks = ~avoider[needy] & (draws.seek[needy] < p_seek)
@@ -243,12 +243,12 @@ class Gatekeeper(Process):
         if len(care.waiting_at):  # places on the waiting list are exactly ``waiting_at``
             free &= care.waiting.ravel()[idx] < 0
         free &= problems.active_severity >= F32(care.params.need_threshold)
-        free = np.flatnonzero(free)  # indices: one mask pass for the four reads below
-        need = np.take(idx, free)
+        free = free.nonzero()[0]  # indices: one mask pass for the four reads below
+        need = idx.take(free)
         # The needs' domains, households and severities: read off the active entries'
         # instead of divided out and gathered from the population's arrays
         entries = [problems.active_domain, problems.active_household, problems.active_severity]
-        entries = None if entries[0] is None else tuple(np.take(e, free) for e in entries)
+        entries = None if entries[0] is None else tuple(e.take(free) for e in entries)
         arrivals = state.arrivals = seek_help(
             care.params,
             need,
@@ -266,10 +266,10 @@ class Gatekeeper(Process):
         k = len(hh)
         asking = np.zeros((len(DOMAINS), n), dtype=bool)
         asking.ravel()[need] = True
-        # np.take along the households: faster than fancy indexing of the columns
-        asking = np.take(asking, hh, axis=1)
-        sub_severity = np.take(severity, hh, axis=1)
-        in_care = np.take(care.row, hh, axis=1) >= 0
+        # take along the households: faster than fancy indexing of the columns
+        asking = asking.take(hh, axis=1)
+        sub_severity = severity.take(hh, axis=1)
+        in_care = care.row.take(hh, axis=1) >= 0
         state.rules = care.rules(month, draws.rules)
         rules = state.rules[hh]
         treat = state.treat = care.by_rules(

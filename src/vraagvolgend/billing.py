@@ -51,7 +51,7 @@ class Billing(Process):
         np.divide(lump_total, running, out=share, where=lump & (running > 0))
         amount = share[prov]
         if not contract.lump_sum:  # individual provisions (never collective) billed per episode
-            ind = np.flatnonzero(care.billed_individually[prov])
+            ind = care.billed_individually[prov].nonzero()[0]
             p_ind = prov[ind]
             young = care.per_young_person[p_ind]
             clients = np.ones(len(p_ind))
@@ -65,7 +65,7 @@ class Billing(Process):
             )
         idle = lump & (running == 0)
         line = np.zeros(len(costs))
-        line[p_count + np.flatnonzero(idle)] = lump_total[idle]
+        line[p_count + idle.nonzero()[0]] = lump_total[idle]
         # Entitlements live outside the slots (one per household and entitlement)
         if month >= 1:
             care.ledger.add_cost(run.episode, amount)

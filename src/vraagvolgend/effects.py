@@ -46,16 +46,16 @@ class CareEffectsProcess(Process):
         in_care = np.zeros(n, dtype=bool)
         in_care[hh] = True
         in_care[flex_hh] = True
-        households = np.flatnonzero(in_care)
+        households = in_care.nonzero()[0]
         row_of = np.full(n, -1, dtype=np.int32)
         row_of[households] = np.arange(len(households), dtype=np.int32)
         n_rows = len(households)
         # As intp once, not converted again in every gather and sum below
-        rows, flex_rows = np.take(row_of, hh).astype(np.intp), row_of[flex_hh]
+        rows, flex_rows = row_of.take(hh).astype(np.intp), row_of[flex_hh]
         provision = prov.astype(np.intp)
         # Every acting domain in one bincount, keyed (domain, row): each bin still sums its
         # row's provisions in their order, as one bincount per domain would.
-        weights = np.take(self.effect_acting, provision, axis=1)
+        weights = self.effect_acting.take(provision, axis=1)
         weights *= intensity
         keys = self.acting_offset * n_rows + rows
         summed = np.bincount(keys.ravel(), weights.ravel(), minlength=len(self.acting) * n_rows)

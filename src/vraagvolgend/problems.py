@@ -65,8 +65,8 @@ def true_positions(mask: np.ndarray) -> np.ndarray:
     branch-free path), then the bytes of those words only. Same indices, same order.
     """
     words = mask.base.view(np.uint64)
-    hit = np.flatnonzero(words != 0)
-    pos = np.flatnonzero(words[hit].view(bool))  # byte positions within the hit words
+    hit = (words != 0).nonzero()[0]
+    pos = words[hit].view(bool).nonzero()[0]  # byte positions within the hit words
     out = hit[pos >> 3]
     out <<= 3
     out |= pos & 7
@@ -347,7 +347,7 @@ class ProblemDynamics(Process):
             cand = np.concatenate(cand)
         low = self.rng_refine.bit_generator.random_raw((len(cand) + 3) // 4)
         low = low.view(np.uint16)[: len(cand)]
-        inactive = np.flatnonzero(severity.ravel()[cand] < self.threshold)  # one pass, two takes
+        inactive = (severity.ravel()[cand] < self.threshold).nonzero()[0]  # one pass, two takes
         cand, low = cand[inactive], low[inactive]
         # The uniform (high · 2^16 + low) · 2^-32 in float32: the 32-bit integer rounded to
         # float32, then scaled by a power of two (exact), is the float64 value rounded once.
@@ -363,7 +363,7 @@ class ProblemDynamics(Process):
         bound = self.base_hazard.ravel()[cand] * _exp(
             self.spill_max[dom] * state.load[hh] + self.strain_effect[dom] * strain[hh]
         )
-        keep = np.flatnonzero(u_cand < F32(1.0001) * -np.expm1(-bound))
+        keep = (u_cand < F32(1.0001) * -np.expm1(-bound)).nonzero()[0]
         cand, dom, hh, u_cand = cand[keep], dom[keep], hh[keep], u_cand[keep]
         exponent = np.einsum("kd,dk->k", self.spillover_t[dom], severity[:, hh])
         exponent += self.strain_effect[dom] * strain[hh]
