@@ -54,6 +54,7 @@ class Uniforms:
 
     __slots__ = ("bits", "raw", "shift")
     BITS = 16
+    SCALE = F32(2.0**-BITS)
 
     def __init__(self, raw: np.ndarray, shift: int):
         self.raw = raw
@@ -64,7 +65,8 @@ class Uniforms:
         self.bits = raw.reshape(-1).view(np.uint16)[word::4]
 
     def __getitem__(self, index) -> np.ndarray:
-        return self.bits[index].astype(F32) * F32(2.0**-self.BITS)
+        # 16-bit integers times a float32 power of two are float32 (exact), without an astype
+        return self.bits[index] * self.SCALE
 
 
 class AccessDraws:
