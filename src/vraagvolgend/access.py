@@ -54,6 +54,7 @@ class Uniforms:
 
     __slots__ = ("bits", "raw", "shift")
     BITS = 16
+    SCALE = F32(2.0**-BITS)
 
     def __init__(self, raw: np.ndarray, shift: int):
         self.raw = raw
@@ -64,7 +65,8 @@ class Uniforms:
         self.bits = raw.reshape(-1).view(np.uint16)[word::4]
 
     def __getitem__(self, index) -> np.ndarray:
-        return self.bits[index].astype(F32) * F32(2.0**-self.BITS)
+        # 16-bit integers times a float32 power of two are float32 (exact), without an astype
+        return self.bits[index] * self.SCALE
 
 
 class AccessDraws:
@@ -137,13 +139,14 @@ def seek_help(
     for d in range(len(DOMAINS)):
         h, v = hh[bounds[d] : bounds[d + 1]], sev[bounds[d] : bounds[d + 1]]
         worst[h] = np.maximum(worst[h], v)
-    needy = np.flatnonzero(worst > 0)
+    needy = (worst > 0).nonzero()[0]
     p_seek = params.seek_base + params.seek_slope * (worst[needy] - params.need_threshold)
     p_seek = np.minimum(np.maximum(p_seek, 0), 1)  # np.clip's wrapper costs more than this
     seeks = ~avoider[needy] & (draws.seek[needy] < p_seek)
     found = ~seeks & (draws.outreach[needy] < outreach)
     arrive = seeks | found
-    households = needy[arrive]
+    arriving = arrive.nonzero()[0]  # gathered with takes: numpy's boolean gathers are slower
+    households = needy.take(arriving)
 
     cum_all, cum_no_school = cumulative if cumulative is not None else channel_cumulative(params)
     parenting_need = np.zeros(n, dtype=bool)
@@ -159,10 +162,10 @@ def seek_help(
         ),
         len(CHANNELS) - 1,
     )
-    found = found[arrive]
+    found = found.take(arriving)
     channel = np.where(found, ALL_CHANNELS.index("outreach"), channel).astype(np.int8)
     return Arrivals(
-        households=households, channel=channel, found=found, hidden=int((~arrive).sum())
+        households=households, channel=channel, found=found, hidden=len(needy) - len(arriving)
     )
 
 
@@ -242,12 +245,12 @@ class Gatekeeper(Process):
         if len(care.waiting_at):  # places on the waiting list are exactly ``waiting_at``
             free &= care.waiting.ravel()[idx] < 0
         free &= problems.active_severity >= F32(care.params.need_threshold)
-        free = np.flatnonzero(free)  # indices: one mask pass for the four reads below
-        need = np.take(idx, free)
+        free = free.nonzero()[0]  # indices: one mask pass for the four reads below
+        need = idx.take(free)
         # The needs' domains, households and severities: read off the active entries'
         # instead of divided out and gathered from the population's arrays
         entries = [problems.active_domain, problems.active_household, problems.active_severity]
-        entries = None if entries[0] is None else tuple(np.take(e, free) for e in entries)
+        entries = None if entries[0] is None else tuple(e.take(free) for e in entries)
         arrivals = state.arrivals = seek_help(
             care.params,
             need,
@@ -265,10 +268,10 @@ class Gatekeeper(Process):
         k = len(hh)
         asking = np.zeros((len(DOMAINS), n), dtype=bool)
         asking.ravel()[need] = True
-        # np.take along the households: faster than fancy indexing of the columns
-        asking = np.take(asking, hh, axis=1)
-        sub_severity = np.take(severity, hh, axis=1)
-        in_care = np.take(care.row, hh, axis=1) >= 0
+        # take along the households: faster than fancy indexing of the columns
+        asking = asking.take(hh, axis=1)
+        sub_severity = severity.take(hh, axis=1)
+        in_care = care.row.take(hh, axis=1) >= 0
         state.rules = care.rules(month, draws.rules)
         rules = state.rules[hh]
         treat = state.treat = care.by_rules(

@@ -71,9 +71,9 @@ class Allocation(Process):
             if not collective_pass:  # provisions without a capacity take everyone at once
                 admitted |= ~limited[prov]
             # Provisions with requests pending, in code order (a count per code: no sort)
-            pending = np.flatnonzero(np.bincount(prov[~admitted], minlength=len(free)))
+            pending = np.bincount(prov[~admitted], minlength=len(free)).nonzero()[0]
             for p in pending[(care.collective[pending] == collective_pass) & limited[pending]]:
-                rows = np.flatnonzero((prov == p) & ~admitted)
+                rows = ((prov == p) & ~admitted).nonzero()[0]
                 if len(rows) > free[p]:
                     order = np.lexsort((tiebreak[pos[rows] % n], since[rows]))
                     take = rows[order[: max(int(free[p]), 0)]]

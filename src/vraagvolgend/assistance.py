@@ -51,7 +51,7 @@ class SocialAssistance(Process):
             eligible &= severity[d] <= hi
             eligible &= quintile_ok
             # Only households whose eligibility changed start or stop: find those once
-            change = np.flatnonzero(eligible != running)
+            change = (eligible != running).nonzero()[0]
             stop = change[running[change]]
             start = change[eligible[change]]
             care.ledger.end(on[stop], month)

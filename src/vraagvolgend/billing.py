@@ -51,7 +51,7 @@ class Billing(Process):
         np.divide(lump_total, running, out=share, where=lump & (running > 0))
         amount = share[prov]
         if not contract.lump_sum:  # individual provisions (never collective) billed per episode
-            ind = np.flatnonzero(care.billed_individually[prov])
+            ind = care.billed_individually[prov].nonzero()[0]
             p_ind = prov[ind]
             young = care.per_young_person[p_ind]
             clients = np.ones(len(p_ind))
@@ -65,13 +65,14 @@ class Billing(Process):
             )
         idle = lump & (running == 0)
         line = np.zeros(len(costs))
-        line[p_count + np.flatnonzero(idle)] = lump_total[idle]
+        line[p_count + idle.nonzero()[0]] = lump_total[idle]
         # Entitlements live outside the slots (one per household and entitlement)
         if month >= 1:
             care.ledger.add_cost(run.episode, amount)
         line[:p_count] += np.bincount(prov, weights=amount, minlength=p_count)
         for k, code in enumerate(care.entitlements):
-            on = care.entitled[k][care.entitled[k] >= 0]
+            on = care.entitled[k]
+            on = on.take((on >= 0).nonzero()[0])  # a take: numpy's boolean gather is slower
             if month >= 1:
                 care.ledger.add_cost(on, np.full(len(on), care.cost_month[code]))
             line[code] += len(on) * care.cost_month[code]

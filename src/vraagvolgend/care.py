@@ -293,7 +293,7 @@ class CareSystem:
         ended = self.run.prov < 0
         if not ended.any():
             return
-        self.run.keep(np.flatnonzero(~ended))  # indices: one mask pass for every column
+        self.run.keep((~ended).nonzero()[0])  # indices: one mask pass for every column
         self.row.ravel()[self.run.pos] = np.arange(len(self.run), dtype=np.int32)
 
     @property

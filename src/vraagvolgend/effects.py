@@ -32,7 +32,8 @@ class CareEffectsProcess(Process):
         self.care = model.care
         # Per domain a provision acts on: each provision's effect there (contiguous rows)
         self.acting = np.flatnonzero(self.care.effect.any(axis=0))
-        self.effect_on = np.ascontiguousarray(self.care.effect.T)
+        self.effect_acting = np.ascontiguousarray(self.care.effect.T[self.acting])
+        self.acting_offset = np.arange(len(self.acting))[:, None]
 
     def step(self, state: MonthState) -> None:
         care, n = self.care, self.care.n
@@ -45,20 +46,24 @@ class CareEffectsProcess(Process):
         in_care = np.zeros(n, dtype=bool)
         in_care[hh] = True
         in_care[flex_hh] = True
-        households = np.flatnonzero(in_care)
+        households = in_care.nonzero()[0]
         row_of = np.full(n, -1, dtype=np.int32)
         row_of[households] = np.arange(len(households), dtype=np.int32)
         n_rows = len(households)
         # As intp once, not converted again in every gather and sum below
-        rows, flex_rows = np.take(row_of, hh).astype(np.intp), row_of[flex_hh]
+        rows, flex_rows = row_of.take(hh).astype(np.intp), row_of[flex_hh]
         provision = prov.astype(np.intp)
+        # Every acting domain in one bincount, keyed (domain, row): each bin still sums its
+        # row's provisions in their order, as one bincount per domain would.
+        weights = self.effect_acting.take(provision, axis=1)
+        weights *= intensity
+        keys = self.acting_offset * n_rows + rows
+        summed = np.bincount(keys.ravel(), weights.ravel(), minlength=len(self.acting) * n_rows)
+        summed = summed.reshape(len(self.acting), n_rows)
+        if len(flex_hh):  # one-off solutions (one per household) add after the provisions
+            summed[:, flex_rows] += care.effect[care.flex, self.acting][:, None]
         table = np.zeros((n_rows, len(DOMAINS)), dtype=F32)
-        for d in self.acting:
-            weights = np.take(self.effect_on[d], provision) * intensity
-            summed = np.bincount(rows, weights, minlength=n_rows)
-            if len(flex_hh):  # one-off solutions (one per household) add after the provisions
-                summed[flex_rows] += care.effect[care.flex, d]
-            table[:, d] = summed
+        table[:, self.acting] = summed.T
         # Escalation mitigation per running provision, found at an entry through care.row
         per_row = care.mitigation[prov] * np.minimum(intensity, F32(1))
         mitigation = (care.row.ravel(), np.append(per_row, F32(0)))

@@ -233,7 +233,7 @@ class Episodes(Process):
         hh = state.arrivals.households
         rules = state.rules[hh]
         flex_share = care.by_rules(rules, lambda r: np.full(len(hh), r.flexible_share(), F32))
-        flex_col = np.flatnonzero(state.treat.any(axis=0) & (draws.flexible[hh] < flex_share))
+        flex_col = (state.treat.any(axis=0) & (draws.flexible[hh] < flex_share)).nonzero()[0]
         if care.flex < 0:
             flex_col = flex_col[:0]
         flex_hh = hh[flex_col]

@@ -81,8 +81,11 @@ class LifeEvents(Process):
         """
         severity = state.severity
         u = self.rng.random(self.n, dtype=F32)
-        candidates = np.flatnonzero(u < self.bound)
-        hazard = self.base[:, candidates] * _exp(self.severity_effect @ severity[:, candidates])
+        candidates = (u < self.bound).nonzero()[0]
+        # The base rates by take (faster than fancy indexing the columns); the severities
+        # keep their fancy-indexed layout: the matrix product's rounding depends on it
+        hazard = self.base.take(candidates, axis=1)
+        hazard *= _exp(self.severity_effect @ severity[:, candidates])
         cumulative = np.cumsum(-np.expm1(-hazard), axis=0)
         event = (u[candidates][None, :] >= cumulative).sum(axis=0)
         hit = event < len(self.names)

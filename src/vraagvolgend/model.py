@@ -78,6 +78,12 @@ def _aggregate(model: MunicipalityModel, name: str):
 _ATOMIC = frozenset({int, float, bool, str})
 
 
+# The monthly table's census columns, per domain and per number of active problems
+_MEAN_SEVERITY = tuple(f"mean_severity_{d}" for d in DOMAINS)
+_SHARE_ZRM_LE2 = tuple(f"share_zrm_le2_{d}" for d in DOMAINS)
+_STACKED = tuple(f"households_{label}_problems" for label in ("0", "1", "2", "3plus"))
+
+
 class MonthlyCollector(mesa.DataCollector):
     """Mesa's ``DataCollector`` of the monthly aggregates (one model reporter per aggregate).
 
@@ -318,10 +324,13 @@ class MunicipalityModel(mesa.Model):
         severe = [np.count_nonzero(severe[a:b]) for a, b in itertools.pairwise(bounds)]
         zrm_le2 = np.array(severe, dtype=np.int64) / eligible
         agg = {"month": self.month}
-        for i, d in enumerate(DOMAINS):
-            agg[f"mean_severity_{d}"] = float(mean_sev[i])
-            agg[f"share_zrm_le2_{d}"] = float(zrm_le2[i])
-        for k, label in enumerate(("0", "1", "2", "3plus")):
-            agg[f"households_{label}_problems"] = int(stacked[k])
+        # The columns' names made once; tolist gives the same Python floats as float()
+        means, shares = mean_sev.tolist(), zrm_le2.tolist()
+        for mean_name, share_name, mean, share in zip(
+            _MEAN_SEVERITY, _SHARE_ZRM_LE2, means, shares, strict=True
+        ):
+            agg[mean_name] = mean
+            agg[share_name] = share
+        agg.update(zip(_STACKED, map(int, stacked), strict=True))
         agg.update(self.pipeline.reporters())
         return agg

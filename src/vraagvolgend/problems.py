@@ -50,6 +50,29 @@ def safe_exp(x):
 _exp = safe_exp
 
 
+def padded_mask(shape) -> np.ndarray:
+    """A boolean array of ``shape`` whose flat buffer is zero-padded to whole 8-byte words,
+    for :func:`true_positions` (write it with a ufunc's ``out=``)."""
+    size = int(np.prod(shape))
+    return np.zeros(-(-size // 8) * 8, dtype=bool)[:size].reshape(shape)
+
+
+def true_positions(mask: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero(mask)`` for a sparse :func:`padded_mask`, about twice as fast.
+
+    At a few percent of entries set, numpy's scan for the set bytes mispredicts a branch per
+    hit. Here it scans the 8-byte words instead (a third or so of them hold a hit: numpy's
+    branch-free path), then the bytes of those words only. Same indices, same order.
+    """
+    words = mask.base.view(np.uint64)
+    hit = (words != 0).nonzero()[0]
+    pos = words[hit].view(bool).nonzero()[0]  # byte positions within the hit words
+    out = hit[pos >> 3]
+    out <<= 3
+    out |= pos & 7
+    return out
+
+
 @dataclass
 class ProblemState:
     """Which domains are active problems, read once at the start of a month."""
@@ -241,8 +264,8 @@ class ProblemDynamics(Process):
         """Which domains are active problems at the start of a month (shared by all processes)."""
         n = severity.shape[1]
         if n < ROWWISE_ABOVE:
-            active = severity >= self.threshold
-            idx = np.flatnonzero(active)
+            active = np.greater_equal(severity, self.threshold, out=padded_mask(severity.shape))
+            idx = true_positions(active)
             n_active = active.sum(axis=0, dtype=np.int8)
             # Sorted domain by domain: each domain's run ends where the next begins
             per_domain = np.diff(np.searchsorted(idx, np.arange(len(DOMAINS) + 1) * n))
@@ -310,7 +333,8 @@ class ProblemDynamics(Process):
         # compared with a fixed bound; the few entries below it (a set that does not depend on
         # the state, so runs still share their draws) get 16 more bits from a second stream.
         if n < ROWWISE_ABOVE:
-            cand = np.flatnonzero(bits <= self.onset_bound_bits)
+            below = np.less_equal(bits, self.onset_bound_bits, out=padded_mask(bits.shape))
+            cand = true_positions(below)
         else:  # domain by domain, in one reused row of booleans (as in read)
             below = np.empty(n, dtype=bool)
             cand = []
@@ -323,7 +347,7 @@ class ProblemDynamics(Process):
             cand = np.concatenate(cand)
         low = self.rng_refine.bit_generator.random_raw((len(cand) + 3) // 4)
         low = low.view(np.uint16)[: len(cand)]
-        inactive = np.flatnonzero(severity.ravel()[cand] < self.threshold)  # one pass, two takes
+        inactive = (severity.ravel()[cand] < self.threshold).nonzero()[0]  # one pass, two takes
         cand, low = cand[inactive], low[inactive]
         # The uniform (high · 2^16 + low) · 2^-32 in float32: the 32-bit integer rounded to
         # float32, then scaled by a power of two (exact), is the float64 value rounded once.
@@ -339,7 +363,7 @@ class ProblemDynamics(Process):
         bound = self.base_hazard.ravel()[cand] * _exp(
             self.spill_max[dom] * state.load[hh] + self.strain_effect[dom] * strain[hh]
         )
-        keep = np.flatnonzero(u_cand < F32(1.0001) * -np.expm1(-bound))
+        keep = (u_cand < F32(1.0001) * -np.expm1(-bound)).nonzero()[0]
         cand, dom, hh, u_cand = cand[keep], dom[keep], hh[keep], u_cand[keep]
         exponent = np.einsum("kd,dk->k", self.spillover_t[dom], severity[:, hh])
         exponent += self.strain_effect[dom] * strain[hh]

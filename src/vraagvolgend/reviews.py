@@ -58,7 +58,7 @@ class Reviews(Process):
         care, n, month = self.care, self.care.n, state.month
         run = care.run  # every row runs: the ended were dropped at the last month's end
         severity = state.severity_end
-        sev = np.take(severity.ravel(), run.pos)  # each episode's domain at the month's end
+        sev = severity.ravel().take(run.pos)  # each episode's domain at the month's end
         contract = care.contract(month)
         run.left -= 1
         run.months_in += 1
@@ -66,7 +66,7 @@ class Reviews(Process):
         self.track_goal(sev)
         self.end_on_goal(state)
 
-        due = np.flatnonzero((run.prov >= 0) & (run.left <= 0))
+        due = ((run.prov >= 0) & (run.left <= 0)).nonzero()[0]
         # One exit rule: an episode whose goal is reached but has not yet held for the lag is
         # not reviewed now; its review waits until the lag has passed (or the goal is lost),
         # so that a review never ends care sooner than the rule between reviews would.
@@ -188,7 +188,7 @@ class Reviews(Process):
         care, run, month = self.care, self.care.run, state.month
         contract = care.contract(month)
         if self.lag_table(contract).min() >= 0:  # only goals that hold can be due: few rows
-            sel = np.flatnonzero(run.goal_months > 0)
+            sel = (run.goal_months > 0).nonzero()[0]
         else:
             sel = np.arange(len(run))
         sel = sel[care.end_on_goal[run.rule[sel]] & ~run.chronic[sel]]
@@ -210,7 +210,7 @@ class Reviews(Process):
         care, run, month = self.care, self.care.run, state.month
         routing = care.routing
         # Episodes of provisions that escalate at all (few), then the target and the severity
-        esc = np.flatnonzero(routing.escalates_to[run.prov] >= 0)
+        esc = (routing.escalates_to[run.prov] >= 0).nonzero()[0]
         prov = run.prov[esc]
         target = routing.escalates_to[prov]
         ok = routing.serves[target, run.dom[esc]] & (sev[esc] >= routing.escalation_severity[prov])

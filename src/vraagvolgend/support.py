@@ -95,7 +95,7 @@ class InformalSupport(Process):
         need = np.bincount(
             state.active_household, weights=state.active_severity, minlength=n
         ).astype(F32)
-        needy = np.flatnonzero(need > 0)
+        needy = (need > 0).nonzero()[0]
         pull = need[needy] if activation is None else need[needy] * (1 + activation[needy])
         pull = pull.astype(F32, copy=False)  # the products run in float32
         # spare = capacity · clip(1 − load / load_scale, 0, 1) · (1 − strain), in one buffer
