@@ -190,3 +190,17 @@ def test_persistent_problems_follow_the_household_types_risk():
         expected / (kind == HOUSEHOLD_TYPES.index("single_parent")).sum()
     )
     assert 3.0 < share["single_parent"] / share["couple"] < 5.5  # 4 / 1 in expectation
+
+
+@pytest.mark.parametrize("size", [1, 7, 8, 9, 63, 1000, 168_003])
+@pytest.mark.parametrize("density", [0.0, 0.02, 0.3, 1.0])
+def test_true_positions_are_flatnonzero_of_a_padded_mask(size, density):
+    from vraagvolgend.problems import padded_mask, true_positions
+
+    rng = np.random.default_rng(size)
+    mask = padded_mask((size,))
+    np.less(rng.random(size), density, out=mask)
+    np.testing.assert_array_equal(true_positions(mask), np.flatnonzero(mask))
+    square = padded_mask((7, size))  # two dimensions: flat positions, as flatnonzero gives
+    np.less(rng.random((7, size)), density, out=square)
+    np.testing.assert_array_equal(true_positions(square), np.flatnonzero(square))
