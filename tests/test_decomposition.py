@@ -357,3 +357,21 @@ def test_every_grouping_key_names_a_declared_policy_field():
     for cls in (vv.Policy, vv.SupplyDriven, vv.DemandDriven):
         declared |= {f.name for f in dataclasses.fields(cls)}
     assert set(MECHANISMS) <= declared, sorted(set(MECHANISMS) - declared)
+
+
+def test_splitting_a_replication_over_tasks_changes_nothing(three, scenario):
+    """A replication's coalitions split over three tasks (each burns in and sets the budget
+    from its own start) give the same parts as one task per replication."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vraagvolgend.decomposition.orchestration import _tasks_per_replication
+
+    assert _tasks_per_replication("serial", 8, 1) == 1
+    assert _tasks_per_replication(None, 3, 1) == 3
+    assert _tasks_per_replication(None, 2, 2) == 1
+    with ThreadPoolExecutor(3) as pool:
+        split = decompose(
+            vv.SupplyDriven(), ALTERNATIVE, scenario, **{**FAST, "executor": pool, "workers": 6}
+        )
+    pd.testing.assert_frame_equal(split.table, three.table)
+    pd.testing.assert_frame_equal(split.parts, three.parts)
