@@ -48,21 +48,9 @@ def _policy(spec: str):
         ) from None
 
 
-EXPERIMENT_KEYS = (
-    "name",
-    "policies",
-    "uncertainties",
-    "levers",
-    "replications",
-    "months",
-    "design",
-    "samples",
-    "levels",
-    "seed",
-    "scenario",
-    "burn_in",
-    "baseline",
-)
+#: The keys of an experiment file passed on to :class:`Experiment` as they are.
+_OPTIONS = ("replications", "months", "design", "samples", "levels", "seed", "burn_in", "baseline")
+EXPERIMENT_KEYS = ("name", "policies", "uncertainties", "levers", "scenario", *_OPTIONS)
 
 
 def load_experiment(path: str | Path):
@@ -125,20 +113,7 @@ def _experiment(data: dict, path: Path):
                 items[kind].append(cls(**entry))
             except ParameterError as err:
                 raise err.under(f"{kind}[{i}]") from None
-    options = {
-        k: data[k]
-        for k in (
-            "replications",
-            "months",
-            "design",
-            "samples",
-            "levels",
-            "seed",
-            "burn_in",
-            "baseline",
-        )
-        if k in data
-    }
+    options = {k: data[k] for k in _OPTIONS if k in data}
     return Experiment(
         data.get("name", path.stem),
         policies,
