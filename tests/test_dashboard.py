@@ -8,6 +8,7 @@ and ``CI`` is not set; on CI a missing browser fails it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -372,6 +373,18 @@ def _browser_or_skip():
     return sync_playwright
 
 
+@contextlib.contextmanager
+def _chromium(sync_playwright):
+    """The system's Chromium, headless, closed afterwards (``sync_playwright`` from
+    :func:`_browser_or_skip`)."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def test_dashboard_in_a_headless_browser(dashboard, tmp_path):
     sync_playwright = _browser_or_skip()
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -386,99 +399,95 @@ def test_dashboard_in_a_headless_browser(dashboard, tmp_path):
             outside.append(route.request.url)
             route.abort()
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            console = _watch_console(page)
-            page.route("**/*", only_local)
-            page.goto(url)
+    with _chromium(sync_playwright) as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        console = _watch_console(page)
+        page.route("**/*", only_local)
+        page.goto(url)
 
-            # At load the month plots of month 0 are drawn, and the buttons are in view.
-            page.wait_for_function(MONTH_SHOWN, arg=[0, ""], timeout=120_000)
-            for name in ("Reset", "Play", "Step"):
-                assert _comes_into_view(page, page.get_by_role("button", name=name)), name
+        # At load the month plots of month 0 are drawn, and the buttons are in view.
+        page.wait_for_function(MONTH_SHOWN, arg=[0, ""], timeout=120_000)
+        for name in ("Reset", "Play", "Step"):
+            assert _comes_into_view(page, page.get_by_role("button", name=name)), name
 
-            # Municipality: move a control, reset, step; a bad value gets the one-line error.
-            households = page.get_by_label("Households", exact=True).first
-            households.fill("300")
+        # Municipality: move a control, reset, step; a bad value gets the one-line error.
+        households = page.get_by_label("Households", exact=True).first
+        households.fill("300")
+        households.press("Enter")
+        page.get_by_role("button", name="Reset").click()
+        page.get_by_text("Municipality of 300 households, month 0").wait_for(timeout=60_000)
+        before = page.evaluate("() => document.querySelector('img').src")
+        start = time.perf_counter()
+        page.get_by_role("button", name="Step").click()
+        page.wait_for_function(MONTH_SHOWN, arg=[1, before], timeout=60_000)
+        print(f"dashboard step (300 households, drawn): {time.perf_counter() - start:.2f} s")
+
+        # Play shows the months one by one, not only where it stops.
+        page.evaluate(WATCH_MONTHS)
+        page.get_by_role("button", name="Play").click()
+        page.get_by_text("Municipality of 300 households, month 4").wait_for(timeout=90_000)
+        page.get_by_role("button", name="Pause").click()
+        page.get_by_role("button", name="Play").wait_for(timeout=60_000)
+        shown = page.evaluate("() => window.monthsShown")
+        assert shown[: shown.index(4) + 1] == [1, 2, 3, 4], shown
+        assert page.get_by_text("Household inspector").count() == 1
+        assert page.locator("img").count() >= 2  # the month plots and the household's
+        error = page.get_by_text("n_households: -5 is out of range")
+        for _ in range(3):  # a late redraw may overwrite a value being typed
+            households.fill("-5")
             households.press("Enter")
             page.get_by_role("button", name="Reset").click()
-            page.get_by_text("Municipality of 300 households, month 0").wait_for(timeout=60_000)
-            before = page.evaluate("() => document.querySelector('img').src")
-            start = time.perf_counter()
-            page.get_by_role("button", name="Step").click()
-            page.wait_for_function(MONTH_SHOWN, arg=[1, before], timeout=60_000)
-            print(f"dashboard step (300 households, drawn): {time.perf_counter() - start:.2f} s")
+            try:
+                error.wait_for(timeout=20_000)
+                break
+            except PlaywrightTimeout:
+                continue
+        error.wait_for(timeout=1_000)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        assert _comes_into_view(page, error), error.bounding_box()
+        assert page.get_by_text("Traceback").count() == 0
 
-            # Play shows the months one by one, not only where it stops.
-            page.evaluate(WATCH_MONTHS)
-            page.get_by_role("button", name="Play").click()
-            page.get_by_text("Municipality of 300 households, month 4").wait_for(timeout=90_000)
-            page.get_by_role("button", name="Pause").click()
-            page.get_by_role("button", name="Play").wait_for(timeout=60_000)
-            shown = page.evaluate("() => window.monthsShown")
-            assert shown[: shown.index(4) + 1] == [1, 2, 3, 4], shown
-            assert page.get_by_text("Household inspector").count() == 1
-            assert page.locator("img").count() >= 2  # the month plots and the household's
-            error = page.get_by_text("n_households: -5 is out of range")
-            for _ in range(3):  # a late redraw may overwrite a value being typed
-                households.fill("-5")
-                households.press("Enter")
-                page.get_by_role("button", name="Reset").click()
-                try:
-                    error.wait_for(timeout=20_000)
-                    break
-                except PlaywrightTimeout:
-                    continue
-            error.wait_for(timeout=1_000)
-            page.evaluate("() => window.scrollTo(0, 0)")
-            assert _comes_into_view(page, error), error.bounding_box()
-            assert page.get_by_text("Traceback").count() == 0
-
-            # Compare: a small comparison, its progress, tables and plots.
-            page.get_by_role("tab", name="Compare").click()
-            run = page.get_by_role("button", name="Run comparison")
-            run.wait_for(timeout=30_000)
-            page.evaluate("() => window.scrollTo(0, 0)")
-            assert _comes_into_view(page, run), run.bounding_box()
-            for name, value in (
-                ("Households", 300),
-                ("Burn-in months", 12),
-                ("Replications", 2),
-                ("Months", 12),
-                ("Parameter draws (0 = none)", 3),
-                ("Replications per draw", 1),
-            ):
-                field = page.get_by_label(name, exact=True).last
-                field.fill(str(value))
-                field.press("Enter")
-            run.click()
-            page.get_by_text("Annual cost per law").wait_for(timeout=240_000)
-            for text in ("Youth care (Jeugdwet)", "Wmo support", "Outcomes for households"):
-                assert page.get_by_text(text).count() >= 1, text
-            assert page.get_by_text("Household type").count() >= 1
-            assert page.locator("table").count() >= 4
-            assert page.locator("img").count() >= 2  # cost per year; cost per group
-            assert page.get_by_text("Download the report").count() == 1
-            assert page.get_by_text("Fewer than 3 replications").count() == 1
-            # the uncertainty analysis: the probabilities, both intervals, the plane
-            page.get_by_text("How sure is the answer?").wait_for(timeout=30_000)
-            text = page.inner_text("body")
-            assert "The probability that demand-driven is cheaper" in text
-            assert "probability" in text and "worse off" in text
-            assert "95% interval, simulation only" in text
-            assert "95% interval, parameters and simulation" in text
-            assert "What decides the answer needs at least" in text  # 3 draws are too few
-            plane = page.locator("img.vv-plane")
-            plane.wait_for(timeout=30_000)
-            assert plane.evaluate("img => img.complete && img.naturalWidth > 0")
-            page.wait_for_timeout(500)
-            shot = tmp_path / "dashboard.png"
-            page.screenshot(path=str(shot))
-            print(f"dashboard screenshot: {shot}")
-        finally:
-            browser.close()
+        # Compare: a small comparison, its progress, tables and plots.
+        page.get_by_role("tab", name="Compare").click()
+        run = page.get_by_role("button", name="Run comparison")
+        run.wait_for(timeout=30_000)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        assert _comes_into_view(page, run), run.bounding_box()
+        for name, value in (
+            ("Households", 300),
+            ("Burn-in months", 12),
+            ("Replications", 2),
+            ("Months", 12),
+            ("Parameter draws (0 = none)", 3),
+            ("Replications per draw", 1),
+        ):
+            field = page.get_by_label(name, exact=True).last
+            field.fill(str(value))
+            field.press("Enter")
+        run.click()
+        page.get_by_text("Annual cost per law").wait_for(timeout=240_000)
+        for text in ("Youth care (Jeugdwet)", "Wmo support", "Outcomes for households"):
+            assert page.get_by_text(text).count() >= 1, text
+        assert page.get_by_text("Household type").count() >= 1
+        assert page.locator("table").count() >= 4
+        assert page.locator("img").count() >= 2  # cost per year; cost per group
+        assert page.get_by_text("Download the report").count() == 1
+        assert page.get_by_text("Fewer than 3 replications").count() == 1
+        # the uncertainty analysis: the probabilities, both intervals, the plane
+        page.get_by_text("How sure is the answer?").wait_for(timeout=30_000)
+        text = page.inner_text("body")
+        assert "The probability that demand-driven is cheaper" in text
+        assert "probability" in text and "worse off" in text
+        assert "95% interval, simulation only" in text
+        assert "95% interval, parameters and simulation" in text
+        assert "What decides the answer needs at least" in text  # 3 draws are too few
+        plane = page.locator("img.vv-plane")
+        plane.wait_for(timeout=30_000)
+        assert plane.evaluate("img => img.complete && img.naturalWidth > 0")
+        page.wait_for_timeout(500)
+        shot = tmp_path / "dashboard.png"
+        page.screenshot(path=str(shot))
+        print(f"dashboard screenshot: {shot}")
     assert outside == [], f"the page asked the network for {outside[:3]}"
     assert console == [], console
     assert np.isfinite(shot.stat().st_size)
@@ -507,27 +516,21 @@ def test_closing_a_playing_page_stops_it_without_a_traceback_on_the_server(dashb
         page.get_by_text("month 2").first.wait_for(timeout=90_000)
         return page, errors, running
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            # A page that goes away without a word (a closed laptop, a lost connection): its
-            # kernel waits for a reconnect, but its play thread stops.
-            page, console, running = open_and_play(browser)
-            page.close()
-            wait_for(lambda r: r["threads"]["running"] <= running, "the play thread to stop")
-            # A page left normally: the browser tells the server, which closes its kernel
-            # while the play thread is stepping.
-            page, errors, running = open_and_play(browser)
-            kernels = dashboard.resources()["kernels"]["total"]
-            page.goto("about:blank")
-            wait_for(
-                lambda r: (
-                    r["kernels"]["total"] == kernels - 1 and r["threads"]["running"] <= running
-                ),
-                "the kernel to close and the play thread to stop",
-            )
-        finally:
-            browser.close()
+    with _chromium(sync_playwright) as browser:
+        # A page that goes away without a word (a closed laptop, a lost connection): its
+        # kernel waits for a reconnect, but its play thread stops.
+        page, console, running = open_and_play(browser)
+        page.close()
+        wait_for(lambda r: r["threads"]["running"] <= running, "the play thread to stop")
+        # A page left normally: the browser tells the server, which closes its kernel
+        # while the play thread is stepping.
+        page, errors, running = open_and_play(browser)
+        kernels = dashboard.resources()["kernels"]["total"]
+        page.goto("about:blank")
+        wait_for(
+            lambda r: r["kernels"]["total"] == kernels - 1 and r["threads"]["running"] <= running,
+            "the kernel to close and the play thread to stop",
+        )
     assert console + errors == [], console + errors
     log = dashboard.errors()
     assert "Traceback" not in log and "Exception in ASGI" not in log, log
@@ -547,15 +550,11 @@ def test_the_reports_budget_section_and_regime_rows_render_in_a_browser(tmp_path
     s = s.with_changes(burn_in_months=12)
     c = vv.compare(["supply-driven", "demand-driven"], s, replications=2, months=24, progress=False)
     page_file = write_report(c, tmp_path, plots=False)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            errors = _watch_console(page)
-            page.goto(page_file.as_uri())
-            text = page.inner_text("body")
-        finally:
-            browser.close()
+    with _chromium(sync_playwright) as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors = _watch_console(page)
+        page.goto(page_file.as_uri())
+        text = page.inner_text("body")
     assert not errors, errors
     budget = text.split("The budget rule", 1)[1].split("\n\n", 3)
     assert "One budget for every policy" in text and "set from the year-1 spending" in text
@@ -581,17 +580,13 @@ def test_the_reports_uncertainty_section_renders_in_a_browser(tmp_path):
     )  # fmt: skip
     vv.drivers.analyse(c, break_even=1, replications=2, max_evaluations=3, bootstrap=100)
     page_file = write_report(c, tmp_path)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            errors = _watch_console(page)
-            page.goto(page_file.as_uri())
-            text = page.inner_text("body")
-            plane = page.locator('img[alt^="The cost-effectiveness plane"]')
-            loaded = plane.evaluate("img => img.complete && img.naturalWidth > 0")
-        finally:
-            browser.close()
+    with _chromium(sync_playwright) as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors = _watch_console(page)
+        page.goto(page_file.as_uri())
+        text = page.inner_text("body")
+        plane = page.locator('img[alt^="The cost-effectiveness plane"]')
+        loaded = plane.evaluate("img => img.complete && img.naturalWidth > 0")
     assert not errors, errors
     section = text.split("How sure is the answer?", 1)[1].split("Annual cost per law", 1)[0]
     assert "probability that 'demand-driven' is cheaper" in section
