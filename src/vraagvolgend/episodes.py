@@ -96,14 +96,12 @@ class EpisodeLedger:
         prov = c["provision"][keep]
         end = pd.array(np.where(is_open[keep], 0, c["end"][keep]), dtype="Int32")
         end[is_open[keep]] = pd.NA
+        laws = [*INDIVIDUAL_LAWS, "collective"]
         return pd.DataFrame(
             {
                 "household_id": c["household"][keep].astype(np.int64),
                 "provision": pd.Categorical.from_codes(prov, categories=list(provision_names)),
-                "law": pd.Categorical(
-                    np.asarray(provision_laws, dtype=object)[prov],
-                    categories=[*INDIVIDUAL_LAWS, "collective"],
-                ),
+                "law": _categorical(np.asarray(provision_laws, dtype=object), prov, laws),
                 "domain": pd.Categorical.from_codes(
                     c["domain"][keep], categories=list(domain_names)
                 ),
@@ -115,6 +113,13 @@ class EpisodeLedger:
                 "cost_eur": c["cost"][keep],
             }
         )
+
+
+def _categorical(values: np.ndarray, codes: np.ndarray, categories: list) -> pd.Categorical:
+    """``pd.Categorical(values[codes], categories)``, made from codes: the few ``values``
+    are looked up once instead of every row (a value not among the categories is missing)."""
+    lookup = np.array([categories.index(v) if v in categories else -1 for v in values])
+    return pd.Categorical.from_codes(lookup[codes], categories=categories)
 
 
 def next_review(regime, standard: np.ndarray, chronic: np.ndarray) -> np.ndarray:

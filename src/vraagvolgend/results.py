@@ -27,14 +27,19 @@ __all__ = ["HouseholdCosts", "Result"]
 def _file_benefit_apart(frame: pd.DataFrame, scenario) -> pd.DataFrame:
     """File the entitlements (the benefit, found by its billing kind) under their own law
     (:data:`BENEFIT_LAW`)."""
-    from .outputs import is_entitlement, text_values
+    from .outputs import is_entitlement
 
     is_benefit = is_entitlement(frame["provision"], scenario)
-    law = text_values(frame["law"])
-    law[is_benefit] = BENEFIT_LAW
-    present = set(law)
+    law = frame["law"].astype("category")
+    # On the codes: the few laws are renamed, not every row (the rows' laws are the same)
+    names = [*law.cat.categories.astype(str), BENEFIT_LAW]
+    codes = law.cat.codes.to_numpy().copy()
+    codes[is_benefit] = len(names) - 1
+    present = {names[c] for c in np.unique(codes) if c >= 0}
     order = [x for x in TABLE_LAWS if x in present] + sorted(present - set(TABLE_LAWS))
-    return frame.assign(law=pd.Categorical(law, categories=order))
+    renumber = np.array([order.index(x) if x in present else -1 for x in names])
+    codes = np.where(codes >= 0, renumber[codes], -1)  # a missing law stays missing
+    return frame.assign(law=pd.Categorical.from_codes(codes, categories=order))
 
 
 class Result:
@@ -213,24 +218,34 @@ class Result:
             "individual": law != "collective",
         }
         cost_year = costs["year"].to_numpy()
+        cost_eur = costs["cost_eur"].to_numpy()
         cost_benefit = is_entitlement(costs["provision"], self.scenario)
+        # Which households had a kind of provision during a year: marked in a boolean array
+        # (the same households, in the same ascending order, as np.unique of their ids)
+        seen = np.empty(h.n, dtype=bool)
+
+        def households_with(mask: np.ndarray) -> np.ndarray:
+            seen[:] = False
+            seen[household[mask]] = True
+            return seen.copy()
+
         for year in range(1, self.months // 12 + 1):
             lo, hi = 12 * (year - 1) + 1, 12 * year
             during = (start <= hi) & (ongoing | (ends >= lo))
             youth, wmo, benefit, individual = (
-                np.unique(household[during & kind]) for kind in kinds.values()
+                households_with(during & kind) for kind in kinds.values()
             )
-            c = costs[cost_year == year]
-            benefit_cost = c.loc[cost_benefit[cost_year == year], "cost_eur"].sum()
-            external = c["cost_eur"].sum() - benefit_cost
+            in_year = cost_year == year
+            benefit_cost = cost_eur[in_year & cost_benefit].sum()
+            external = cost_eur[in_year].sum() - benefit_cost
             year_end = self._snapshots.get(year)
             rows.append(
                 {
                     "year": year,
                     "youth_care_share": children[youth].sum() / max(children.sum(), 1),
-                    "wmo_clients_per_1000": 1000 * len(wmo) / h.n_inhabitants,
-                    "social_assistance_share": len(benefit) / h.n,
-                    "any_individual_share": len(individual) / h.n,
+                    "wmo_clients_per_1000": 1000 * np.count_nonzero(wmo) / h.n_inhabitants,
+                    "social_assistance_share": np.count_nonzero(benefit) / h.n,
+                    "any_individual_share": np.count_nonzero(individual) / h.n,
                     "external_cost_per_inhabitant": external / h.n_inhabitants,
                     "benefit_cost_per_inhabitant": benefit_cost / h.n_inhabitants,
                     "mean_severity": float(year_end.mean()) if year_end is not None else np.nan,
