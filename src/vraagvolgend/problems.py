@@ -21,6 +21,7 @@ life events and onset draws.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +54,7 @@ _exp = safe_exp
 def padded_mask(shape) -> np.ndarray:
     """A boolean array of ``shape`` whose flat buffer is zero-padded to whole 8-byte words,
     for :func:`true_positions` (write it with a ufunc's ``out=``)."""
-    size = int(np.prod(shape))
+    size = math.prod(shape)  # np.prod costs more than the mask itself on a small state
     return np.zeros(-(-size // 8) * 8, dtype=bool)[:size].reshape(shape)
 
 
@@ -268,8 +269,8 @@ class ProblemDynamics(Process):
             idx = true_positions(active)
             n_active = active.sum(axis=0, dtype=np.int8)
             # Sorted domain by domain: each domain's run ends where the next begins
-            per_domain = np.diff(np.searchsorted(idx, np.arange(len(DOMAINS) + 1) * n))
-            dom = np.repeat(np.arange(len(DOMAINS)), per_domain)
+            per_domain = np.diff(np.searchsorted(idx, self.domain_starts))
+            dom = np.repeat(self.domains, per_domain)
             hh = idx - dom * n
         else:
             # Domain by domain, in one reused row of booleans: a byte per household instead
@@ -281,7 +282,7 @@ class ProblemDynamics(Process):
                 np.greater_equal(row, self.threshold, out=active)
                 households.append(np.flatnonzero(active))
                 n_active += active
-            dom = np.repeat(np.arange(len(DOMAINS)), [len(h) for h in households])
+            dom = np.repeat(self.domains, [len(h) for h in households])
             hh = np.concatenate(households)
             idx = dom * n
             idx += hh
