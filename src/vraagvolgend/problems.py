@@ -103,7 +103,8 @@ class CareEffects:
 
     Args:
         row_of: Per household: its row in ``recovery``, or −1 when not in care.
-        recovery: (households in care, domains) recovery probability added.
+        recovery: (households in care + 1, domains) recovery probability added; the last
+            row is zeros, read by the households not in care (row −1).
         mitigation: (flat row of the running provision per entry, −1 for none; mitigation
             per row, with a 0 appended for the entries without one).
         activation: Per household: extra pull on its network.
@@ -113,7 +114,7 @@ class CareEffects:
 
     def __init__(self, row_of, recovery, mitigation, activation, stacking_relief=None):
         self.row = row_of
-        self.recovery = np.vstack([recovery, np.zeros((1, recovery.shape[1]), F32)])  # −1: none
+        self.recovery = recovery
         self.mitigation = mitigation
         self.activation = activation
         self.stacking_relief = stacking_relief
@@ -261,6 +262,15 @@ class ProblemDynamics(Process):
             row[~(rng.random(self.n) < p_active)] = 0
         return severity
 
+    def domain_runs(self, flat: np.ndarray) -> np.ndarray:
+        """The domain of each of the sorted flat (domain × households) indices ``flat``.
+
+        Sorted, they come domain by domain: each domain's run ends where the next begins
+        (two searches and a repeat: cheaper than a division).
+        """
+        starts = np.searchsorted(flat, self.domain_starts)
+        return np.repeat(self.domains, starts[1:] - starts[:-1])  # np.diff's wrapper costs more
+
     def read(self, severity: np.ndarray) -> ProblemState:
         """Which domains are active problems at the start of a month (shared by all processes)."""
         n = severity.shape[1]
@@ -268,9 +278,7 @@ class ProblemDynamics(Process):
             active = np.greater_equal(severity, self.threshold, out=padded_mask(severity.shape))
             idx = true_positions(active)
             n_active = active.sum(axis=0, dtype=np.int8)
-            # Sorted domain by domain: each domain's run ends where the next begins
-            per_domain = np.diff(np.searchsorted(idx, self.domain_starts))
-            dom = np.repeat(self.domains, per_domain)
+            dom = self.domain_runs(idx)
             hh = idx - dom * n
         else:
             # Domain by domain, in one reused row of booleans: a byte per household instead
@@ -356,8 +364,7 @@ class ProblemDynamics(Process):
         u_cand *= F32(2.0**-32)
         recovery_bits = bits[state.active_index]  # the rest of the draw is not needed again
         del bits
-        # The candidates are sorted, so their domains are runs (cheaper than a division)
-        dom = np.repeat(self.domains, np.diff(np.searchsorted(cand, self.domain_starts)))
+        dom = self.domain_runs(cand)
         hh = cand - dom * n
         # A tighter, household-specific bound: the spill-over exponent is at most the largest
         # coefficient into the domain times the household's summed severity.
@@ -403,7 +410,7 @@ class ProblemDynamics(Process):
         np.minimum(step, 1, out=step)
         np.multiply(sev, F32(self.params.recovered_fraction), out=step, where=recover)
         new.ravel()[idx] = step
-        return new, int(onset.sum()), int(recover.sum())
+        return new, np.count_nonzero(onset), np.count_nonzero(recover)
 
     def finish(self, severity: np.ndarray, events) -> np.ndarray:
         """Add the month's life events' severity, within [0, 1] and only in applicable domains."""
