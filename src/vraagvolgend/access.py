@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 F32 = np.float32
+_PARENTING_RUN = np.array([domain_index("parenting"), domain_index("parenting") + 1])
 
 
 class Uniforms:
@@ -50,19 +51,18 @@ class Uniforms:
     Index it like an array (``u[households]``): only the entries asked for are decoded, so a
     month pays for the draws of the few households that need them, while the raw bits are
     drawn for everyone (common random numbers).
+
+    Args:
+        bits: The 16-bit word of every household's draw (a strided view of the raw draws: a
+            gather reads it directly, instead of gathering 64 bits and shifting and masking).
     """
 
-    __slots__ = ("bits", "raw", "shift")
+    __slots__ = ("bits",)
     BITS = 16
     SCALE = F32(2.0**-BITS)
 
-    def __init__(self, raw: np.ndarray, shift: int):
-        self.raw = raw
-        self.shift = np.uint64(shift)
-        # The 16-bit word at ``shift`` of every draw, as a strided view of ``raw``: a gather
-        # reads it directly, instead of gathering 64 bits and shifting and masking them.
-        word = shift // self.BITS if np.little_endian else 3 - shift // self.BITS
-        self.bits = raw.reshape(-1).view(np.uint16)[word::4]
+    def __init__(self, bits: np.ndarray):
+        self.bits = bits
 
     def __getitem__(self, index) -> np.ndarray:
         # 16-bit integers times a float32 power of two are float32 (exact), without an astype
@@ -76,9 +76,12 @@ class AccessDraws:
 
     def __init__(self, raw: np.ndarray):
         # Four 16-bit uniforms per 64-bit word: a resolution of 1.5e-5, ample for these
-        # probabilities, at half the bits of float32 draws.
+        # probabilities, at half the bits of float32 draws. Uniform i is the word at bit
+        # 16 · (i mod 4) of row i // 4; one 16-bit view of both rows serves all eight.
+        words = raw.view(np.uint16)
         for i, name in enumerate(self.NAMES):
-            setattr(self, name, Uniforms(raw[i // 4], 16 * (i % 4)))
+            word = i % 4 if np.little_endian else 3 - i % 4
+            setattr(self, name, Uniforms(words[i // 4, word::4]))
 
     @classmethod
     def draw(cls, rng: np.random.Generator, n: int) -> AccessDraws:
@@ -132,13 +135,9 @@ def seek_help(
         sev = severity.ravel()[need_index]
     else:
         dom, hh, sev = need_entries
-    # Worst need per household: the flat indices are sorted domain by domain, so within one
-    # domain every household appears once and a plain maximum per domain suffices.
+    # Worst need per household, in one unbuffered maximum (a maximum is exact in any order)
     worst = np.zeros(n, dtype=F32)
-    bounds = np.searchsorted(dom, np.arange(len(DOMAINS) + 1))
-    for d in range(len(DOMAINS)):
-        h, v = hh[bounds[d] : bounds[d + 1]], sev[bounds[d] : bounds[d + 1]]
-        worst[h] = np.maximum(worst[h], v)
+    np.maximum.at(worst, hh, sev)
     needy = (worst > 0).nonzero()[0]
     p_seek = params.seek_base + params.seek_slope * (worst[needy] - params.need_threshold)
     p_seek = np.minimum(np.maximum(p_seek, 0), 1)  # np.clip's wrapper costs more than this
@@ -150,8 +149,9 @@ def seek_help(
 
     cum_all, cum_no_school = cumulative if cumulative is not None else channel_cumulative(params)
     parenting_need = np.zeros(n, dtype=bool)
-    parenting = domain_index("parenting")
-    parenting_need[hh[bounds[parenting] : bounds[parenting + 1]]] = True
+    # The needs are sorted domain by domain: the parenting needs are one run of them
+    first, last = np.searchsorted(dom, _PARENTING_RUN).tolist()
+    parenting_need[hh[first:last]] = True
     parenting_need &= has_children
     u = draws.channel[households]
     channel = np.minimum(  # searchsorted gives ≥ 0: only the top needs clipping
@@ -197,11 +197,7 @@ def gatekeeper(
     for code, tier, domains, (lo, hi), channels, lever, also in routing.overrides:
         if lever is not None and not getattr(policy, lever):
             continue
-        via = True
-        if channels is not None:  # a lookup table: np.isin costs more on a few hundred values
-            allowed = np.zeros(len(ALL_CHANNELS), dtype=bool)
-            allowed[channels] = True
-            via = allowed[channel]
+        via = True if channels is None else channels[channel]  # a lookup per channel code
         for d in domains:
             applies = treat[d] & via & (severity[d] >= lo) & (severity[d] <= hi)
             if tier == "light":

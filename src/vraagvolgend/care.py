@@ -150,6 +150,7 @@ class CareSystem:
         n, d = households.n, len(DOMAINS)
         self.n = n
         self.base_capacity = arrays["capacity_per_1000"] * n / 1000.0
+        self.base_capacity.flags.writeable = False  # capacity() builds on it once per policy
 
         # Running provisions: one row per episode, and the row at each (domain, household)
         self.run = Running()
@@ -211,6 +212,7 @@ class CareSystem:
         self.activation = np.array([r.activation() for r in regimes], dtype=F32)
         self.stacking_relief = np.array([r.plan_stacking_relief for r in regimes], dtype=F32)
         self._contract = (None, None)
+        self._capacity = (None, None, None)
 
     def levers(self, month: int) -> Policy:
         """The policy whose contract, levers and budget rule apply in ``month``."""
@@ -248,8 +250,18 @@ class CareSystem:
         return np.where(rules.astype(bool), f(self.regimes[1]), first)
 
     def capacity(self, month: int) -> np.ndarray:
-        """Concurrent places per provision this month (inf where not limited)."""
+        """Concurrent places per provision this month (inf where not limited); a new array."""
         pol = self.levers(month)
+        # Built once per policy and collective multiplier (all it depends on besides the
+        # read-only base capacity: the contract is the policy's), and copied: the caller may
+        # change its copy
+        pol_, multiplier, cap = self._capacity
+        if pol_ is not pol or multiplier != self.collective_multiplier:
+            cap = self._build_capacity(month, pol)
+            self._capacity = (pol, self.collective_multiplier, cap)
+        return cap.copy()
+
+    def _build_capacity(self, month: int, pol: Policy) -> np.ndarray:
         cap = np.full(len(self.names), np.inf)
         cap[self.collective] = (
             self.base_capacity[self.collective]

@@ -20,6 +20,7 @@ from .problems import CareEffects
 __all__ = ["CareEffectsProcess"]
 
 F32 = np.float32
+_NO_MITIGATION = np.zeros(1, dtype=F32)
 
 
 class CareEffectsProcess(Process):
@@ -62,11 +63,13 @@ class CareEffectsProcess(Process):
         summed = summed.reshape(len(self.acting), n_rows)
         if len(flex_hh):  # one-off solutions (one per household) add after the provisions
             summed[:, flex_rows] += care.effect[care.flex, self.acting][:, None]
-        table = np.zeros((n_rows, len(DOMAINS)), dtype=F32)
-        table[:, self.acting] = summed.T
-        # Escalation mitigation per running provision, found at an entry through care.row
+        # With a row of zeros last, read by the households not in care (row −1)
+        table = np.zeros((n_rows + 1, len(DOMAINS)), dtype=F32)
+        table[:n_rows, self.acting] = summed.T
+        # Escalation mitigation per running provision, found at an entry through care.row,
+        # and a 0 for the entries without one (row −1)
         per_row = care.mitigation[prov] * np.minimum(intensity, F32(1))
-        mitigation = (care.row.ravel(), np.append(per_row, F32(0)))
+        mitigation = (care.row.ravel(), np.concatenate((per_row, _NO_MITIGATION)))
 
         # Network activation by the plans of regimes that activate it
         activation = np.zeros(n, dtype=F32)

@@ -8,7 +8,6 @@ processes; read :meth:`MunicipalityModel.step` from top to bottom to follow one 
 from __future__ import annotations
 
 import copy
-import itertools
 from functools import partial
 
 import mesa
@@ -318,11 +317,9 @@ class MunicipalityModel(mesa.Model):
         stacked = [np.count_nonzero(k == x) for x in (0, 1, 2)]  # faster than bool sums
         stacked.append(h.n - sum(stacked))
         mean_sev = s.sum(axis=1) / eligible  # float32 pairwise sums: ample for a mean
-        # Active entries come domain by domain (as access reads them): count each domain's run
-        bounds = np.searchsorted(state.active_domain, np.arange(len(DOMAINS) + 1)).tolist()
-        severe = state.active_severity >= ZRM2
-        severe = [np.count_nonzero(severe[a:b]) for a, b in itertools.pairwise(bounds)]
-        zrm_le2 = np.array(severe, dtype=np.int64) / eligible
+        # Severe active entries per domain, counted in one call
+        severe = state.active_domain[state.active_severity >= ZRM2]
+        zrm_le2 = np.bincount(severe, minlength=len(DOMAINS)) / eligible
         agg = {"month": self.month}
         # The columns' names made once; tolist gives the same Python floats as float()
         means, shares = mean_sev.tolist(), zrm_le2.tolist()

@@ -21,6 +21,7 @@ life events and onset draws.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +54,7 @@ _exp = safe_exp
 def padded_mask(shape) -> np.ndarray:
     """A boolean array of ``shape`` whose flat buffer is zero-padded to whole 8-byte words,
     for :func:`true_positions` (write it with a ufunc's ``out=``)."""
-    size = int(np.prod(shape))
+    size = math.prod(shape)  # np.prod costs more than the mask itself on a small state
     return np.zeros(-(-size // 8) * 8, dtype=bool)[:size].reshape(shape)
 
 
@@ -102,7 +103,8 @@ class CareEffects:
 
     Args:
         row_of: Per household: its row in ``recovery``, or −1 when not in care.
-        recovery: (households in care, domains) recovery probability added.
+        recovery: (households in care + 1, domains) recovery probability added; the last
+            row is zeros, read by the households not in care (row −1).
         mitigation: (flat row of the running provision per entry, −1 for none; mitigation
             per row, with a 0 appended for the entries without one).
         activation: Per household: extra pull on its network.
@@ -112,7 +114,7 @@ class CareEffects:
 
     def __init__(self, row_of, recovery, mitigation, activation, stacking_relief=None):
         self.row = row_of
-        self.recovery = np.vstack([recovery, np.zeros((1, recovery.shape[1]), F32)])  # −1: none
+        self.recovery = recovery
         self.mitigation = mitigation
         self.activation = activation
         self.stacking_relief = stacking_relief
@@ -260,6 +262,15 @@ class ProblemDynamics(Process):
             row[~(rng.random(self.n) < p_active)] = 0
         return severity
 
+    def domain_runs(self, flat: np.ndarray) -> np.ndarray:
+        """The domain of each of the sorted flat (domain × households) indices ``flat``.
+
+        Sorted, they come domain by domain: each domain's run ends where the next begins
+        (two searches and a repeat: cheaper than a division).
+        """
+        starts = np.searchsorted(flat, self.domain_starts)
+        return np.repeat(self.domains, starts[1:] - starts[:-1])  # np.diff's wrapper costs more
+
     def read(self, severity: np.ndarray) -> ProblemState:
         """Which domains are active problems at the start of a month (shared by all processes)."""
         n = severity.shape[1]
@@ -267,9 +278,7 @@ class ProblemDynamics(Process):
             active = np.greater_equal(severity, self.threshold, out=padded_mask(severity.shape))
             idx = true_positions(active)
             n_active = active.sum(axis=0, dtype=np.int8)
-            # Sorted domain by domain: each domain's run ends where the next begins
-            per_domain = np.diff(np.searchsorted(idx, np.arange(len(DOMAINS) + 1) * n))
-            dom = np.repeat(np.arange(len(DOMAINS)), per_domain)
+            dom = self.domain_runs(idx)
             hh = idx - dom * n
         else:
             # Domain by domain, in one reused row of booleans: a byte per household instead
@@ -281,7 +290,7 @@ class ProblemDynamics(Process):
                 np.greater_equal(row, self.threshold, out=active)
                 households.append(np.flatnonzero(active))
                 n_active += active
-            dom = np.repeat(np.arange(len(DOMAINS)), [len(h) for h in households])
+            dom = np.repeat(self.domains, [len(h) for h in households])
             hh = np.concatenate(households)
             idx = dom * n
             idx += hh
@@ -355,8 +364,7 @@ class ProblemDynamics(Process):
         u_cand *= F32(2.0**-32)
         recovery_bits = bits[state.active_index]  # the rest of the draw is not needed again
         del bits
-        # The candidates are sorted, so their domains are runs (cheaper than a division)
-        dom = np.repeat(self.domains, np.diff(np.searchsorted(cand, self.domain_starts)))
+        dom = self.domain_runs(cand)
         hh = cand - dom * n
         # A tighter, household-specific bound: the spill-over exponent is at most the largest
         # coefficient into the domain times the household's summed severity.
@@ -402,7 +410,7 @@ class ProblemDynamics(Process):
         np.minimum(step, 1, out=step)
         np.multiply(sev, F32(self.params.recovered_fraction), out=step, where=recover)
         new.ravel()[idx] = step
-        return new, int(onset.sum()), int(recover.sum())
+        return new, np.count_nonzero(onset), np.count_nonzero(recover)
 
     def finish(self, severity: np.ndarray, events) -> np.ndarray:
         """Add the month's life events' severity, within [0, 1] and only in applicable domains."""

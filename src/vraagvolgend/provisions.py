@@ -25,7 +25,7 @@ import numpy as np
 
 from .domains import DOMAINS
 from .parameters import ParameterError, Section, param
-from .vocabulary import CHANNELS, INDIVIDUAL_LAWS, LAWS
+from .vocabulary import ALL_CHANNELS, CHANNELS, INDIVIDUAL_LAWS, LAWS
 
 __all__ = ["BILLING", "INDIVIDUAL_LAWS", "LAWS", "TIERS", "Catalogue", "Provision", "Routing"]
 
@@ -329,8 +329,9 @@ class Routing:
     Attributes:
         light, heavy: Per domain, the code of the default provision of that tier.
         overrides: Provisions with a priority above 0, lowest priority first: (code, tier,
-            served domain codes, window (lo, hi) as float32, channel codes or None, lever or
-            None, also_needs as [(domain code, float32 severity)]).
+            served domain codes, window (lo, hi) as float32, per channel code of
+            :data:`~vraagvolgend.vocabulary.ALL_CHANNELS` whether it may offer it (or None:
+            every channel), lever or None, also_needs as [(domain code, float32 severity)]).
         escalates_to, escalation_severity: Per provision, the code it escalates to (−1: none)
             and the severity (float32) from which it does (the target's need_window low end).
         serves: (provisions, domains): which domains each provision serves.
@@ -355,7 +356,8 @@ class Routing:
             if p.priority == 0:
                 (self.light if p.tier == "light" else self.heavy)[doms] = i
             else:
-                channels = [_CHANNELS.index(c) for c in p.channels] or None
+                # A lookup table per channel code, read every month (np.isin costs more)
+                channels = np.isin(ALL_CHANNELS, p.channels) if p.channels else None
                 lever = None if p.lever == "none" else p.lever
                 also = [(DOMAINS.index(k), np.float32(v)) for k, v in p.also_needs.items()]
                 window = (np.float32(p.need_window[0]), np.float32(p.need_window[1]))

@@ -101,7 +101,8 @@ class InformalSupport(Process):
         # spare = capacity · clip(1 − load / load_scale, 0, 1) · (1 − strain), in one buffer
         spare = np.divide(state.load, F32(p.load_scale))
         np.subtract(1, spare, out=spare)
-        np.clip(spare, 0, 1, out=spare)
+        np.maximum(spare, 0, out=spare)  # clipped to [0, 1]: cheaper than np.clip's wrapper
+        np.minimum(spare, 1, out=spare)
         if capacity_boost:
             spare *= self.capacity * F32(1 + capacity_boost)
         else:  # × 1 changes nothing: skip the product
@@ -130,7 +131,7 @@ class InformalSupport(Process):
         # run in waves of one per thread, so that no more of them exist at once (at 8.4
         # million households all 34 at once were 136 bytes a household).
         rows_per_block, need_around = [], None
-        width = n_threads()
+        width = n_threads() if len(self.blocks) > 1 else 1  # one block: no threads to count
         for first in range(0, len(self.blocks), width):
             wave = slice(first, first + width)
             for rows, partial in in_parallel(slice_and_spread, self.blocks[wave], parts[wave]):
