@@ -169,6 +169,21 @@ def test_forks_under_other_policies_start_from_one_state():
         today.fork(None)
 
 
+@pytest.mark.parametrize("policy", ["supply-driven", "demand-driven"])
+def test_a_switch_forked_under_one_policy_runs_its_new_way_episodes_under_it(policy):
+    s = vv.Scenario.default().with_changes(n_households=1500, burn_in_months=12)
+    switch = vv.PolicySwitch(vv.SupplyDriven(), vv.DemandDriven(), at_month=1, ramp_months=2)
+    today = MunicipalityModel(s, switch, rng=1)
+    today.run_for(8)
+    rules = today.care.run.rule.copy()
+    assert (rules == 1).any()  # episodes of the new way of working are running
+    fork = today.fork(policy)
+    assert (fork.care.run.rule == 0).all()  # the single policy's only regime runs them
+    np.testing.assert_array_equal(today.care.run.rule, rules)  # the original keeps its own
+    fork.run_for(12)  # every episode is reviewed and tracked under the one regime
+    assert len(fork.care.run) and (fork.care.run.rule == 0).all()
+
+
 def test_the_monthly_table_is_mesas_and_a_reporter_of_ones_own_is_collected(small):
     plain = MunicipalityModel(small, "supply-driven", rng=2)
     plain.run_for(3)

@@ -195,7 +195,9 @@ class CareSystem:
         """Put ``policy`` (a policy or a switch) in effect from now on.
 
         Running episodes keep their slot's rule index, which now points into the new policy's
-        regimes: the new rules decide from each episode's next review on.
+        regimes: the new rules decide from each episode's next review on. An episode of a
+        switch's new way of working (index 1) continues under a single policy as that
+        policy's (index 0): it has no other regime.
         """
         regimes = (policy.before, policy.after) if isinstance(policy, PolicySwitch) else (policy,)
         for lever in self.routing.levers:
@@ -206,6 +208,9 @@ class CareSystem:
                     )
         self.policy = policy
         self.regimes: tuple[Policy, ...] = regimes
+        running = getattr(self, "run", None)  # none yet when the system is built
+        if running is not None and len(running):
+            np.minimum(running.rule, len(regimes) - 1, out=running.rule)
         # Per regime (an episode's ``rule``), the lifecycle's parameters, read every month
         self.exit_threshold = np.array([r.exit_threshold for r in regimes], dtype=F32)
         self.end_on_goal = np.array([r.end_on_goal for r in regimes], dtype=bool)
