@@ -103,7 +103,11 @@ class Contract:
         return cost_month * intensity
 
     def capacity(self, base: np.ndarray) -> np.ndarray:
-        """Concurrent places of individual provisions (inf: not limited)."""
+        """Concurrent places of individual provisions (inf: not limited).
+
+        A function of ``base`` and the contract's parameters only: the model computes it
+        once per policy (and collective multiplier), not every month.
+        """
         return np.full(len(base), np.inf)
 
 
