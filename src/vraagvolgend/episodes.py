@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .month import MonthState, Process, Requests
+from .outputs import recode
 from .vocabulary import INDIVIDUAL_LAWS
 
 __all__ = ["EpisodeLedger", "Episodes", "next_review", "open_episodes"]
@@ -101,7 +102,7 @@ class EpisodeLedger:
             {
                 "household_id": c["household"][keep].astype(np.int64),
                 "provision": pd.Categorical.from_codes(prov, categories=list(provision_names)),
-                "law": _categorical(np.asarray(provision_laws, dtype=object), prov, laws),
+                "law": recode(provision_laws, prov, laws),
                 "domain": pd.Categorical.from_codes(
                     c["domain"][keep], categories=list(domain_names)
                 ),
@@ -113,13 +114,6 @@ class EpisodeLedger:
                 "cost_eur": c["cost"][keep],
             }
         )
-
-
-def _categorical(values: np.ndarray, codes: np.ndarray, categories: list) -> pd.Categorical:
-    """``pd.Categorical(values[codes], categories)``, made from codes: the few ``values``
-    are looked up once instead of every row (a value not among the categories is missing)."""
-    lookup = np.array([categories.index(v) if v in categories else -1 for v in values])
-    return pd.Categorical.from_codes(lookup[codes], categories=categories)
 
 
 def next_review(regime, standard: np.ndarray, chronic: np.ndarray) -> np.ndarray:

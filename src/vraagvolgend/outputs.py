@@ -153,6 +153,14 @@ def text_values(column: pd.Series) -> np.ndarray:
     return column.astype(str).to_numpy(dtype=object)
 
 
+def recode(values, codes: np.ndarray, categories: list) -> pd.Categorical:
+    """``pd.Categorical(values[codes], categories)`` made from codes: each of the few
+    ``values`` is looked up once, not every row. A value not among the categories, or a code
+    −1, is missing."""
+    lookup = np.array([categories.index(v) if v in categories else -1 for v in values] + [-1])
+    return pd.Categorical.from_codes(lookup[codes], categories=categories)  # −1 reads the −1
+
+
 def is_entitlement(provisions: pd.Series, scenario) -> np.ndarray:
     """Which rows of a ``provision`` column are entitlements (the benefit)."""
     return np.isin(text_values(provisions), list(entitlements(scenario)))

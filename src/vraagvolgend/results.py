@@ -27,7 +27,7 @@ __all__ = ["HouseholdCosts", "Result"]
 def _file_benefit_apart(frame: pd.DataFrame, scenario) -> pd.DataFrame:
     """File the entitlements (the benefit, found by its billing kind) under their own law
     (:data:`BENEFIT_LAW`)."""
-    from .outputs import is_entitlement
+    from .outputs import is_entitlement, recode
 
     is_benefit = is_entitlement(frame["provision"], scenario)
     law = frame["law"].astype("category")
@@ -37,9 +37,7 @@ def _file_benefit_apart(frame: pd.DataFrame, scenario) -> pd.DataFrame:
     codes[is_benefit] = len(names) - 1
     present = {names[c] for c in np.unique(codes) if c >= 0}
     order = [x for x in TABLE_LAWS if x in present] + sorted(present - set(TABLE_LAWS))
-    renumber = np.array([order.index(x) if x in present else -1 for x in names])
-    codes = np.where(codes >= 0, renumber[codes], -1)  # a missing law stays missing
-    return frame.assign(law=pd.Categorical.from_codes(codes, categories=order))
+    return frame.assign(law=recode(names, codes, order))
 
 
 class Result:
